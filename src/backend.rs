@@ -1,0 +1,67 @@
+//! Config backend name + dtype -> a burn `Device` with autodiff.
+//!
+//! burn 0.22 fixes a device's float dtype once per process (at the first tensor made on it),
+//! so a process runs every experiment of one backend in one dtype. The binary runs one
+//! experiment per process; tests that need both dtypes run the binary or separate test files.
+
+use crate::config::{BackendName, DType};
+use burn::tensor::{Device, FloatDType};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum BackendError {
+    #[error("backend `{backend}` is already set to {current:?} in this process, cannot switch to {wanted:?}\n  hint: run experiments with different dtypes in separate gdlab processes")]
+    DtypeLocked {
+        backend: String,
+        current: FloatDType,
+        wanted: FloatDType,
+    },
+    #[error("backend `{backend}` cannot use {wanted:?}: {message}")]
+    Unsupported {
+        backend: String,
+        wanted: FloatDType,
+        message: String,
+    },
+}
+
+pub fn float_dtype(dtype: DType) -> FloatDType {
+    match dtype {
+        DType::F32 => FloatDType::F32,
+        DType::F64 => FloatDType::F64,
+    }
+}
+
+/// The base (non-autodiff) device for `name`, configured to `dtype`.
+pub fn base_device(name: BackendName, dtype: DType) -> Result<Device, BackendError> {
+    #[allow(deprecated)] // burn marks ndarray deprecated; it is one of our two CPU backends.
+    let mut device = match name {
+        BackendName::Flex => Device::flex(),
+        BackendName::Ndarray => Device::ndarray(),
+    };
+    let wanted = float_dtype(dtype);
+    let backend = format!("{name:?}").to_lowercase();
+    if device.configure(wanted).is_err() {
+        // Already initialised in this process: fine when it already has the dtype we want.
+        let current = device.settings().float_dtype;
+        if current != wanted {
+            return Err(BackendError::DtypeLocked { backend, current, wanted });
+        }
+    }
+    let current = device.settings().float_dtype;
+    if current != wanted {
+        return Err(BackendError::Unsupported {
+            backend,
+            wanted,
+            message: format!("the device reports {current:?}"),
+        });
+    }
+    Ok(device)
+}
+
+/// The autodiff device that training runs on.
+pub fn device(name: BackendName, dtype: DType) -> Result<Device, BackendError> {
+    Ok(base_device(name, dtype)?.autodiff())
+}
+
+/// Version of the burn crate this binary was built with (from Cargo.lock at build time).
+pub const BURN_VERSION: &str = env!("GDLAB_BURN_VERSION");

@@ -1,0 +1,94 @@
+//! Command line: parse, dispatch, print, map errors to exit codes. No experiment logic here.
+
+use crate::error::{EXIT_DIVERGED, EXIT_INTERRUPTED, GdlabError};
+use crate::train::StopReason;
+use crate::{config, eval, run, shipped};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+#[derive(Parser, Debug)]
+#[command(name = "gdlab", version, about = "A gradient-descent laboratory on burn: run, look at and compare how neurons learn.")]
+#[command(after_help = "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (files kept), 4 check failed, 130 interrupted (files kept).")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train one experiment and write its run folder.
+    Train {
+        /// Experiment file (TOML). Default: the embedded configs/linear_regression.toml.
+        config: Option<PathBuf>,
+        /// Override a key, value parsed as TOML: --set optimizer.lr=0.05 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Write the run folder exactly here (must be new or empty).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar and no summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Load a run's checkpoint and print its loss (and accuracy) on its data or another CSV.
+    Eval {
+        run_dir: PathBuf,
+        /// A CSV with the same feature and target columns as the run's data.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// List the shipped experiment configs with their descriptions.
+    List,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    // Ctrl-C stops the loop between steps; the run's files are still written.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
+    match cli.command {
+        Command::Train { config: path, set, out, quiet } => {
+            let loaded = match &path {
+                Some(p) => config::load(p, &set)?,
+                None => {
+                    let s = shipped::default_config();
+                    config::from_text(s.text, &format!("<embedded {}>", s.path), PathBuf::from("."), &set)?
+                }
+            };
+            let lr = loaded.config.optimizer.lr;
+            let result = run::train(loaded, &run::TrainOptions { out, quiet }, &INTERRUPTED)?;
+            if !quiet || result.summary.stop_reason == StopReason::Diverged {
+                print!("{}", run::report(&result, lr));
+            }
+            Ok(match result.summary.stop_reason {
+                StopReason::Diverged => EXIT_DIVERGED,
+                StopReason::Interrupted => EXIT_INTERRUPTED,
+                _ => 0,
+            })
+        }
+        Command::Eval { run_dir, data } => {
+            for s in eval::eval(&run_dir, data.as_deref())? {
+                let acc = s.accuracy.map(|a| format!("  accuracy {:.2}%", a * 100.0)).unwrap_or_default();
+                println!("{:<12} rows {:>5}  loss {:.6e}{acc}", s.part, s.rows, s.loss);
+            }
+            Ok(0)
+        }
+        Command::List => {
+            print!("{}", shipped::listing());
+            Ok(0)
+        }
+    }
+}

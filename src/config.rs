@@ -1,0 +1,770 @@
+//! The experiment file: serde schema, documented defaults, `--set` overrides and validation.
+//!
+//! One TOML file is one experiment. Every section is optional; unknown keys are errors that
+//! name the file, the line and the nearest valid key. The *resolved* config (defaults filled
+//! in, overrides applied) is what a run folder stores, so it must serialise back to TOML that
+//! loads to the same experiment.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Everything that can be wrong with a config, with enough context to fix it.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}\n  hint: check the path; data paths inside a config are relative to the config file")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}:{line}:{column}: {message}{hint}")]
+    Parse {
+        origin: String,
+        line: usize,
+        column: usize,
+        message: String,
+        hint: String,
+    },
+    #[error("{origin}{line}: key `{key}`: {message}\n  hint: {hint}")]
+    Invalid {
+        origin: String,
+        /// ":<line>" when the key is found in the file, else empty.
+        line: String,
+        key: String,
+        message: String,
+        hint: String,
+    },
+    #[error("--set {arg}: {message}\n  hint: write --set section.key=value, e.g. --set optimizer.lr=0.05")]
+    Override { arg: String, message: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub experiment: Experiment,
+    #[serde(default)]
+    pub data: Data,
+    #[serde(default)]
+    pub model: Model,
+    #[serde(default)]
+    pub loss: Loss,
+    #[serde(default)]
+    pub optimizer: Optimizer,
+    #[serde(default)]
+    pub backend: Backend,
+    #[serde(default)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    #[serde(default = "default_name")]
+    pub name: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default)]
+    pub description: String,
+}
+
+fn default_name() -> String {
+    "experiment".into()
+}
+fn default_seed() -> u64 {
+    42
+}
+
+impl Default for Experiment {
+    fn default() -> Self {
+        Self {
+            name: default_name(),
+            seed: default_seed(),
+            description: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Csv,
+    #[default]
+    Linear,
+    Logistic,
+    Blobs,
+    Gates,
+    Constant,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    And,
+    Or,
+    Nand,
+    Xor,
+}
+
+/// `[data]`. Source-specific keys are `Option` so the resolved config only shows what applies.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Data {
+    #[serde(default)]
+    pub source: Source,
+    /// csv: file path, relative to the config file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// csv: target column name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// csv: feature column names (default: every column but the target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// csv: target values mapped to 1 (the rest to 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub positive: Option<Vec<f64>>,
+    /// Standardise features with mean/std of the training part.
+    #[serde(default)]
+    pub standardise: bool,
+    /// Fraction of rows held out for validation (seeded shuffle).
+    #[serde(default)]
+    pub validation: f64,
+    /// Synthetic: number of rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<usize>,
+    /// Synthetic: number of input features.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dims: Option<usize>,
+    /// Synthetic: noise level (label noise std for regression, cluster std for blobs, input
+    /// jitter for gates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
+    /// blobs: both cluster centres are shifted by this much in every dimension.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<f64>,
+    /// gates: which truth table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
+    /// constant: the target a in C(b) = (a - b)^2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// linear/logistic: the true weights (default: drawn from the seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_weights: Option<Vec<f64>>,
+    /// linear/logistic: the true bias (default: drawn from the seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub true_bias: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    #[default]
+    Neuron,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    #[default]
+    Identity,
+    Sigmoid,
+    Step,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Init {
+    #[default]
+    Zeros,
+    Normal,
+    Uniform,
+    /// burn's own initialiser for `Linear` (Kaiming uniform), drawn on the device.
+    Default,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Start {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    #[serde(default)]
+    pub kind: ModelKind,
+    #[serde(default)]
+    pub activation: Activation,
+    #[serde(default = "yes")]
+    pub bias: bool,
+    #[serde(default)]
+    pub init: Init,
+    /// Standard deviation (normal) or half-width (uniform) of the initial draw.
+    #[serde(default = "one")]
+    pub scale: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Start>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Neuron,
+            activation: Activation::Identity,
+            bias: true,
+            init: Init::Zeros,
+            scale: 1.0,
+            start: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LossKind {
+    #[default]
+    Mse,
+    Mae,
+    Bce,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Loss {
+    #[serde(default)]
+    pub kind: LossKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Optimizer {
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// Rows per update; absent = full batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// Passes over the training rows (one of `epochs` / `steps`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<usize>,
+    /// Parameter updates (one of `epochs` / `steps`; default 1000 steps when neither is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    /// Early stop: the loss improved by less than `tol` for `patience` evaluations in a row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tol: Option<f64>,
+    #[serde(default = "default_patience")]
+    pub patience: usize,
+    #[serde(default)]
+    pub momentum: f64,
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// A loss above this (or not finite) stops the run as diverged.
+    #[serde(default = "default_ceiling")]
+    pub diverge_above: f64,
+}
+
+fn default_lr() -> f64 {
+    0.1
+}
+fn default_patience() -> usize {
+    10
+}
+fn default_ceiling() -> f64 {
+    1e12
+}
+pub const DEFAULT_STEPS: usize = 1000;
+
+impl Default for Optimizer {
+    fn default() -> Self {
+        Self {
+            lr: default_lr(),
+            batch_size: None,
+            epochs: None,
+            steps: None,
+            tol: None,
+            patience: default_patience(),
+            momentum: 0.0,
+            weight_decay: 0.0,
+            diverge_above: default_ceiling(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendName {
+    #[default]
+    Flex,
+    Ndarray,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    #[default]
+    F32,
+    F64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Backend {
+    #[serde(default)]
+    pub name: BackendName,
+    #[serde(default)]
+    pub dtype: DType,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    /// Root of run folders, relative to the directory gdlab runs in.
+    #[serde(default = "default_dir")]
+    pub dir: PathBuf,
+    /// Evaluate and write a metrics row every this many steps (full batch) or epochs (mini-batch).
+    #[serde(default = "one_usize")]
+    pub log_every: usize,
+}
+
+fn default_dir() -> PathBuf {
+    PathBuf::from("artifacts")
+}
+fn one_usize() -> usize {
+    1
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Self {
+            dir: default_dir(),
+            log_every: 1,
+        }
+    }
+}
+
+/// A config as loaded: the values, where they came from, and the text (for line numbers).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    /// Display name of the origin (file path or "<embedded default>").
+    pub origin: String,
+    /// Directory that relative data paths are resolved against.
+    pub base_dir: PathBuf,
+    pub text: String,
+}
+
+impl Loaded {
+    /// An `Invalid` error for `key`, with the line where the file sets it (when it does).
+    pub fn invalid(&self, key: &str, message: impl Into<String>, hint: impl Into<String>) -> ConfigError {
+        invalid_at(&self.origin, &self.text, key, message, hint)
+    }
+}
+
+fn invalid_at(
+    origin: &str,
+    text: &str,
+    key: &str,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> ConfigError {
+    ConfigError::Invalid {
+        origin: origin.to_string(),
+        line: find_key_line(text, key)
+            .map(|l| format!(":{l}"))
+            .unwrap_or_default(),
+        key: key.to_string(),
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
+/// Reads a config file, applies `--set` overrides, fills defaults and validates it.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let base_dir = path
+        .parent()
+        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    from_text(&text, &path.display().to_string(), base_dir, overrides)
+}
+
+/// Parses config text (a file's or an embedded one) the same way `load` does.
+pub fn from_text(
+    text: &str,
+    origin: &str,
+    base_dir: PathBuf,
+    overrides: &[String],
+) -> Result<Loaded, ConfigError> {
+    // First pass on the text itself, so errors carry the file's line numbers.
+    let mut config: Config = toml::from_str(text).map_err(|e| parse_error(origin, text, &e))?;
+    if !overrides.is_empty() {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| parse_error(origin, text, &e))?;
+        for arg in overrides {
+            apply_override(&mut table, arg)?;
+        }
+        let merged = toml::to_string(&table).expect("a toml table serialises");
+        config = toml::from_str(&merged).map_err(|e| {
+            let ConfigError::Parse { message, hint, .. } = parse_error(origin, &merged, &e) else {
+                unreachable!()
+            };
+            ConfigError::Override {
+                arg: overrides.join(" --set "),
+                message: format!("{message}{hint}"),
+            }
+        })?;
+    }
+    resolve_defaults(&mut config);
+    let loaded = Loaded {
+        config,
+        origin: origin.to_string(),
+        base_dir,
+        text: text.to_string(),
+    };
+    validate(&loaded)?;
+    Ok(loaded)
+}
+
+/// `a.b.c=value`: value parsed as TOML (a bare word that is not valid TOML is taken as a string).
+pub fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError> {
+    let err = |message: String| ConfigError::Override {
+        arg: arg.to_string(),
+        message,
+    };
+    let (key, raw) = arg
+        .split_once('=')
+        .ok_or_else(|| err("missing `=`".into()))?;
+    let key = key.trim();
+    let raw = raw.trim();
+    if key.is_empty() || key.split('.').any(|k| k.is_empty()) {
+        return Err(err(format!("`{key}` is not a key path")));
+    }
+    let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t.remove("v").expect("parsed key"),
+        Err(_) => toml::Value::String(raw.to_string()),
+    };
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut cur = table;
+    for part in &parts[..parts.len() - 1] {
+        let entry = cur
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry
+            .as_table_mut()
+            .ok_or_else(|| err(format!("`{part}` is a value, not a section")))?;
+    }
+    cur.insert(parts[parts.len() - 1].to_string(), value);
+    Ok(())
+}
+
+fn parse_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
+    let (line, column) = e
+        .span()
+        .map(|s| line_col(text, s.start))
+        .unwrap_or((1, 1));
+    let message = e.message().trim().to_string();
+    let hint = suggest(&message)
+        .map(|s| format!("\n  hint: did you mean `{s}`?"))
+        .unwrap_or_default();
+    let section = section_at(text, line)
+        .map(|s| format!(" (in [{s}])"))
+        .unwrap_or_default();
+    ConfigError::Parse {
+        origin: origin.to_string(),
+        line,
+        column,
+        message: format!("{message}{section}"),
+        hint,
+    }
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), the
+/// expected name nearest to `x`.
+fn suggest(message: &str) -> Option<String> {
+    if !message.starts_with("unknown field") && !message.starts_with("unknown variant") {
+        return None;
+    }
+    let names: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    let (given, expected) = names.split_first()?;
+    expected
+        .iter()
+        .map(|c| (strsim::jaro_winkler(given, c), *c))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The `[section]` header in force at `line` (1-based).
+fn section_at(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .take(line)
+        .filter_map(|l| {
+            let t = l.trim();
+            (t.starts_with('[') && t.ends_with(']'))
+                .then(|| t.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+        })
+        .last()
+}
+
+/// 1-based line where `section.key` (or `section.sub.key`) is set, for error messages.
+pub fn find_key_line(text: &str, key_path: &str) -> Option<usize> {
+    let (section, key) = key_path.rsplit_once('.')?;
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') && t.ends_with(']') {
+            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            continue;
+        }
+        if let Some((k, _)) = t.split_once('=') {
+            let k = k.trim();
+            if (current == section && k == key) || (format!("{current}.{k}") == key_path) {
+                return Some(i + 1);
+            }
+        }
+    }
+    // The section itself, when the key is missing but its table exists.
+    text.lines()
+        .position(|l| l.trim() == format!("[{section}]"))
+        .map(|i| i + 1)
+}
+
+/// Fills defaults that depend on other values, so the stored config says exactly what ran.
+fn resolve_defaults(c: &mut Config) {
+    let d = &mut c.data;
+    match d.source {
+        Source::Csv => {}
+        Source::Constant => {
+            d.n.get_or_insert(1);
+            d.dims.get_or_insert(0);
+            d.noise.get_or_insert(0.0);
+            d.value.get_or_insert(3.0);
+        }
+        Source::Gates => {
+            d.n.get_or_insert(4);
+            d.dims.get_or_insert(2);
+            d.noise.get_or_insert(0.0);
+            d.gate.get_or_insert(Gate::And);
+        }
+        Source::Blobs => {
+            d.n.get_or_insert(200);
+            d.dims.get_or_insert(2);
+            d.noise.get_or_insert(0.5);
+            d.offset.get_or_insert(0.0);
+        }
+        Source::Linear | Source::Logistic => {
+            d.n.get_or_insert(200);
+            d.dims.get_or_insert(1);
+            d.noise.get_or_insert(0.1);
+        }
+    }
+    let o = &mut c.optimizer;
+    if o.steps.is_none() && o.epochs.is_none() {
+        o.steps = Some(DEFAULT_STEPS);
+    }
+}
+
+fn validate(l: &Loaded) -> Result<(), ConfigError> {
+    let c = &l.config;
+    let o = &c.optimizer;
+    if !(o.lr.is_finite() && o.lr > 0.0) {
+        return Err(l.invalid(
+            "optimizer.lr",
+            format!("learning rate must be a finite number > 0, got {}", o.lr),
+            "the update is w <- w - lr * gradient; try lr = 0.1 and lower it if the loss grows",
+        ));
+    }
+    if o.steps.is_some() && o.epochs.is_some() {
+        return Err(l.invalid(
+            "optimizer.epochs",
+            "both `steps` and `epochs` are set",
+            "set one: `steps` counts updates, `epochs` counts passes over the training rows",
+        ));
+    }
+    if o.steps == Some(0) || o.epochs == Some(0) {
+        let key = if o.steps == Some(0) { "optimizer.steps" } else { "optimizer.epochs" };
+        return Err(l.invalid(key, "must be at least 1", "give the number of updates (steps) or passes (epochs)"));
+    }
+    if o.batch_size == Some(0) {
+        return Err(l.invalid(
+            "optimizer.batch_size",
+            "must be at least 1",
+            "leave it out for full-batch gradient descent",
+        ));
+    }
+    if let Some(tol) = o.tol
+        && !(tol.is_finite() && tol >= 0.0)
+    {
+        return Err(l.invalid("optimizer.tol", format!("must be a finite number >= 0, got {tol}"), "e.g. tol = 1e-9"));
+    }
+    if o.patience == 0 {
+        return Err(l.invalid("optimizer.patience", "must be at least 1", "e.g. patience = 10 evaluations"));
+    }
+    if !(o.momentum.is_finite() && (0.0..1.0).contains(&o.momentum)) {
+        return Err(l.invalid(
+            "optimizer.momentum",
+            format!("must be in [0, 1), got {}", o.momentum),
+            "0 is plain SGD; 0.9 is a common momentum",
+        ));
+    }
+    if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
+        return Err(l.invalid("optimizer.weight_decay", format!("must be >= 0, got {}", o.weight_decay), "0 means none"));
+    }
+    if !(o.diverge_above > 0.0) {
+        return Err(l.invalid("optimizer.diverge_above", "must be > 0", "e.g. diverge_above = 1e12"));
+    }
+    let d = &c.data;
+    if !(d.validation.is_finite() && (0.0..1.0).contains(&d.validation)) {
+        return Err(l.invalid(
+            "data.validation",
+            format!("must be a fraction in [0, 1), got {}", d.validation),
+            "e.g. validation = 0.2 holds out 20% of the rows",
+        ));
+    }
+    if d.source == Source::Csv {
+        if d.path.is_none() {
+            return Err(l.invalid("data.path", "source = \"csv\" needs a `path`", "path = \"../data/iris.csv\" (relative to the config file)"));
+        }
+        if d.target.is_none() {
+            return Err(l.invalid("data.target", "source = \"csv\" needs a `target` column name", "target = \"progression\""));
+        }
+    } else {
+        for (key, set) in [
+            ("data.path", d.path.is_some()),
+            ("data.target", d.target.is_some()),
+            ("data.features", d.features.is_some()),
+        ] {
+            if set {
+                return Err(l.invalid(key, "only applies to source = \"csv\"", "remove it, or set source = \"csv\""));
+            }
+        }
+    }
+    if d.source == Source::Constant && d.dims != Some(0) {
+        return Err(l.invalid("data.dims", "source = \"constant\" has no inputs: dims must be 0", "remove `dims`; the model is the bias alone"));
+    }
+    if d.source == Source::Gates && d.dims != Some(2) {
+        return Err(l.invalid("data.dims", "logic gates have two inputs: dims must be 2", "remove `dims`"));
+    }
+    if d.n == Some(0) {
+        return Err(l.invalid("data.n", "must be at least 1 row", "e.g. n = 200"));
+    }
+    if let Some(noise) = d.noise
+        && !(noise.is_finite() && noise >= 0.0)
+    {
+        return Err(l.invalid("data.noise", format!("must be >= 0, got {noise}"), "0 means noiseless"));
+    }
+    if c.model.scale < 0.0 || !c.model.scale.is_finite() {
+        return Err(l.invalid("model.scale", "must be a finite number >= 0", "e.g. scale = 0.1"));
+    }
+    if c.output.log_every == 0 {
+        return Err(l.invalid("output.log_every", "must be at least 1", "1 logs every step"));
+    }
+    if c.experiment.name.is_empty()
+        || c.experiment.name.contains(['/', '\\'])
+        || c.experiment.name.starts_with('.')
+    {
+        return Err(l.invalid(
+            "experiment.name",
+            format!("`{}` cannot be a folder name", c.experiment.name),
+            "use letters, digits, `-` and `_`",
+        ));
+    }
+    if !c.model.bias && c.data.dims == Some(0) {
+        return Err(l.invalid("model.bias", "a model with no inputs and no bias has no parameters", "set bias = true"));
+    }
+    Ok(())
+}
+
+/// The resolved config as TOML text, as the run folder stores it.
+pub fn to_toml(c: &Config) -> String {
+    toml::to_string_pretty(c).expect("config serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, sets: &[&str]) -> Result<Config, ConfigError> {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        from_text(text, "t.toml", PathBuf::from("."), &sets).map(|l| l.config)
+    }
+
+    #[test]
+    fn empty_config_gets_documented_defaults() {
+        let c = parse("", &[]).unwrap();
+        assert_eq!(c.optimizer.lr, 0.1);
+        assert_eq!(c.optimizer.steps, Some(DEFAULT_STEPS));
+        assert_eq!(c.backend.name, BackendName::Flex);
+        assert_eq!(c.data.n, Some(200));
+        assert!(c.model.bias);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_nearest_key() {
+        let err = parse("[optimizer]\nlr = 0.1\nlrate = 3\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("t.toml:3:"), "{err}");
+        assert!(err.contains("lrate"), "{err}");
+        assert!(err.contains("did you mean `lr`"), "{err}");
+        assert!(err.contains("[optimizer]"), "{err}");
+    }
+
+    #[test]
+    fn overrides_are_parsed_as_toml_and_applied() {
+        let c = parse("[optimizer]\nlr = 0.1\n", &["optimizer.lr=0.05", "model.bias=false", "data.source=gates"]).unwrap();
+        assert_eq!(c.optimizer.lr, 0.05);
+        assert!(!c.model.bias);
+        assert_eq!(c.data.source, Source::Gates);
+        assert_eq!(c.data.dims, Some(2));
+    }
+
+    #[test]
+    fn bad_override_names_the_argument() {
+        let err = parse("", &["optimizer.lr=fast"]).unwrap_err().to_string();
+        assert!(err.contains("--set optimizer.lr=fast"), "{err}");
+        let err = parse("", &["optimizer.lr"]).unwrap_err().to_string();
+        assert!(err.contains("missing `=`"), "{err}");
+    }
+
+    #[test]
+    fn non_positive_lr_is_rejected_with_line() {
+        let err = parse("[optimizer]\n\nlr = -1\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("t.toml:3"), "{err}");
+        assert!(err.contains("optimizer.lr"), "{err}");
+    }
+
+    #[test]
+    fn resolved_config_round_trips() {
+        let c = parse("[data]\nsource = \"blobs\"\noffset = 4.0\n[model]\nactivation = \"sigmoid\"\n[model.start]\nweights = [1.0, 2.0]\n", &[]).unwrap();
+        let again = parse(&to_toml(&c), &[]).unwrap();
+        assert_eq!(c, again);
+    }
+
+    #[test]
+    fn wrong_type_is_a_parse_error_with_position() {
+        let err = parse("[experiment]\nseed = \"abc\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("t.toml:2:"), "{err}");
+    }
+}

@@ -1,0 +1,250 @@
+//! Data sets: CSV files and synthetic generators, the train/validation split and
+//! standardisation. Everything here is host-side f64; the device sees it only at upload.
+
+pub mod csv;
+pub mod synthetic;
+
+use crate::config::{self, Source};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum DataError {
+    #[error("cannot read data file {path}: {source}\n  hint: data paths are relative to the config file")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: malformed CSV: {message}")]
+    Malformed { path: PathBuf, line: usize, message: String },
+    #[error("{path}:{line}: column `{column}`: {problem}\n  hint: every cell of a used column must be a number")]
+    Cell { path: PathBuf, line: usize, column: String, problem: String },
+    #[error("{path}: no column named `{name}` (asked for by data.{key}){suggestion}\n  columns: {available}")]
+    UnknownColumn { path: PathBuf, name: String, key: String, suggestion: String, available: String },
+    #[error("{origin}: the data set has no rows\n  hint: {hint}")]
+    Empty { origin: String, hint: String },
+    #[error("{origin}: row {row}: target is {value}, but loss = \"bce\" needs targets 0 or 1\n  hint: map classes to 0/1 with data.positive = [...] (values that become 1), or use loss = \"mse\"")]
+    NotBinary { origin: String, row: String, value: f64 },
+    #[error("{what}\n  hint: {hint}")]
+    Invalid { what: String, hint: String },
+}
+
+/// Rows of features and one target, with their names and where each row came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub feature_names: Vec<String>,
+    pub target_name: String,
+    /// Row-major, `len() * dims()` values.
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    /// Per row, a human label of its origin ("line 7" of a CSV, "row 3" of a generator).
+    pub origin: Vec<String>,
+    /// The file or generator, for messages.
+    pub name: String,
+}
+
+impl Dataset {
+    pub fn len(&self) -> usize {
+        self.y.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.y.is_empty()
+    }
+    pub fn dims(&self) -> usize {
+        self.feature_names.len()
+    }
+    pub fn row(&self, i: usize) -> &[f64] {
+        let d = self.dims();
+        &self.x[i * d..(i + 1) * d]
+    }
+
+    /// The rows at `idx`, in that order.
+    pub fn subset(&self, idx: &[usize]) -> Dataset {
+        let mut x = Vec::with_capacity(idx.len() * self.dims());
+        for &i in idx {
+            x.extend_from_slice(self.row(i));
+        }
+        Dataset {
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            x,
+            y: idx.iter().map(|&i| self.y[i]).collect(),
+            origin: idx.iter().map(|&i| self.origin[i].clone()).collect(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// Fails on the first target that is not exactly 0 or 1, naming its row.
+    pub fn check_binary_targets(&self) -> Result<(), DataError> {
+        match self.y.iter().position(|&v| v != 0.0 && v != 1.0) {
+            Some(i) => Err(DataError::NotBinary {
+                origin: self.name.clone(),
+                row: self.origin[i].clone(),
+                value: self.y[i],
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Per-feature mean and standard deviation of the training part, stored with the run so
+/// evaluation applies exactly the same transform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Standardiser {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
+
+impl Standardiser {
+    pub fn fit(data: &Dataset) -> Self {
+        let (n, d) = (data.len() as f64, data.dims());
+        let mut mean = vec![0.0; d];
+        for i in 0..data.len() {
+            for (m, v) in mean.iter_mut().zip(data.row(i)) {
+                *m += v / n;
+            }
+        }
+        let mut var = vec![0.0; d];
+        for i in 0..data.len() {
+            for ((s, v), m) in var.iter_mut().zip(data.row(i)).zip(&mean) {
+                *s += (v - m) * (v - m) / n;
+            }
+        }
+        // A constant column has no spread: leave its scale alone instead of dividing by 0.
+        let std = var.iter().map(|v| if *v > 0.0 { v.sqrt() } else { 1.0 }).collect();
+        Self { mean, std }
+    }
+
+    pub fn apply(&self, data: &mut Dataset) {
+        let d = data.dims();
+        for (k, v) in data.x.iter_mut().enumerate() {
+            let j = k % d;
+            *v = (*v - self.mean[j]) / self.std[j];
+        }
+    }
+}
+
+/// Training and (possibly empty) validation rows, already standardised when asked.
+#[derive(Debug, Clone)]
+pub struct Splits {
+    pub train: Dataset,
+    pub validation: Option<Dataset>,
+    pub standardiser: Option<Standardiser>,
+}
+
+/// Loads or generates the configured data set (`base_dir`: where the config file lives).
+pub fn load(cfg: &config::Data, seed: u64, base_dir: &Path) -> Result<Dataset, DataError> {
+    let data = match cfg.source {
+        Source::Csv => {
+            let path = base_dir.join(cfg.path.as_ref().expect("validated: csv has a path"));
+            csv::read(
+                &path,
+                cfg.target.as_deref().expect("validated: csv has a target"),
+                cfg.features.as_deref(),
+                cfg.positive.as_deref(),
+            )?
+        }
+        _ => synthetic::generate(cfg, seed)?,
+    };
+    if data.is_empty() {
+        return Err(DataError::Empty {
+            origin: data.name,
+            hint: "a CSV needs a header and at least one data row; a generator needs n >= 1".into(),
+        });
+    }
+    Ok(data)
+}
+
+/// Seeded split into train/validation, then standardisation fitted on the training part.
+pub fn split(data: Dataset, validation: f64, standardise: bool, seed: u64) -> Result<Splits, DataError> {
+    let n = data.len();
+    let n_val = (validation * n as f64).round() as usize;
+    let (mut train, mut val) = if validation > 0.0 {
+        if n_val == 0 || n_val >= n {
+            return Err(DataError::Invalid {
+                what: format!(
+                    "data.validation = {validation} of {n} rows leaves {n_val} validation and {} training rows",
+                    n - n_val.min(n)
+                ),
+                hint: "both parts need at least one row: change data.validation or use more rows".into(),
+            });
+        }
+        let mut idx: Vec<usize> = (0..n).collect();
+        // Its own stream, so the split does not move when other seeded draws change.
+        idx.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_5D11));
+        let (v, t) = idx.split_at(n_val);
+        (data.subset(t), Some(data.subset(v)))
+    } else {
+        (data, None)
+    };
+    let standardiser = standardise.then(|| Standardiser::fit(&train));
+    if let Some(s) = &standardiser {
+        s.apply(&mut train);
+        if let Some(v) = val.as_mut() {
+            s.apply(v);
+        }
+    }
+    Ok(Splits { train, validation: val, standardiser })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy(n: usize) -> Dataset {
+        Dataset {
+            feature_names: vec!["a".into(), "b".into()],
+            target_name: "y".into(),
+            x: (0..n * 2).map(|v| v as f64).collect(),
+            y: (0..n).map(|v| (v % 2) as f64).collect(),
+            origin: (0..n).map(|i| format!("row {}", i + 1)).collect(),
+            name: "toy".into(),
+        }
+    }
+
+    #[test]
+    fn split_is_seeded_and_disjoint() {
+        let a = split(toy(50), 0.2, false, 7).unwrap();
+        let b = split(toy(50), 0.2, false, 7).unwrap();
+        assert_eq!(a.train, b.train);
+        let v = a.validation.unwrap();
+        assert_eq!(v.len(), 10);
+        assert_eq!(a.train.len(), 40);
+        for o in &v.origin {
+            assert!(!a.train.origin.contains(o));
+        }
+        let c = split(toy(50), 0.2, false, 8).unwrap();
+        assert_ne!(c.train.origin, a.train.origin);
+    }
+
+    #[test]
+    fn standardiser_uses_training_rows_only() {
+        let s = split(toy(40), 0.25, true, 1).unwrap();
+        let st = s.standardiser.unwrap();
+        let t = &s.train;
+        for j in 0..2 {
+            let m: f64 = (0..t.len()).map(|i| t.row(i)[j]).sum::<f64>() / t.len() as f64;
+            let v: f64 = (0..t.len()).map(|i| t.row(i)[j].powi(2)).sum::<f64>() / t.len() as f64;
+            assert!(m.abs() < 1e-12 && (v - 1.0).abs() < 1e-12);
+        }
+        // Validation rows are transformed with the training statistics, not their own.
+        let v = s.validation.unwrap();
+        let raw = toy(40);
+        let i = raw.origin.iter().position(|o| *o == v.origin[0]).unwrap();
+        assert_eq!(v.row(0)[0], (raw.row(i)[0] - st.mean[0]) / st.std[0]);
+    }
+
+    #[test]
+    fn validation_leaving_no_rows_is_an_error() {
+        assert!(split(toy(2), 0.9, false, 1).is_err());
+    }
+
+    #[test]
+    fn non_binary_target_names_its_row() {
+        let mut d = toy(4);
+        d.y[2] = 2.0;
+        let e = d.check_binary_targets().unwrap_err().to_string();
+        assert!(e.contains("row 3"), "{e}");
+    }
+}

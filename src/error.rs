@@ -1,0 +1,49 @@
+//! gdlab's error type and its exit codes.
+//!
+//! Exit codes (documented in README): 0 success; 1 a failure while running (I/O, a checkpoint
+//! that does not load); 2 bad input (config, data, command line); 3 the run diverged (its files
+//! are kept); 4 a check failed (gradcheck disagreement); 130 interrupted by Ctrl-C (files kept).
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum GdlabError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Loss(#[from] crate::loss::LossError),
+    #[error(transparent)]
+    Backend(#[from] crate::backend::BackendError),
+    /// Bad input found outside the config/data parsers (e.g. a run folder that is not one).
+    #[error("{0}")]
+    Input(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Runtime(String),
+}
+
+impl GdlabError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            GdlabError::Io { .. } | GdlabError::Runtime(_) => 1,
+            _ => 2,
+        }
+    }
+
+    pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> GdlabError {
+        let context = context.into();
+        move |source| GdlabError::Io { context, source }
+    }
+}
+
+pub const EXIT_DIVERGED: i32 = 3;
+pub const EXIT_CHECK_FAILED: i32 = 4;
+pub const EXIT_INTERRUPTED: i32 = 130;

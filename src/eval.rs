@@ -1,0 +1,70 @@
+//! `gdlab eval RUN_DIR [--data CSV]`: load a run's checkpoint and measure it on its own data
+//! (train and validation parts) or on another CSV with the same columns.
+
+use crate::artifacts::Summary;
+use crate::config::{self, LossKind};
+use crate::data::{self, Dataset};
+use crate::error::GdlabError;
+use crate::loss::{Objective, Targets, accuracy};
+use crate::model::Neuron;
+use burn::module::Module;
+use burn::prelude::*;
+use std::path::Path;
+
+/// Loss (and accuracy for classifiers) of one data set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Score {
+    pub part: String,
+    pub rows: usize,
+    pub loss: f64,
+    pub accuracy: Option<f64>,
+}
+
+pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabError> {
+    let not_a_run = |what: String| GdlabError::Input(format!("{}: not a gdlab run folder: {what}", run_dir.display()));
+    let summary = Summary::read(run_dir).map_err(not_a_run)?;
+    let loaded = config::load(&run_dir.join("config.toml"), &[])?;
+    let c = &loaded.config;
+    let device = crate::backend::device(c.backend.name, c.backend.dtype)?;
+    let objective = Objective::new(c.loss.kind, c.model.activation, &device)?;
+    let model = Neuron::new(&c.model, summary.features.len(), &summary.features, c.experiment.seed, &device)?;
+    let model = model
+        .try_load_file(run_dir.join("model.bpk"))
+        .map_err(|e| GdlabError::Runtime(format!("{}: cannot load model.bpk: {e}", run_dir.display())))?;
+
+    let mut parts: Vec<(String, Dataset)> = Vec::new();
+    match other {
+        Some(path) => {
+            let mut d = data::csv::read(path, &summary.target, Some(&summary.features), c.data.positive.as_deref())?;
+            if d.is_empty() {
+                return Err(data::DataError::Empty { origin: d.name, hint: "the CSV needs data rows".into() }.into());
+            }
+            if let Some(s) = &summary.standardiser {
+                s.apply(&mut d);
+            }
+            parts.push((path.display().to_string(), d));
+        }
+        None => {
+            let raw = data::load(&c.data, c.experiment.seed, &loaded.base_dir)?;
+            let splits = data::split(raw, c.data.validation, c.data.standardise, c.experiment.seed)?;
+            parts.push(("train".into(), splits.train));
+            if let Some(v) = splits.validation {
+                parts.push(("validation".into(), v));
+            }
+        }
+    }
+    let mut scores = Vec::new();
+    for (part, d) in parts {
+        if c.loss.kind == LossKind::Bce {
+            d.check_binary_targets()?;
+        }
+        let x = Tensor::<2>::from_data(TensorData::new(d.x.clone(), [d.len(), d.dims()]), &device);
+        let z = model.forward(x);
+        let loss = objective.loss(z.clone(), &Targets::new(&d.y, c.loss.kind, &device)).into_scalar::<f64>();
+        let acc = objective
+            .classifies()
+            .then(|| accuracy(&z.try_into_vec_as::<f64>().expect("readable z"), &d.y));
+        scores.push(Score { part, rows: d.len(), loss, accuracy: acc });
+    }
+    Ok(scores)
+}

@@ -1,0 +1,16 @@
+//! gdlab: a gradient-descent laboratory on burn. See DESIGN.md for the layers.
+
+pub mod artifacts;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod experiment;
+pub mod loss;
+pub mod model;
+pub mod plot;
+pub mod run;
+pub mod shipped;
+pub mod train;

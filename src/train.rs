@@ -1,0 +1,269 @@
+//! The gradient-descent loop on burn autodiff, written out so every step can be observed.
+//!
+//! Row k of the record stream is the state *after k updates*: step 0 is the loss at the
+//! starting parameters. Full batch: one evaluation per `log_every` steps. Mini-batches: one
+//! per `log_every` epochs, evaluated on the whole training set. Records are plain data; the
+//! CSV writer, the progress bar and the plots all read them.
+
+use crate::data::Dataset;
+use crate::loss::{Objective, Targets, accuracy};
+use crate::model::Neuron;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{GradientsParams, SgdConfig};
+use burn::prelude::*;
+use burn::tensor::Gradients;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Models with at most this many scalar parameters get one metrics column per parameter.
+pub const MAX_PARAM_COLUMNS: usize = 8;
+
+/// One evaluation of the model during training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Updates applied so far.
+    pub step: usize,
+    /// Completed passes over the training rows.
+    pub epoch: usize,
+    /// Mean training loss at the current parameters.
+    pub loss: f64,
+    pub val_loss: Option<f64>,
+    pub accuracy: Option<f64>,
+    pub val_accuracy: Option<f64>,
+    /// Euclidean norm of the full-training-set gradient at the current parameters.
+    pub grad_norm: f64,
+    pub lr: f64,
+    /// Parameter values (weights, then bias) when there are few enough; else empty.
+    pub params: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StopReason {
+    Completed,
+    Converged,
+    Diverged,
+    Interrupted,
+}
+
+/// Loop settings, resolved from `[optimizer]` and `[output]`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub lr: f64,
+    pub batch_size: Option<usize>,
+    pub steps: Option<usize>,
+    pub epochs: Option<usize>,
+    pub tol: Option<f64>,
+    pub patience: usize,
+    pub momentum: f64,
+    pub weight_decay: f64,
+    pub diverge_above: f64,
+    pub log_every: usize,
+    pub seed: u64,
+}
+
+pub struct Outcome {
+    pub model: Neuron,
+    pub records: Vec<Record>,
+    pub stop: StopReason,
+    pub steps: usize,
+    /// Set when a diverged run's loss first left the finite range / passed the ceiling.
+    pub diverged_at: Option<usize>,
+}
+
+/// Data uploaded to the device once, sliced there per batch.
+struct DeviceData {
+    x: Tensor<2>,
+    y: Targets,
+    host_y: Vec<f64>,
+}
+
+impl DeviceData {
+    fn new(d: &Dataset, obj: &Objective, device: &Device) -> Self {
+        Self {
+            x: Tensor::from_data(TensorData::new(d.x.clone(), [d.len(), d.dims()]), device),
+            y: Targets::new(&d.y, obj.kind, device),
+            host_y: d.y.clone(),
+        }
+    }
+}
+
+struct Evaluation {
+    loss: f64,
+    accuracy: Option<f64>,
+}
+
+fn evaluate(model: &Neuron, obj: &Objective, data: &DeviceData) -> (Tensor<1>, Evaluation) {
+    let z = model.forward(data.x.clone());
+    let loss_t = obj.loss(z.clone(), &data.y);
+    let loss = loss_t.clone().into_scalar::<f64>();
+    let accuracy = obj.classifies().then(|| {
+        let z: Vec<f64> = z.try_into_vec_as::<f64>().expect("readable z");
+        accuracy(&z, &data.host_y)
+    });
+    (loss_t, Evaluation { loss, accuracy })
+}
+
+/// Squared norm of the gradient of every parameter of the neuron.
+fn grad_norm(model: &Neuron, grads: &Gradients) -> f64 {
+    let mut sq = 0.0;
+    if let Some(g) = model.linear.weight.val().grad(grads) {
+        sq += g.try_into_vec_as::<f64>().expect("readable grad").iter().map(|v| v * v).sum::<f64>();
+    }
+    if let Some(b) = &model.linear.bias
+        && let Some(g) = b.val().grad(grads)
+    {
+        sq += g.try_into_vec_as::<f64>().expect("readable grad").iter().map(|v| v * v).sum::<f64>();
+    }
+    sq.sqrt()
+}
+
+/// Runs plain (or momentum) SGD from `model` until a stop condition, calling `observe` on
+/// every record as it is made. `interrupt` is polled every step (Ctrl-C).
+pub fn train(
+    mut model: Neuron,
+    obj: &Objective,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    s: &Settings,
+    device: &Device,
+    interrupt: &AtomicBool,
+    observe: &mut dyn FnMut(&Record),
+) -> Outcome {
+    let n = train.len();
+    let batch = s.batch_size.unwrap_or(n).min(n);
+    let per_epoch = n.div_ceil(batch);
+    let max_steps = match (s.steps, s.epochs) {
+        (Some(k), _) => k,
+        (None, Some(e)) => e * per_epoch,
+        (None, None) => crate::config::DEFAULT_STEPS,
+    };
+    let data = DeviceData::new(train, obj, device);
+    let val = validation.map(|v| DeviceData::new(v, obj, device));
+    let few_params = model.parameters().flat().len() <= MAX_PARAM_COLUMNS;
+
+    let mut sgd = SgdConfig::new();
+    if s.momentum > 0.0 {
+        // dampening 0: v <- m v + g, the textbook heavy-ball form.
+        sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(s.momentum).with_dampening(0.0)));
+    }
+    if s.weight_decay > 0.0 {
+        sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(s.weight_decay as f32)));
+    }
+    let mut optim = sgd.init();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0xBA7C_4E5);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut records: Vec<Record> = Vec::new();
+    let mut stall = 0usize;
+    let mut step = 0usize;
+    let mut diverged_at = None;
+    let diverged = |loss: f64| !loss.is_finite() || loss > s.diverge_above;
+
+    let stop = loop {
+        let epoch = step / per_epoch;
+        let boundary = step % per_epoch == 0;
+        let log_now = step == 0 || step == max_steps || (boundary && epoch % s.log_every == 0);
+        let interrupted = interrupt.load(Ordering::Relaxed);
+
+        // Full batch: this forward/backward is also the update's. Mini-batch: only at logs.
+        let mut full_grads = None;
+        if log_now || per_epoch == 1 || interrupted {
+            let (loss_t, ev) = evaluate(&model, obj, &data);
+            let grads = loss_t.backward();
+            let bad = diverged(ev.loss);
+            if log_now || bad || interrupted {
+                let (val_loss, val_accuracy) = match &val {
+                    Some(v) => {
+                        let (_, e) = evaluate(&model, obj, v);
+                        (Some(e.loss), e.accuracy)
+                    }
+                    None => (None, None),
+                };
+                let r = Record {
+                    step,
+                    epoch,
+                    loss: ev.loss,
+                    val_loss,
+                    accuracy: ev.accuracy,
+                    val_accuracy,
+                    grad_norm: grad_norm(&model, &grads),
+                    lr: s.lr,
+                    params: if few_params { model.parameters().flat() } else { Vec::new() },
+                };
+                if let (Some(tol), Some(prev)) = (s.tol, records.last()) {
+                    stall = if prev.loss - r.loss < tol { stall + 1 } else { 0 };
+                }
+                observe(&r);
+                records.push(r);
+            }
+            if bad {
+                diverged_at = Some(step);
+                break StopReason::Diverged;
+            }
+            full_grads = Some(grads);
+        }
+        if interrupted {
+            break StopReason::Interrupted;
+        }
+        if step >= max_steps {
+            break StopReason::Completed;
+        }
+        if stall >= s.patience {
+            break StopReason::Converged;
+        }
+
+        let grads = if per_epoch == 1 {
+            full_grads.expect("computed above for full batch")
+        } else {
+            let within = step % per_epoch;
+            if within == 0 {
+                order.shuffle(&mut rng); // a fresh order every epoch, from the seed
+            }
+            let rows: Vec<i64> = order[within * batch..((within + 1) * batch).min(n)]
+                .iter()
+                .map(|&i| i as i64)
+                .collect();
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(rows.clone(), [rows.len()]), device);
+            let z = model.forward(data.x.clone().select(0, idx.clone()));
+            let loss_t = obj.loss(z, &data.y.select(&idx));
+            let loss = loss_t.clone().into_scalar::<f64>();
+            if diverged(loss) {
+                diverged_at = Some(step);
+                let (_, ev) = evaluate(&model, obj, &data);
+                let r = Record {
+                    step,
+                    epoch,
+                    loss: ev.loss,
+                    val_loss: None,
+                    accuracy: ev.accuracy,
+                    val_accuracy: None,
+                    grad_norm: f64::NAN,
+                    lr: s.lr,
+                    params: if few_params { model.parameters().flat() } else { Vec::new() },
+                };
+                if records.last().map(|r| r.step) != Some(step) {
+                    observe(&r);
+                    records.push(r);
+                }
+                break StopReason::Diverged;
+            }
+            loss_t.backward()
+        };
+        let grads = GradientsParams::from_grads(grads, &model);
+        model = optim.step(s.lr, model, grads);
+        step += 1;
+    };
+
+    Outcome {
+        model,
+        records,
+        stop,
+        steps: step,
+        diverged_at,
+    }
+}

@@ -1,0 +1,129 @@
+//! Every bad input: exit code 2, one message naming the problem, no panic, no run folder.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+/// Runs `gdlab train CONFIG` with output under a fresh folder and checks the failure contract.
+fn rejects(config: &Path, sets: &[&str], expect: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("art");
+    let mut args = vec!["train".to_string(), config.to_str().unwrap().to_string()];
+    for s in [&[format!("output.dir=\"{}\"", art.display())][..], &sets.iter().map(|s| s.to_string()).collect::<Vec<_>>()].concat() {
+        args.push("--set".into());
+        args.push(s);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = gdlab(&args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "expected exit 2 for {expect:?}, got {:?}: {err}", o.status.code());
+    assert!(!err.contains("panicked"), "panic: {err}");
+    for e in expect {
+        assert!(err.contains(e), "stderr lacks {e:?}:\n{err}");
+    }
+    assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+    assert!(!art.exists(), "a run folder was left behind for {expect:?}");
+}
+
+/// Writes a config (and optionally a CSV beside it) into a temp dir.
+fn setup(config: &str, csv: Option<&str>) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("exp.toml");
+    std::fs::write(&path, config).unwrap();
+    if let Some(c) = csv {
+        std::fs::write(dir.path().join("d.csv"), c).unwrap();
+    }
+    (dir, path)
+}
+
+const CSV_CFG: &str = "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntarget = \"y\"\n";
+
+#[test]
+fn unknown_key_names_it_and_the_nearest_valid_one() {
+    let (_d, p) = setup("[optimizer]\nlr = 0.1\nlearning_rate = 0.2\n", None);
+    rejects(&p, &[], &["exp.toml:3", "learning_rate", "did you mean `lr`"]);
+    let (_d, p) = setup("[modle]\nbias = true\n", None);
+    rejects(&p, &[], &["modle", "did you mean `model`"]);
+}
+
+#[test]
+fn wrong_type_names_the_line() {
+    let (_d, p) = setup("[experiment]\nname = \"x\"\nseed = \"many\"\n", None);
+    rejects(&p, &[], &["exp.toml:3", "seed"]);
+}
+
+#[test]
+fn non_positive_learning_rate() {
+    let (_d, p) = setup("[optimizer]\nlr = 0.0\n", None);
+    rejects(&p, &[], &["optimizer.lr", "exp.toml:2", "> 0"]);
+    rejects(&root().join("configs/quadratic.toml"), &["optimizer.lr=-1"], &["optimizer.lr", "> 0"]);
+}
+
+#[test]
+fn missing_config_and_missing_csv() {
+    rejects(Path::new("/nonexistent/exp.toml"), &[], &["cannot read config", "/nonexistent/exp.toml"]);
+    let (_d, p) = setup(CSV_CFG, None);
+    rejects(&p, &[], &["cannot read data file", "d.csv"]);
+}
+
+#[test]
+fn non_numeric_and_empty_cells_name_row_and_column() {
+    let (_d, p) = setup(CSV_CFG, Some("a,b,y\n1,2,3\n4,five,6\n"));
+    rejects(&p, &[], &["d.csv:3", "column `b`", "`five` is not a number"]);
+    let (_d, p) = setup(CSV_CFG, Some("a,b,y\n1,2,3\n4,5,\n"));
+    rejects(&p, &[], &["d.csv:3", "column `y`", "empty cell"]);
+}
+
+#[test]
+fn unknown_column() {
+    let (_d, p) = setup(&CSV_CFG.replace("target = \"y\"", "target = \"why\""), Some("a,b,y\n1,2,3\n"));
+    rejects(&p, &[], &["no column named `why`", "columns: a, b, y"]);
+    let (_d, p) = setup(&format!("{CSV_CFG}features = [\"a\", \"c\"]\n"), Some("a,b,y\n1,2,3\n"));
+    rejects(&p, &[], &["no column named `c`", "data.features"]);
+}
+
+#[test]
+fn bce_target_not_binary_names_the_row() {
+    let cfg = format!("{CSV_CFG}[model]\nactivation = \"sigmoid\"\n[loss]\nkind = \"bce\"\n");
+    let (_d, p) = setup(&cfg, Some("a,y\n1,0\n2,1\n3,2\n"));
+    rejects(&p, &[], &["line 4", "target is 2", "0 or 1", "data.positive"]);
+}
+
+#[test]
+fn step_activation_points_at_the_perceptron() {
+    let (_d, p) = setup("[model]\nactivation = \"step\"\n", None);
+    rejects(&p, &[], &["step", "no gradient", "gdlab perceptron"]);
+}
+
+#[test]
+fn bce_without_sigmoid() {
+    let (_d, p) = setup("[data]\nsource = \"blobs\"\n[loss]\nkind = \"bce\"\n", None);
+    rejects(&p, &[], &["loss.kind", "sigmoid"]);
+}
+
+#[test]
+fn empty_data() {
+    let (_d, p) = setup(CSV_CFG, Some("a,b,y\n"));
+    rejects(&p, &[], &["no rows"]);
+}
+
+#[test]
+fn start_of_the_wrong_length() {
+    let (_d, p) = setup("[data]\ndims = 2\n[model.start]\nweights = [1.0, 2.0, 3.0]\n", None);
+    rejects(&p, &[], &["model.start.weights", "3 values for 2 input features"]);
+}
+
+#[test]
+fn bad_override_and_bad_cli_usage() {
+    rejects(&root().join("configs/quadratic.toml"), &["optimizer.lr=fast"], &["--set optimizer.lr=fast"]);
+    let o = gdlab(&["train", "--bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn eval_of_a_folder_that_is_not_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = gdlab(&["eval", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a gdlab run folder"), "{}", stderr(&o));
+}

@@ -1,0 +1,68 @@
+//! Helpers for tests that run the real `gdlab` binary on real configs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs gdlab in the repository root with `args`.
+pub fn gdlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gdlab"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("gdlab runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Trains `config` into `out` (quiet) with overrides, asserting success.
+pub fn train_ok(config: &str, out: &Path, sets: &[&str]) -> serde_json::Value {
+    let o = train(config, out, sets);
+    assert!(o.status.success(), "gdlab train {config} {sets:?} failed: {}", stderr(&o));
+    summary(out)
+}
+
+pub fn train(config: &str, out: &Path, sets: &[&str]) -> Output {
+    let mut args = vec!["train", config, "--quiet", "--out", out.to_str().unwrap()];
+    for s in sets {
+        args.push("--set");
+        args.push(s);
+    }
+    gdlab(&args)
+}
+
+pub fn summary(run: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(run.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// metrics.csv as (header, rows of cells).
+pub fn metrics(run: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect();
+    (header, rows)
+}
+
+/// One numeric column of metrics.csv.
+pub fn column(run: &Path, name: &str) -> Vec<f64> {
+    let (h, rows) = metrics(run);
+    let i = h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name} in {h:?}"));
+    rows.iter().map(|r| r[i].parse().unwrap()).collect()
+}
+
+pub fn params(s: &serde_json::Value) -> (Vec<f64>, Option<f64>) {
+    let p = &s["parameters"];
+    let w = p["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    (w, p["bias"].as_f64())
+}

@@ -1,0 +1,237 @@
+//! The real binary on the shipped configs: results, run folders, reproducibility, backends.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+
+/// Least squares by the normal equations in f64: solves (A^T A) theta = A^T y, A = [X | 1].
+fn least_squares(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
+    let n = y.len();
+    let k = d + 1;
+    let mut m = vec![vec![0.0; k + 1]; k];
+    for i in 0..n {
+        let row: Vec<f64> = x[i * d..(i + 1) * d].iter().copied().chain([1.0]).collect();
+        for a in 0..k {
+            for b in 0..k {
+                m[a][b] += row[a] * row[b];
+            }
+            m[a][k] += row[a] * y[i];
+        }
+    }
+    // Gauss-Jordan with partial pivoting.
+    for c in 0..k {
+        let p = (c..k).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs())).unwrap();
+        m.swap(c, p);
+        for r in 0..k {
+            if r != c {
+                let f = m[r][c] / m[c][c];
+                for j in c..=k {
+                    m[r][j] -= f * m[c][j];
+                }
+            }
+        }
+    }
+    (0..k).map(|r| m[r][k] / m[r][r]).collect()
+}
+
+fn linear_data() -> (Vec<f64>, Vec<f64>, usize) {
+    let l = gdlab::config::load(&root().join("configs/linear_regression.toml"), &[]).unwrap();
+    let d = gdlab::data::load(&l.config.data, l.config.experiment.seed, &l.base_dir).unwrap();
+    let dims = d.dims();
+    (d.x, d.y, dims)
+}
+
+#[test]
+fn linear_regression_reaches_the_normal_equations_solution() {
+    let (x, y, d) = linear_data();
+    let exact = least_squares(&x, &y, d);
+    // f64: gradient descent converges to the minimiser up to rounding; 1e-9 leaves room for
+    // the ~1e-13 contraction residue after 500 steps and summation order.
+    // f32: parameters are stored in f32 (eps 1.2e-7) and the gradient is summed in f32 over
+    // 200 rows, so agreement to 1e-4 absolute (values of order 1) is what f32 can promise.
+    for (dtype, tol) in [("f64", 1e-9), ("f32", 1e-4)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let s = train_ok("configs/linear_regression.toml", &out, &[&format!("backend.dtype=\"{dtype}\"")]);
+        let (w, b) = params(&s);
+        let learned: Vec<f64> = w.into_iter().chain(b).collect();
+        for (l, e) in learned.iter().zip(&exact) {
+            assert!((l - e).abs() < tol, "{dtype}: learned {learned:?} vs normal equations {exact:?}");
+        }
+        assert_eq!(s["stop_reason"], "completed");
+    }
+}
+
+#[test]
+fn breast_cancer_reaches_95_percent_validation_accuracy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let s = train_ok("configs/breast_cancer.toml", &out, &[]);
+    let acc = s["final_val_accuracy"].as_f64().unwrap();
+    assert!(acc >= 0.95, "validation accuracy {acc}");
+    assert_eq!(s["validation_rows"], 114);
+    assert!(column(&out, "val_accuracy").len() > 1);
+}
+
+#[test]
+fn run_folder_is_complete_and_starts_at_the_starting_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let s = train_ok("configs/quadratic.toml", &out, &[]);
+    for f in ["config.toml", "metrics.csv", "summary.json", "model.bpk", "loss.svg", "loss.png"] {
+        let len = std::fs::metadata(out.join(f)).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "{f} missing or empty");
+    }
+    // No temporary files left behind.
+    for e in std::fs::read_dir(&out).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        assert!(!name.starts_with('.'), "leftover {name}");
+    }
+    // C(b) = (3 - b)^2 at b = -2 is 25; row k is the loss after k updates.
+    let loss = column(&out, "loss");
+    assert_eq!(loss[0], 25.0);
+    assert_eq!(column(&out, "step")[..3], [0.0, 1.0, 2.0]);
+    // b_{k+1} = b_k + 2 lr (3 - b_k): the error shrinks by (1 - 2 lr) = 0.8 per step.
+    assert!((loss[1] - 25.0 * 0.64).abs() < 1e-4, "{}", loss[1]);
+    let (_, b) = params(&s);
+    assert!((b.unwrap() - 3.0).abs() < 1e-4, "{b:?}");
+    assert_eq!(column(&out, "b")[0], -2.0);
+    for key in ["final_loss", "steps", "stop_reason", "backend", "dtype", "seed", "wall_time_s", "gdlab_version", "burn_version"] {
+        assert!(!s[key].is_null(), "summary lacks {key}");
+    }
+    assert!(s["burn_version"].as_str().unwrap().starts_with("0.22"));
+    let png = std::fs::read(out.join("loss.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+}
+
+#[test]
+fn same_config_gives_byte_identical_metrics_and_stored_config_reproduces() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    for out in [&a, &b] {
+        train_ok("configs/logistic_regression.toml", out, &["optimizer.steps=200"]);
+    }
+    let ma = std::fs::read(a.join("metrics.csv")).unwrap();
+    assert_eq!(ma, std::fs::read(b.join("metrics.csv")).unwrap());
+    // The stored, resolved config reproduces the run on its own.
+    let stored = a.join("config.toml");
+    train_ok(stored.to_str().unwrap(), &c, &[]);
+    assert_eq!(ma, std::fs::read(c.join("metrics.csv")).unwrap());
+}
+
+#[test]
+fn csv_runs_reproduce_from_their_stored_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    train_ok("configs/diabetes.toml", &a, &["optimizer.steps=50"]);
+    train_ok(a.join("config.toml").to_str().unwrap(), &b, &[]);
+    assert_eq!(std::fs::read(a.join("metrics.csv")).unwrap(), std::fs::read(b.join("metrics.csv")).unwrap());
+}
+
+#[test]
+fn mini_batches_log_once_per_epoch_and_are_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let sets = ["optimizer.batch_size=32", "optimizer.epochs=6", "optimizer.lr=0.05"];
+    // linear_regression sets `steps`; a mini-batch variant counts epochs instead.
+    let cfg = dir.path().join("mb.toml");
+    let text = std::fs::read_to_string(root().join("configs/linear_regression.toml")).unwrap().replace("steps = 500", "");
+    std::fs::write(&cfg, text).unwrap();
+    for out in [&a, &b] {
+        train_ok(cfg.to_str().unwrap(), out, &sets);
+    }
+    assert_eq!(std::fs::read(a.join("metrics.csv")).unwrap(), std::fs::read(b.join("metrics.csv")).unwrap());
+    let epochs = column(&a, "epoch");
+    assert_eq!(epochs, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    // 200 rows in batches of 32 = 7 updates per epoch.
+    assert_eq!(column(&a, "step"), [0.0, 7.0, 14.0, 21.0, 28.0, 35.0, 42.0]);
+    let loss = column(&a, "loss");
+    assert!(loss[6] < loss[0] / 10.0, "{loss:?}");
+}
+
+/// Relative difference, with an absolute floor for values near zero.
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-3)
+}
+
+#[test]
+fn flex_and_ndarray_follow_the_same_trajectory_and_f64_agrees_with_f32() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, sets: &[&str]| -> PathBuf {
+        let out = dir.path().join(name);
+        train_ok("configs/logistic_regression.toml", &out, &[&["optimizer.steps=300"], sets].concat());
+        out
+    };
+    let flex = run("flex", &[]);
+    let nd = run("ndarray", &["backend.name=\"ndarray\""]);
+    let f64run = run("f64", &["backend.dtype=\"f64\""]);
+    // Same f32 arithmetic in a different order per backend: rounding differences of a few
+    // ulps per step, compounded over 300 steps, stay well inside 1e-4 relative.
+    for col in ["loss", "w_x1", "w_x2", "b", "grad_norm"] {
+        let (a, b, c) = (column(&flex, col), column(&nd, col), column(&f64run, col));
+        assert_eq!(a.len(), b.len());
+        for i in 0..a.len() {
+            assert!(close(a[i], b[i], 1e-4), "{col} step {i}: flex {} ndarray {}", a[i], b[i]);
+            assert!(close(a[i], c[i], 1e-4), "{col} step {i}: f32 {} f64 {}", a[i], c[i]);
+        }
+    }
+    assert_eq!(summary(&nd)["backend"], "ndarray");
+    assert_eq!(summary(&f64run)["dtype"], "f64");
+}
+
+#[test]
+fn divergence_stops_at_once_keeps_files_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    // On (3 - b)^2 the error is multiplied by (1 - 2 lr) each step: lr = 1.5 doubles it.
+    let o = train("configs/quadratic.toml", &out, &["optimizer.lr=1.5", "optimizer.steps=1000"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let s = summary(&out);
+    assert_eq!(s["stop_reason"], "diverged");
+    let at = s["diverged_at_step"].as_u64().unwrap();
+    assert!(at > 5 && at < 100, "{at}");
+    assert!(stdout(&o).contains("learning rate"), "{}", stdout(&o));
+    assert_eq!(column(&out, "step").len() as u64, at + 1);
+    assert!(out.join("loss.png").exists() && out.join("model.bpk").exists());
+}
+
+#[test]
+fn eval_reloads_the_checkpoint_and_matches_the_final_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let s = train_ok("configs/breast_cancer.toml", &out, &["optimizer.steps=100"]);
+    let o = gdlab(&["eval", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let val_line = text.lines().find(|l| l.starts_with("validation")).expect(&text);
+    let loss: f64 = val_line.split_whitespace().nth(4).unwrap().parse().unwrap();
+    let expected = s["final_val_loss"].as_f64().unwrap();
+    assert!((loss - expected).abs() <= 1e-6 * expected.max(1.0), "{loss} vs {expected}");
+    // Another CSV with the same columns: the whole data file.
+    let o = gdlab(&["eval", out.to_str().unwrap(), "--data", "data/breast_cancer.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("rows   569"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("accuracy"));
+}
+
+#[test]
+fn list_shows_every_shipped_config() {
+    let o = gdlab(&["list"]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    for name in ["linear_regression", "logistic_regression", "quadratic", "diabetes", "breast_cancer"] {
+        assert!(text.contains(&format!("configs/{name}.toml")), "{text}");
+    }
+}
+
+#[test]
+fn default_run_uses_output_dir_and_a_time_sorted_run_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let root_out = dir.path().join("art");
+    let o = gdlab(&["train", "--quiet", "--set", &format!("output.dir=\"{}\"", root_out.display()), "--set", "optimizer.steps=5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs: Vec<_> = std::fs::read_dir(root_out.join("linear_regression")).unwrap().collect();
+    assert_eq!(runs.len(), 1);
+    let id = runs[0].as_ref().unwrap().file_name().into_string().unwrap();
+    assert!(id.starts_with("20") && id.len() >= 19, "{id}");
+}
