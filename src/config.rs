@@ -482,14 +482,25 @@ fn parse_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
     let hint = suggest(&message)
         .map(|s| format!("\n  hint: did you mean `{s}`?"))
         .unwrap_or_default();
-    let section = section_at(text, line)
-        .map(|s| format!(" (in [{s}])"))
-        .unwrap_or_default();
+    let section = section_at(text, line);
+    // Name the key the error sits on, when the line assigns one.
+    let key = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    let message = match (key, &section) {
+        (Some(k), Some(s)) => format!("key `{s}.{k}`: {message}"),
+        (Some(k), None) => format!("key `{k}`: {message}"),
+        (None, Some(s)) => format!("{message} (in [{s}])"),
+        (None, None) => message,
+    };
     ConfigError::Parse {
         origin: origin.to_string(),
         line,
         column,
-        message: format!("{message}{section}"),
+        message,
         hint,
     }
 }
@@ -728,7 +739,7 @@ mod tests {
         assert!(err.contains("t.toml:3:"), "{err}");
         assert!(err.contains("lrate"), "{err}");
         assert!(err.contains("did you mean `lr`"), "{err}");
-        assert!(err.contains("[optimizer]"), "{err}");
+        assert!(err.contains("optimizer.lrate"), "{err}");
     }
 
     #[test]
