@@ -51,7 +51,7 @@ pub fn wants_log(series: &[Series]) -> bool {
         lo = lo.min(y);
         hi = hi.max(y);
     }
-    lo > 0.0 && hi / lo > 100.0
+    lo > 0.0 && hi / lo > 10.0
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &LineChart) -> DrawResult
