@@ -57,7 +57,7 @@ pub fn create_run_dir(root: &Path, name: &str, exact: Option<&Path>) -> std::io:
 pub fn metrics_csv(records: &[Record], param_names: &[String]) -> Vec<u8> {
     let with_params = records.first().is_some_and(|r| !r.params.is_empty());
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = ["step", "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr"]
+    let mut header: Vec<String> = ["step", "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr", "predicted_dc", "actual_dc", "taylor_ratio"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -76,6 +76,9 @@ pub fn metrics_csv(records: &[Record], param_names: &[String]) -> Vec<u8> {
             opt(r.val_accuracy),
             r.grad_norm.to_string(),
             r.lr.to_string(),
+            opt(r.predicted_dc),
+            opt(r.actual_dc),
+            opt(r.predicted_dc.zip(r.actual_dc).map(|(p, a)| a / p)),
         ];
         if with_params {
             row.extend(r.params.iter().map(|p| p.to_string()));

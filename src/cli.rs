@@ -1,8 +1,9 @@
 //! Command line: parse, dispatch, print, map errors to exit codes. No experiment logic here.
 
-use crate::error::{EXIT_DIVERGED, EXIT_INTERRUPTED, GdlabError};
+use crate::config::DType;
+use crate::error::{EXIT_CHECK_FAILED, EXIT_DIVERGED, EXIT_INTERRUPTED, GdlabError};
 use crate::train::StopReason;
-use crate::{config, eval, run, shipped};
+use crate::{config, eval, inspect, run, shipped};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,8 +41,52 @@ pub enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Compare the gradient three ways: burn autodiff, the hand-derived formula, finite differences.
+    Gradcheck {
+        config: PathBuf,
+        /// `start` (the configured starting parameters) or a run folder (its final parameters).
+        #[arg(long, default_value = "start")]
+        at: String,
+        /// Evaluate in this dtype instead of the config's.
+        #[arg(long, value_parser = parse_dtype)]
+        dtype: Option<DType>,
+        /// Print a JSON list (one object per scalar parameter) instead of the table.
+        #[arg(long)]
+        json: bool,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Self-test: perturb the formula's gradient of this parameter (e.g. `b`) to show the check fails.
+        #[arg(long, value_name = "PARAM")]
+        perturb_analytic: Option<String>,
+    },
+    /// First-order (Taylor) check: predicted vs actual loss change per learning rate, and -grad C against random directions.
+    Taylor {
+        config: PathBuf,
+        /// Comma-separated learning rates.
+        #[arg(long, value_delimiter = ',', default_value = "0.001,0.01,0.1,1")]
+        lr: Vec<f64>,
+        /// Gradient steps per learning rate.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Random unit directions to compare with -grad C.
+        #[arg(long, default_value_t = 100)]
+        directions: usize,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Output folder (default: <output.dir>/<name>-taylor/<run-id>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the shipped experiment configs with their descriptions.
     List,
+}
+
+fn parse_dtype(s: &str) -> Result<DType, String> {
+    match s {
+        "f32" => Ok(DType::F32),
+        "f64" => Ok(DType::F64),
+        other => Err(format!("`{other}` is not a dtype: use f32 or f64")),
+    }
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -84,6 +129,26 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                 let acc = s.accuracy.map(|a| format!("  accuracy {:.2}%", a * 100.0)).unwrap_or_default();
                 println!("{:<12} rows {:>5}  loss {:.6e}{acc}", s.part, s.rows, s.loss);
             }
+            Ok(0)
+        }
+        Command::Gradcheck { config: path, at, dtype, json, set, perturb_analytic } => {
+            let at = (at != "start").then(|| PathBuf::from(at));
+            let opts = inspect::GradcheckOptions { at, dtype, json, perturb: perturb_analytic };
+            let report = inspect::gradcheck(&path, &set, &opts)?;
+            let failures = report.failures();
+            if failures.is_empty() {
+                if !json {
+                    println!("verdict: all {} parameters agree", report.rows.len());
+                }
+                Ok(0)
+            } else {
+                let names: Vec<String> = failures.iter().map(|r| format!("{} ({}[{}])", r.label, r.name, r.index)).collect();
+                eprintln!("gradcheck FAILED for {}: autodiff, formula and finite differences disagree beyond tolerance", names.join(", "));
+                Ok(EXIT_CHECK_FAILED)
+            }
+        }
+        Command::Taylor { config: path, lr, steps, directions, set, out } => {
+            inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out })?;
             Ok(0)
         }
         Command::List => {

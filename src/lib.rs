@@ -8,6 +8,8 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod experiment;
+pub mod gradient;
+pub mod inspect;
 pub mod loss;
 pub mod model;
 pub mod plot;

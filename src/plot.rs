@@ -145,17 +145,99 @@ fn format_tick(v: f64) -> String {
     }
 }
 
+/// A scatter chart on log-log axes (only positive points are drawn), with the y = x line.
+pub struct LogLogScatter<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub series: &'a [Series],
+}
+
+fn draw_scatter<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &LogLogScatter) -> DrawResult
+where
+    DB::ErrorType: 'static + Send + Sync,
+{
+    root.fill(&WHITE)?;
+    let ok = |p: &&(f64, f64)| p.0 > 0.0 && p.1 > 0.0 && p.0.is_finite() && p.1.is_finite();
+    let all: Vec<(f64, f64)> = c.series.iter().flat_map(|s| s.points.iter().filter(ok).copied()).collect();
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (x, y) in &all {
+        lo = lo.min(x.min(*y));
+        hi = hi.max(x.max(*y));
+    }
+    if all.is_empty() {
+        (lo, hi) = (1e-3, 1.0);
+    }
+    let range = (lo / 2.0)..(hi * 2.0);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(c.title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(72)
+        .build_cartesian_2d(range.clone().log_scale(), range.clone().log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc(c.x_label)
+        .y_desc(c.y_label)
+        .x_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new([(range.start, range.start), (range.end, range.end)], BLACK.mix(0.5)))?
+        .label("actual = predicted")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.mix(0.5)));
+    for (i, s) in c.series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(s.points.iter().filter(ok).map(|p| Circle::new(*p, 4, color.filled())))?
+            .label(&s.name)
+            .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Something that can draw itself on any plotters backend.
+pub trait Chart {
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static + Send + Sync;
+}
+
+impl Chart for LineChart<'_> {
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static + Send + Sync,
+    {
+        draw(root, self)
+    }
+}
+
+impl Chart for LogLogScatter<'_> {
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static + Send + Sync,
+    {
+        draw_scatter(root, self)
+    }
+}
+
 /// Writes `<stem>.svg` and `<stem>.png` into `dir`, each atomically.
-pub fn line_chart(dir: &Path, stem: &str, chart: &LineChart) -> std::io::Result<()> {
+pub fn write(dir: &Path, stem: &str, size: (u32, u32), chart: &impl Chart) -> std::io::Result<()> {
     register_font();
-    let size = (900, 560);
     let mut svg = String::new();
-    draw(SVGBackend::with_string(&mut svg, size).into_drawing_area(), chart).map_err(std::io::Error::other)?;
+    chart.draw_on(SVGBackend::with_string(&mut svg, size).into_drawing_area()).map_err(std::io::Error::other)?;
     crate::artifacts::write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
 
     // plotters picks the encoder from the extension, so the temp name ends in .png too.
     let tmp = dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));
-    let drawn = draw(BitMapBackend::new(&tmp, size).into_drawing_area(), chart).map_err(std::io::Error::other);
+    let drawn = chart.draw_on(BitMapBackend::new(&tmp, size).into_drawing_area()).map_err(std::io::Error::other);
     let done = drawn.and_then(|_| std::fs::rename(&tmp, dir.join(format!("{stem}.png"))));
     if done.is_err() {
         let _ = std::fs::remove_file(&tmp);

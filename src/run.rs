@@ -148,9 +148,10 @@ fn write_outputs(exp: &Experiment, out: &Outcome, dir: &Path, wall: f64) -> Resu
     }
     let loss_name = format!("{} loss", format!("{:?}", c.loss.kind).to_uppercase());
     let title = format!("{}: {} ({})", c.experiment.name, loss_name, stop_word(out.stop));
-    plot::line_chart(
+    plot::write(
         dir,
         "loss",
+        (900, 560),
         &LineChart { title: &title, x_label: "step (parameter updates)", y_label: &loss_name, series: &series },
     )
     .map_err(GdlabError::io("cannot write the loss plot"))?;

@@ -7,12 +7,13 @@
 
 use crate::data::Dataset;
 use crate::loss::{Objective, Targets, accuracy};
+use crate::gradient::params;
+use crate::gradient::taylor::dot;
 use crate::model::Neuron;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
-use burn::tensor::Gradients;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -39,6 +40,10 @@ pub struct Record {
     pub lr: f64,
     /// Parameter values (weights, then bias) when there are few enough; else empty.
     pub params: Vec<f64>,
+    /// Full batch only: the first-order prediction grad C . dW of the update that led to this
+    /// row (for plain SGD, -lr |grad C|^2), and the actual change C(W + dW) - C(W).
+    pub predicted_dc: Option<f64>,
+    pub actual_dc: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,20 +113,6 @@ fn evaluate(model: &Neuron, obj: &Objective, data: &DeviceData) -> (Tensor<1>, E
     (loss_t, Evaluation { loss, accuracy })
 }
 
-/// Squared norm of the gradient of every parameter of the neuron.
-fn grad_norm(model: &Neuron, grads: &Gradients) -> f64 {
-    let mut sq = 0.0;
-    if let Some(g) = model.linear.weight.val().grad(grads) {
-        sq += g.try_into_vec_as::<f64>().expect("readable grad").iter().map(|v| v * v).sum::<f64>();
-    }
-    if let Some(b) = &model.linear.bias
-        && let Some(g) = b.val().grad(grads)
-    {
-        sq += g.try_into_vec_as::<f64>().expect("readable grad").iter().map(|v| v * v).sum::<f64>();
-    }
-    sq.sqrt()
-}
-
 /// Runs plain (or momentum) SGD from `model` until a stop condition, calling `observe` on
 /// every record as it is made. `interrupt` is polled every step (Ctrl-C).
 pub fn train(
@@ -163,11 +154,13 @@ pub fn train(
     let mut step = 0usize;
     let mut diverged_at = None;
     let diverged = |loss: f64| !loss.is_finite() || loss > s.diverge_above;
+    let will_log = |k: usize| k == 0 || k == max_steps || (k % per_epoch == 0 && (k / per_epoch) % s.log_every == 0);
+    // (gradient, parameters, loss) before an update whose row will be logged: the Taylor check.
+    let mut before: Option<(Vec<f64>, Vec<f64>, f64)> = None;
 
     let stop = loop {
         let epoch = step / per_epoch;
-        let boundary = step % per_epoch == 0;
-        let log_now = step == 0 || step == max_steps || (boundary && epoch % s.log_every == 0);
+        let log_now = will_log(step);
         let interrupted = interrupt.load(Ordering::Relaxed);
 
         // Full batch: this forward/backward is also the update's. Mini-batch: only at logs.
@@ -176,6 +169,16 @@ pub fn train(
             let (loss_t, ev) = evaluate(&model, obj, &data);
             let grads = loss_t.backward();
             let bad = diverged(ev.loss);
+            let taylor_next = per_epoch == 1 && will_log(step + 1);
+            let flat_grads = (log_now || bad || interrupted || taylor_next).then(|| params::gradients(&model, &grads));
+            let flat_params = (taylor_next || (per_epoch == 1 && before.is_some())).then(|| params::values(&model));
+            let (predicted_dc, actual_dc) = match (before.take(), &flat_params) {
+                (Some((g, w, c)), Some(now)) => {
+                    let dw: Vec<f64> = now.iter().zip(&w).map(|(a, b)| a - b).collect();
+                    (Some(dot(&g, &dw)), Some(ev.loss - c))
+                }
+                _ => (None, None),
+            };
             if log_now || bad || interrupted {
                 let (val_loss, val_accuracy) = match &val {
                     Some(v) => {
@@ -191,9 +194,11 @@ pub fn train(
                     val_loss,
                     accuracy: ev.accuracy,
                     val_accuracy,
-                    grad_norm: grad_norm(&model, &grads),
+                    grad_norm: flat_grads.as_deref().map_or(f64::NAN, |g| dot(g, g).sqrt()),
                     lr: s.lr,
                     params: if few_params { model.parameters().flat() } else { Vec::new() },
+                    predicted_dc,
+                    actual_dc,
                 };
                 if let (Some(tol), Some(prev)) = (s.tol, records.last()) {
                     stall = if prev.loss - r.loss < tol { stall + 1 } else { 0 };
@@ -204,6 +209,9 @@ pub fn train(
             if bad {
                 diverged_at = Some(step);
                 break StopReason::Diverged;
+            }
+            if let (true, Some(g), Some(w)) = (taylor_next, flat_grads, flat_params) {
+                before = Some((g, w, ev.loss));
             }
             full_grads = Some(grads);
         }
@@ -245,6 +253,8 @@ pub fn train(
                     grad_norm: f64::NAN,
                     lr: s.lr,
                     params: if few_params { model.parameters().flat() } else { Vec::new() },
+                    predicted_dc: None,
+                    actual_dc: None,
                 };
                 if records.last().map(|r| r.step) != Some(step) {
                     observe(&r);

@@ -54,11 +54,11 @@ pub fn metrics(run: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-/// One numeric column of metrics.csv.
+/// One numeric column of metrics.csv (NaN for an empty cell).
 pub fn column(run: &Path, name: &str) -> Vec<f64> {
     let (h, rows) = metrics(run);
     let i = h.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name} in {h:?}"));
-    rows.iter().map(|r| r[i].parse().unwrap()).collect()
+    rows.iter().map(|r| if r[i].is_empty() { f64::NAN } else { r[i].parse().unwrap() }).collect()
 }
 
 pub fn params(s: &serde_json::Value) -> (Vec<f64>, Option<f64>) {

@@ -1,0 +1,255 @@
+//! `gdlab gradcheck` and `gdlab taylor`: look at the gradient of an experiment without
+//! training it to the end. Orchestration and output only; the maths is in `gradient`.
+
+use crate::artifacts::{self, Summary};
+use crate::config::{self, DType};
+use crate::error::GdlabError;
+use crate::experiment::{self, Experiment};
+use crate::gradient::{self, LossFn, Report, params, taylor};
+use crate::model::Neuron;
+use crate::plot::{self, LineChart, LogLogScatter, Series};
+use crate::train::{self, Settings};
+use burn::module::Module;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+/// Loads the config with `--set` overrides and an optional dtype override.
+fn prepare(config_path: &Path, sets: &[String], dtype: Option<DType>) -> Result<Experiment, GdlabError> {
+    let mut sets = sets.to_vec();
+    if let Some(d) = dtype {
+        sets.push(format!("backend.dtype=\"{}\"", format!("{d:?}").to_lowercase()));
+    }
+    experiment::prepare(config::load(config_path, &sets)?)
+}
+
+/// The experiment's starting model, or a finished run's parameters loaded into it.
+fn model_at(exp: &Experiment, run_dir: Option<&Path>) -> Result<Neuron, GdlabError> {
+    let Some(dir) = run_dir else { return Ok(exp.model.clone()) };
+    let bad = |what: String| GdlabError::Input(format!("{}: {what}", dir.display()));
+    Summary::read(dir).map_err(|e| bad(format!("not a gdlab run folder: {e}")))?;
+    let loaded = exp
+        .model
+        .clone()
+        .try_load_file(dir.join("model.bpk"))
+        .map_err(|e| bad(format!("its model does not fit this config: {e}")))?;
+    // Re-create the parameters in this process's dtype (the run may have used another).
+    Ok(params::with_values(&exp.model, &params::values(&loaded)))
+}
+
+pub struct GradcheckOptions {
+    /// None: the starting parameters; Some(dir): a finished run's.
+    pub at: Option<PathBuf>,
+    pub dtype: Option<DType>,
+    pub json: bool,
+    pub perturb: Option<String>,
+}
+
+/// Runs the check, prints it, and writes gradcheck.json into the run folder when one is given.
+pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> Result<Report, GdlabError> {
+    let exp = prepare(config_path, sets, o.dtype)?;
+    let model = model_at(&exp, o.at.as_deref())?;
+    let report = gradient::check(&exp, &model, o.perturb.as_deref());
+    let json = serde_json::to_string_pretty(&report.rows).expect("rows serialise");
+    if let Some(dir) = &o.at {
+        artifacts::write_atomic(&dir.join("gradcheck.json"), json.as_bytes())
+            .map_err(GdlabError::io("cannot write gradcheck.json"))?;
+    }
+    if o.json {
+        println!("{json}");
+    } else {
+        let c = &exp.loaded.config;
+        println!(
+            "gradient check: {} at {} ({} {}, loss {:.6e} on {} training rows)",
+            c.experiment.name,
+            o.at.as_ref().map_or("the starting parameters".into(), |d| d.display().to_string()),
+            format!("{:?}", c.backend.name).to_lowercase(),
+            format!("{:?}", report.dtype).to_lowercase(),
+            report.loss,
+            exp.splits.train.len()
+        );
+        print!("{}", gradient::compare::table(&report.rows));
+        let max_grad = report.rows.iter().fold(0.0f64, |m, r| m.max(r.autodiff.abs()));
+        let (f, n) = gradient::compare::tolerances(report.dtype, report.loss, max_grad);
+        println!(
+            "tolerance: formula vs autodiff {:.1e} + {:.0e}|g|; finite differences vs autodiff {:.1e} + {:.0e}|g| (step {:.1e} x max(|theta|, 1))",
+            f.atol,
+            f.rtol,
+            n.atol,
+            n.rtol,
+            gradient::numeric::relative_step(report.dtype)
+        );
+        if report.dtype != c.backend.dtype {
+            println!("note: {} computes sigmoid in f32 even on an f64 device, so this check uses f32 precision", format!("{:?}", c.backend.name).to_lowercase());
+        }
+        if report.kink_rows > 0 {
+            println!(
+                "note: {} rows sit within a finite-difference step of the MAE kink (|residual| ~ 0); there the difference quotient is not a derivative",
+                report.kink_rows
+            );
+        }
+    }
+    Ok(report)
+}
+
+pub struct TaylorOptions {
+    pub lrs: Vec<f64>,
+    pub steps: usize,
+    pub directions: usize,
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct LrResult {
+    lr: f64,
+    first_predicted: f64,
+    first_actual: f64,
+    first_ratio: f64,
+    /// Median of actual / predicted over the steps that were taken.
+    median_ratio: f64,
+    steps: Vec<taylor::Step>,
+}
+
+#[derive(Serialize)]
+struct TaylorReport {
+    experiment: String,
+    lrs: Vec<LrResult>,
+    steepest: taylor::Steepest,
+    random_directions_beating_gradient: usize,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Trains a few steps at each lr, comparing predicted and actual loss changes, and compares
+/// -grad C with random directions at the starting point. Returns the folder it wrote.
+pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<PathBuf, GdlabError> {
+    let exp = prepare(config_path, sets, None)?;
+    let c = &exp.loaded.config;
+    if o.lrs.is_empty() || o.lrs.iter().any(|lr| !(lr.is_finite() && *lr > 0.0)) {
+        return Err(GdlabError::Input(format!("--lr {:?}: every learning rate must be a number > 0 (e.g. --lr 0.001,0.01,0.1,1)", o.lrs)));
+    }
+    let never = AtomicBool::new(false);
+    let mut results = Vec::new();
+    for &lr in &o.lrs {
+        let settings = Settings { lr, steps: Some(o.steps), epochs: None, batch_size: None, tol: None, log_every: 1, ..exp.settings.clone() };
+        let out = train::train(exp.model.clone(), &exp.objective, &exp.splits.train, None, &settings, &exp.device, &never, &mut |_| {});
+        let steps: Vec<taylor::Step> = out
+            .records
+            .iter()
+            .filter_map(|r| Some(taylor::Step { lr, predicted: r.predicted_dc?, actual: r.actual_dc? }))
+            .collect();
+        let first = steps.first().copied().unwrap_or(taylor::Step { lr, predicted: f64::NAN, actual: f64::NAN });
+        results.push(LrResult {
+            lr,
+            first_predicted: first.predicted,
+            first_actual: first.actual,
+            first_ratio: first.ratio(),
+            median_ratio: median(steps.iter().map(|s| s.ratio()).collect()),
+            steps,
+        });
+    }
+    // Steepest descent at the start, at the step length of the smallest lr.
+    let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
+    let (_, g) = loss.with_gradient(&exp.model);
+    let lr_min = o.lrs.iter().copied().fold(f64::INFINITY, f64::min);
+    let length = lr_min * taylor::dot(&g, &g).sqrt();
+    let steepest = taylor::steepest(&loss, &exp.model, length, o.directions, c.experiment.seed);
+    let beaten = steepest.beaten_by();
+
+    let dir = artifacts::create_run_dir(&c.output.dir, &format!("{}-taylor", c.experiment.name), o.out.as_deref())
+        .map_err(GdlabError::io("cannot create the output folder"))?;
+    let report = TaylorReport { experiment: c.experiment.name.clone(), lrs: results, steepest, random_directions_beating_gradient: beaten };
+    write_taylor(&dir, &report)?;
+
+    println!("first-order check: {} (one series per lr, {} steps each)", c.experiment.name, o.steps);
+    println!("{:>10} {:>15} {:>15} {:>12} {:>14}", "lr", "predicted dC", "actual dC", "ratio", "median ratio");
+    for r in &report.lrs {
+        println!(
+            "{:>10} {:>15.6e} {:>15.6e} {:>12.6} {:>14.6}",
+            r.lr, r.first_predicted, r.first_actual, r.first_ratio, r.median_ratio
+        );
+    }
+    let s = &report.steepest;
+    println!(
+        "steepest descent at the start, step length {:.3e}: loss drop along -grad C {:.6e}; best of {} random directions {:.6e}",
+        s.length,
+        s.gradient_drop,
+        s.random_drops.len(),
+        s.best_random()
+    );
+    println!(
+        "{}",
+        if beaten == 0 {
+            "verdict: no random direction beat -grad C".to_string()
+        } else {
+            format!("verdict: {beaten} random directions beat -grad C (second-order effects at this step length)")
+        }
+    );
+    println!("written to {}", dir.display());
+    Ok(dir)
+}
+
+fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["lr", "step", "predicted_dc", "actual_dc", "ratio"]).expect("in-memory");
+    for l in &r.lrs {
+        for (k, s) in l.steps.iter().enumerate() {
+            w.write_record([l.lr.to_string(), (k + 1).to_string(), s.predicted.to_string(), s.actual.to_string(), s.ratio().to_string()])
+                .expect("in-memory");
+        }
+    }
+    artifacts::write_atomic(&dir.join("taylor.csv"), &w.into_inner().expect("in-memory"))
+        .map_err(GdlabError::io("cannot write taylor.csv"))?;
+    artifacts::write_atomic(&dir.join("taylor.json"), serde_json::to_string_pretty(r).expect("serialises").as_bytes())
+        .map_err(GdlabError::io("cannot write taylor.json"))?;
+
+    // Decreases are negative: plot -dC so both axes are positive on log scales.
+    let series: Vec<Series> = r
+        .lrs
+        .iter()
+        .map(|l| Series {
+            name: format!("lr = {}", l.lr),
+            points: l.steps.iter().map(|s| (-s.predicted, -s.actual)).collect(),
+        })
+        .collect();
+    plot::write(
+        dir,
+        "taylor",
+        (900, 640),
+        &LogLogScatter {
+            title: &format!("{}: first-order prediction vs actual loss decrease", r.experiment),
+            x_label: "predicted decrease  lr |grad C|^2",
+            y_label: "actual decrease  C(W) - C(W + dW)",
+            series: &series,
+        },
+    )
+    .map_err(GdlabError::io("cannot write the taylor plot"))?;
+    let ratio_series: Vec<Series> = r
+        .lrs
+        .iter()
+        .map(|l| Series {
+            name: format!("lr = {}", l.lr),
+            points: l.steps.iter().enumerate().map(|(k, s)| ((k + 1) as f64, s.ratio())).collect(),
+        })
+        .collect();
+    plot::write(
+        dir,
+        "taylor_ratio",
+        (900, 560),
+        &LineChart {
+            title: &format!("{}: actual / predicted loss change (1 = first order exact)", r.experiment),
+            x_label: "step",
+            y_label: "actual dC / predicted dC",
+            series: &ratio_series,
+        },
+    )
+    .map_err(GdlabError::io("cannot write the taylor ratio plot"))?;
+    Ok(())
+}

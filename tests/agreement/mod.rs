@@ -1,0 +1,177 @@
+//! Property test shared by gradients_f32.rs and gradients_f64.rs (one dtype per process, since
+//! burn fixes a device's dtype once per process): on random data sets and random parameters,
+//! for every valid activation x loss x bias combination and both CPU backends, burn's autodiff,
+//! the hand-derived formula and finite differences agree within the tolerances that
+//! gdlab::gradient::compare states for the dtype.
+
+use gdlab::config::{Activation, BackendName, DType, LossKind, Model, Start};
+use gdlab::data::Dataset;
+use gdlab::gradient::{self, compare::Verdict};
+use gdlab::loss::Objective;
+use gdlab::model::{Neuron, activate};
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The pairings gdlab trains with gradient descent (BCE needs a sigmoid's probability).
+pub const COMBOS: [(Activation, LossKind); 5] = [
+    (Activation::Identity, LossKind::Mse),
+    (Activation::Identity, LossKind::Mae),
+    (Activation::Sigmoid, LossKind::Mse),
+    (Activation::Sigmoid, LossKind::Mae),
+    (Activation::Sigmoid, LossKind::Bce),
+];
+
+#[derive(Debug)]
+pub struct Case {
+    pub n: usize,
+    pub d: usize,
+    pub combo: usize,
+    pub bias: bool,
+    pub flex: bool,
+    /// Weights and bias large enough that |z| > 30 on every row.
+    pub saturated: bool,
+    pub seed: u64,
+}
+
+pub fn cases() -> impl Strategy<Value = Case> {
+    (1usize..40, 0usize..5, 0usize..5, any::<bool>(), any::<bool>(), prop::bool::weighted(0.25), any::<u64>()).prop_map(
+        |(n, d, combo, bias, flex, saturated, seed)| Case {
+            n,
+            d,
+            combo,
+            // A model with no inputs needs its bias; saturation comes from a large bias.
+            bias: bias || d == 0 || saturated,
+            flex,
+            saturated,
+            seed,
+        },
+    )
+}
+
+/// Builds the random case, runs the three-way check and returns (max formula error, max
+/// numeric error) after asserting every parameter's verdict is Ok.
+pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
+    let (activation, kind) = COMBOS[c.combo];
+    let name = if c.flex { BackendName::Flex } else { BackendName::Ndarray };
+    let device = gdlab::backend::device(name, dtype).expect("device");
+    let mut rng = ChaCha8Rng::seed_from_u64(c.seed);
+    let x: Vec<f64> = (0..c.n * c.d).map(|_| rng.random_range(-2.0..2.0)).collect();
+    let mut w: Vec<f64> = (0..c.d).map(|_| rng.random_range(-2.0..2.0)).collect();
+    let mut b = if c.bias { Some(rng.random_range(-2.0..2.0)) } else { None };
+    if c.saturated {
+        // Bias dominates: |z| >= 35 - 2 * 2 * d * 2 > 30 needs a large bias and small weights.
+        let sign = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
+        w.iter_mut().for_each(|v| *v *= 0.05);
+        b = Some(sign * 40.0);
+    }
+    let z: Vec<f64> = (0..c.n)
+        .map(|i| x[i * c.d..(i + 1) * c.d].iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b.unwrap_or(0.0))
+        .collect();
+    let y: Vec<f64> = z
+        .iter()
+        .map(|&z| match kind {
+            LossKind::Bce => f64::from(u8::from(rng.random_bool(0.5))),
+            // MAE: keep every residual outside the finite-difference stencil (h = cbrt(eps) *
+            // max(|theta|, 1) times |x| <= 2: up to 0.4 for the saturated bias of 40 in f32),
+            // so the quotient never straddles the kink; the kink has its own test.
+            LossKind::Mae => {
+                let a = if activation == Activation::Sigmoid { gradient::analytic::sigmoid(z) } else { z };
+                let off = rng.random_range(0.5..1.5) + if c.saturated { 1.0 } else { 0.0 };
+                if rng.random_bool(0.5) { a + off } else { a - off }
+            }
+            LossKind::Mse => rng.random_range(-2.0..2.0),
+        })
+        .collect();
+    if c.saturated {
+        assert!(z.iter().all(|z| z.abs() > 30.0), "{z:?}");
+    }
+    let names: Vec<String> = (1..=c.d).map(|i| format!("x{i}")).collect();
+    let data = Dataset {
+        feature_names: names.clone(),
+        target_name: "y".into(),
+        x,
+        y,
+        origin: (1..=c.n).map(|i| format!("row {i}")).collect(),
+        name: "random".into(),
+    };
+    let model_cfg = Model {
+        activation,
+        bias: c.bias,
+        start: Some(Start { weights: Some(w), bias: b }),
+        ..Model::default()
+    };
+    let model = Neuron::new(&model_cfg, c.d, &names, 0, &device).expect("model");
+    let objective = Objective::new(kind, activation, &device).expect("objective");
+    let labels = Neuron::parameter_names(&names, c.bias);
+    let precision = gdlab::backend::effective_precision(name, dtype, activation);
+    let report = gradient::check_on(&objective, &data, &device, precision, &model, &labels, None);
+    assert_eq!(report.kink_rows, 0);
+    let mut worst = (0.0f64, 0.0f64);
+    for r in &report.rows {
+        assert!(r.autodiff.is_finite() && r.numeric.is_finite(), "{r:?}");
+        assert_eq!(r.verdict, Verdict::Ok, "{:?}/{:?} bias={} flex={} saturated={} n={} d={}: {r:?}", activation, kind, c.bias, c.flex, c.saturated, c.n, c.d);
+        worst.0 = worst.0.max((r.autodiff - r.analytic.unwrap()).abs());
+        worst.1 = worst.1.max((r.autodiff - r.numeric).abs());
+    }
+    // The activation is what the loss saw: the model's output is finite too.
+    let _ = activate;
+    worst
+}
+
+/// Saturated sigmoid + BCE: gradients finite and equal to the formula delta = a - y.
+pub fn saturated_bce(dtype: DType) {
+    for flex in [true, false] {
+        for (z, y) in [(45.0, 0.0), (-45.0, 1.0), (60.0, 1.0), (-60.0, 0.0)] {
+            let c = Case { n: 1, d: 0, combo: 4, bias: true, flex, saturated: false, seed: 0 };
+            let name = if c.flex { BackendName::Flex } else { BackendName::Ndarray };
+            let device = gdlab::backend::device(name, dtype).unwrap();
+            let model_cfg = Model {
+                activation: Activation::Sigmoid,
+                start: Some(Start { weights: Some(vec![]), bias: Some(z) }),
+                ..Model::default()
+            };
+            let model = Neuron::new(&model_cfg, 0, &[], 0, &device).unwrap();
+            let objective = Objective::new(LossKind::Bce, Activation::Sigmoid, &device).unwrap();
+            let data = Dataset {
+                feature_names: vec![],
+                target_name: "y".into(),
+                x: vec![],
+                y: vec![y],
+                origin: vec!["row 1".into()],
+                name: "one".into(),
+            };
+            let precision = gdlab::backend::effective_precision(name, dtype, Activation::Sigmoid);
+            let report = gradient::check_on(&objective, &data, &device, precision, &model, &["b".to_string()], None);
+            let r = &report.rows[0];
+            let expected = gradient::analytic::sigmoid(z) - y;
+            assert!(r.autodiff.is_finite(), "z={z}: {r:?}");
+            assert!((r.autodiff - expected).abs() < 1e-6, "z={z} y={y}: autodiff {} formula {expected}", r.autodiff);
+            assert_eq!(r.verdict, Verdict::Ok, "{r:?}");
+        }
+    }
+}
+
+/// 400 seeded cases over every combination and backend; returns, for [flex, ndarray], the
+/// worst absolute disagreements (formula vs autodiff, finite differences vs autodiff).
+pub fn sweep(dtype: DType) -> [(f64, f64); 2] {
+    let mut rng = ChaCha8Rng::seed_from_u64(2026);
+    let mut worst = [(0.0f64, 0.0f64); 2];
+    for k in 0..400 {
+        let d = rng.random_range(0..5);
+        let saturated = k % 4 == 0;
+        let case = Case {
+            n: rng.random_range(1..40),
+            d,
+            combo: k % COMBOS.len(),
+            bias: rng.random_bool(0.5) || d == 0 || saturated,
+            flex: k % 2 == 0,
+            saturated,
+            seed: rng.random(),
+        };
+        let (f, n) = check(&case, dtype);
+        let w = &mut worst[usize::from(!case.flex)];
+        *w = (w.0.max(f), w.1.max(n));
+    }
+    worst
+}
