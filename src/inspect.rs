@@ -105,7 +105,7 @@ struct LrResult {
     first_predicted: f64,
     first_actual: f64,
     first_ratio: f64,
-    /// Median of actual / predicted over the steps that were taken.
+    /// Median of actual / predicted over the steps whose change stands clear of rounding noise.
     median_ratio: f64,
     steps: Vec<taylor::Step>,
 }
@@ -143,15 +143,18 @@ pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<
         let steps: Vec<taylor::Step> = out
             .records
             .iter()
-            .filter_map(|r| Some(taylor::Step { lr, predicted: r.predicted_dc?, actual: r.actual_dc? }))
+            .filter_map(|r| {
+                let actual = r.actual_dc?;
+                Some(taylor::Step { lr, loss_before: r.loss - actual, predicted: r.predicted_dc?, actual })
+            })
             .collect();
-        let first = steps.first().copied().unwrap_or(taylor::Step { lr, predicted: f64::NAN, actual: f64::NAN });
+        let first = steps.first().copied().unwrap_or(taylor::Step { lr, loss_before: f64::NAN, predicted: f64::NAN, actual: f64::NAN });
         results.push(LrResult {
             lr,
             first_predicted: first.predicted,
             first_actual: first.actual,
             first_ratio: first.ratio(),
-            median_ratio: median(steps.iter().map(|s| s.ratio()).collect()),
+            median_ratio: median(steps.iter().filter(|s| s.resolvable()).map(|s| s.ratio()).collect()),
             steps,
         });
     }
@@ -198,10 +201,18 @@ pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<
 
 fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["lr", "step", "predicted_dc", "actual_dc", "ratio"]).expect("in-memory");
+    w.write_record(["lr", "step", "loss_before", "predicted_dc", "actual_dc", "ratio", "resolvable"]).expect("in-memory");
     for l in &r.lrs {
         for (k, s) in l.steps.iter().enumerate() {
-            w.write_record([l.lr.to_string(), (k + 1).to_string(), s.predicted.to_string(), s.actual.to_string(), s.ratio().to_string()])
+            w.write_record([
+                l.lr.to_string(),
+                (k + 1).to_string(),
+                s.loss_before.to_string(),
+                s.predicted.to_string(),
+                s.actual.to_string(),
+                s.ratio().to_string(),
+                s.resolvable().to_string(),
+            ])
                 .expect("in-memory");
         }
     }
@@ -216,7 +227,7 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
         .iter()
         .map(|l| Series {
             name: format!("lr = {}", l.lr),
-            points: l.steps.iter().map(|s| (-s.predicted, -s.actual)).collect(),
+            points: l.steps.iter().filter(|s| s.resolvable()).map(|s| (-s.predicted, -s.actual)).collect(),
         })
         .collect();
     plot::write(
@@ -224,7 +235,7 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
         "taylor",
         (900, 640),
         &LogLogScatter {
-            title: &format!("{}: first-order prediction vs actual loss decrease", r.experiment),
+            title: &format!("{}: predicted vs actual loss decrease (increases not shown)", r.experiment),
             x_label: "predicted decrease  lr |grad C|^2",
             y_label: "actual decrease  C(W) - C(W + dW)",
             series: &series,
@@ -236,7 +247,13 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
         .iter()
         .map(|l| Series {
             name: format!("lr = {}", l.lr),
-            points: l.steps.iter().enumerate().map(|(k, s)| ((k + 1) as f64, s.ratio())).collect(),
+            points: l
+                .steps
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.resolvable())
+                .map(|(k, s)| ((k + 1) as f64, s.ratio()))
+                .collect(),
         })
         .collect();
     plot::write(

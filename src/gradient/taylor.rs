@@ -14,11 +14,19 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Step {
     pub lr: f64,
+    /// C(W) before the step.
+    pub loss_before: f64,
     pub predicted: f64,
     pub actual: f64,
 }
 
 impl Step {
+    /// Whether the predicted change stands clear of the rounding noise in C (taken at f32's
+    /// eps, the coarser of the two dtypes): below that, actual / predicted is noise / noise.
+    pub fn resolvable(&self) -> bool {
+        self.predicted.abs() > 1e3 * f32::EPSILON as f64 * self.loss_before.abs().max(f64::MIN_POSITIVE)
+    }
+
     /// actual / predicted: 1 when the first-order model is exact.
     pub fn ratio(&self) -> f64 {
         self.actual / self.predicted
@@ -37,7 +45,7 @@ pub fn step(loss: &LossFn, model: &Neuron, lr: f64) -> Step {
     let moved = params::with_values(model, &w.iter().zip(&g).map(|(w, g)| w - lr * g).collect::<Vec<_>>());
     // The step as stored in the device dtype, so rounding of W + dW is not blamed on Taylor.
     let dw: Vec<f64> = params::values(&moved).iter().zip(&w).map(|(a, b)| a - b).collect();
-    Step { lr, predicted: dot(&g, &dw), actual: loss.value(&moved) - c0 }
+    Step { lr, loss_before: c0, predicted: dot(&g, &dw), actual: loss.value(&moved) - c0 }
 }
 
 #[derive(Debug, Clone, Serialize)]
