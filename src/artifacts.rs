@@ -104,7 +104,7 @@ pub struct Summary {
     pub parameters: crate::model::Parameters,
     pub parameter_names: Vec<String>,
     pub features: Vec<String>,
-    pub target: String,
+    pub targets: Vec<String>,
     pub train_rows: usize,
     pub validation_rows: usize,
     /// The transform applied to features (fitted on training rows), for `gdlab eval`.

@@ -61,9 +61,11 @@ pub fn base_device(name: BackendName, dtype: DType) -> Result<Device, BackendErr
 /// The precision computations really run at: burn's ndarray evaluates `sigmoid` in f32 even on
 /// an f64 device, so a sigmoid model there is only as precise as f32 (measured: ~1e-8 relative
 /// error in gradients). Checks pick their finite-difference step and tolerances from this.
-pub fn effective_precision(name: BackendName, dtype: DType, activation: crate::config::Activation) -> DType {
-    match (name, dtype, activation) {
-        (BackendName::Ndarray, DType::F64, crate::config::Activation::Sigmoid) => DType::F32,
+pub fn effective_precision(name: BackendName, dtype: DType, model: &crate::config::Model) -> DType {
+    use crate::config::Activation::Sigmoid;
+    let sigmoid = model.output() == Sigmoid || (model.kind == crate::config::ModelKind::Mlp && model.hidden() == Sigmoid);
+    match (name, dtype, sigmoid) {
+        (BackendName::Ndarray, DType::F64, true) => DType::F32,
         _ => dtype,
     }
 }

@@ -115,9 +115,9 @@ pub struct Data {
     /// csv: file path, relative to the config file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
-    /// csv: target column name.
+    /// csv: target column name, or a list of names for several outputs.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
+    pub target: Option<TargetSpec>,
     /// csv: feature column names (default: every column but the target).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
@@ -157,11 +157,30 @@ pub struct Data {
     pub true_bias: Option<f64>,
 }
 
+/// `target = "y"` or `target = ["y1", "y2"]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum TargetSpec {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl TargetSpec {
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            TargetSpec::One(s) => vec![s.clone()],
+            TargetSpec::Many(v) => v.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     #[default]
     Neuron,
+    /// Multi-layer perceptron: `layers = [n_in, h1, ..., n_out]`.
+    Mlp,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -170,7 +189,27 @@ pub enum Activation {
     #[default]
     Identity,
     Sigmoid,
+    /// Heaviside step (perceptron rule only: it has no gradient).
     Step,
+    /// Hidden layers of an mlp.
+    Tanh,
+    /// Hidden layers of an mlp.
+    Relu,
+    /// Output of an mlp (over the outputs of each row).
+    Softmax,
+}
+
+impl Activation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Step => "step",
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::Softmax => "softmax",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -180,6 +219,8 @@ pub enum Init {
     Zeros,
     Normal,
     Uniform,
+    /// Glorot/Xavier uniform: U(-r, r), r = sqrt(6 / (fan_in + fan_out)), times `scale`.
+    Xavier,
     /// burn's own initialiser for `Linear` (Kaiming uniform), drawn on the device.
     Default,
 }
@@ -187,10 +228,25 @@ pub enum Init {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Start {
+    /// neuron: one weight per feature.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weights: Option<Vec<f64>>,
+    /// neuron: the bias.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bias: Option<f64>,
+    /// mlp: one table per layer, `[[model.start.layers]]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<LayerStart>>,
+}
+
+/// A layer's exact start: `weights` in burn's layout (row i = the weights leaving input i,
+/// shape [d_in][d_out]) and `bias` (d_out values).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LayerStart {
+    pub weights: Vec<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -198,17 +254,47 @@ pub struct Start {
 pub struct Model {
     #[serde(default)]
     pub kind: ModelKind,
+    /// neuron: the output activation; mlp: the hidden layers' activation.
     #[serde(default)]
     pub activation: Activation,
+    /// mlp: layer sizes, input first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<usize>>,
+    /// mlp: the output layer's activation (default identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_activation: Option<Activation>,
     #[serde(default = "yes")]
     pub bias: bool,
-    #[serde(default)]
-    pub init: Init,
+    /// Default: zeros for a neuron, xavier for an mlp (zeros would keep hidden units identical).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<Init>,
     /// Standard deviation (normal) or half-width (uniform) of the initial draw.
     #[serde(default = "one")]
     pub scale: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Start>,
+}
+
+impl Model {
+    /// The activation applied to the model's output.
+    pub fn output(&self) -> Activation {
+        match self.kind {
+            ModelKind::Neuron => self.activation,
+            ModelKind::Mlp => self.output_activation.unwrap_or(Activation::Identity),
+        }
+    }
+
+    /// The activation of the hidden layers (a neuron has none).
+    pub fn hidden(&self) -> Activation {
+        match self.kind {
+            ModelKind::Neuron => Activation::Identity,
+            ModelKind::Mlp => self.activation,
+        }
+    }
+
+    pub fn init(&self) -> Init {
+        self.init.expect("resolved")
+    }
 }
 
 fn yes() -> bool {
@@ -223,8 +309,10 @@ impl Default for Model {
         Self {
             kind: ModelKind::Neuron,
             activation: Activation::Identity,
+            layers: None,
+            output_activation: None,
             bias: true,
-            init: Init::Zeros,
+            init: None,
             scale: 1.0,
             start: None,
         }
@@ -232,12 +320,14 @@ impl Default for Model {
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum LossKind {
     #[default]
     Mse,
     Mae,
     Bce,
+    /// Softmax cross-entropy over class indices (mlp with a softmax output).
+    CrossEntropy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -592,6 +682,14 @@ fn resolve_defaults(c: &mut Config) {
             d.noise.get_or_insert(0.1);
         }
     }
+    let m = &mut c.model;
+    m.init.get_or_insert(match m.kind {
+        ModelKind::Neuron => Init::Zeros,
+        ModelKind::Mlp => Init::Xavier,
+    });
+    if m.kind == ModelKind::Mlp {
+        m.output_activation.get_or_insert(Activation::Identity);
+    }
     let o = &mut c.optimizer;
     if o.steps.is_none() && o.epochs.is_none() {
         o.steps = Some(DEFAULT_STEPS);
@@ -702,6 +800,47 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
             format!("`{}` cannot be a folder name", c.experiment.name),
             "use letters, digits, `-` and `_`",
         ));
+    }
+    let m = &c.model;
+    match m.kind {
+        ModelKind::Neuron => {
+            if m.layers.is_some() || m.output_activation.is_some() {
+                let key = if m.layers.is_some() { "model.layers" } else { "model.output_activation" };
+                return Err(l.invalid(key, "only applies to kind = \"mlp\"", "a neuron has one layer; its `activation` is its output"));
+            }
+            if matches!(m.activation, Activation::Tanh | Activation::Relu | Activation::Softmax) {
+                return Err(l.invalid(
+                    "model.activation",
+                    format!("\"{}\" is for mlp layers; a neuron takes identity, sigmoid or step", m.activation.name()),
+                    "use kind = \"mlp\" with layers = [...] for hidden layers",
+                ));
+            }
+            if m.start.as_ref().is_some_and(|s| s.layers.is_some()) {
+                return Err(l.invalid("model.start.layers", "only applies to kind = \"mlp\"", "a neuron starts from start.weights and start.bias"));
+            }
+        }
+        ModelKind::Mlp => {
+            match &m.layers {
+                None => return Err(l.invalid("model.layers", "kind = \"mlp\" needs layer sizes", "layers = [2, 3, 1]: inputs, hidden sizes, outputs")),
+                Some(v) if v.len() < 2 || v.iter().any(|&n| n == 0) => {
+                    return Err(l.invalid("model.layers", format!("{v:?} is not a network: give at least input and output sizes, all >= 1"), "layers = [2, 3, 1]"));
+                }
+                _ => {}
+            }
+            if matches!(m.activation, Activation::Step | Activation::Softmax) {
+                return Err(l.invalid(
+                    "model.activation",
+                    format!("hidden layers take sigmoid, tanh, relu or identity, not \"{}\"", m.activation.name()),
+                    "softmax belongs to output_activation",
+                ));
+            }
+            if !matches!(m.output(), Activation::Identity | Activation::Sigmoid | Activation::Softmax) {
+                return Err(l.invalid("model.output_activation", format!("\"{}\" is not an output activation", m.output().name()), "use identity, sigmoid or softmax"));
+            }
+            if m.start.as_ref().is_some_and(|s| s.weights.is_some() || s.bias.is_some()) {
+                return Err(l.invalid("model.start.weights", "an mlp starts from [[model.start.layers]] tables", "one table per layer with `weights` (rows of d_out values, one row per input) and `bias`"));
+            }
+        }
     }
     if !c.model.bias && c.data.dims == Some(0) {
         return Err(l.invalid("model.bias", "a model with no inputs and no bias has no parameters", "set bias = true"));

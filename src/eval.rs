@@ -5,8 +5,9 @@ use crate::artifacts::Summary;
 use crate::config::{self, LossKind};
 use crate::data::{self, Dataset};
 use crate::error::GdlabError;
-use crate::loss::{Objective, Targets, accuracy};
-use crate::model::Neuron;
+use crate::loss::{Objective, Targets};
+use crate::experiment::model_outputs;
+use crate::model::Network;
 use burn::module::Module;
 use burn::prelude::*;
 use std::path::Path;
@@ -26,8 +27,9 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabErr
     let loaded = config::load(&run_dir.join("config.toml"), &[])?;
     let c = &loaded.config;
     let device = crate::backend::device(c.backend.name, c.backend.dtype)?;
-    let objective = Objective::new(c.loss.kind, c.model.activation, &device)?;
-    let model = Neuron::new(&c.model, summary.features.len(), &summary.features, c.experiment.seed, &device)?;
+    let outputs = model_outputs(c, summary.targets.len())?;
+    let objective = Objective::new(c.loss.kind, c.model.output(), outputs, &device)?;
+    let model = Network::new(&c.model, summary.features.len(), outputs, &summary.features, c.experiment.seed, &device)?;
     let model = model
         .try_load_file(run_dir.join("model.bpk"))
         .map_err(|e| GdlabError::Runtime(format!("{}: cannot load model.bpk: {e}", run_dir.display())))?;
@@ -35,7 +37,7 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabErr
     let mut parts: Vec<(String, Dataset)> = Vec::new();
     match other {
         Some(path) => {
-            let mut d = data::csv::read(path, &summary.target, Some(&summary.features), c.data.positive.as_deref())?;
+            let mut d = data::csv::read(path, &summary.targets, Some(&summary.features), c.data.positive.as_deref())?;
             if d.is_empty() {
                 return Err(data::DataError::Empty { origin: d.name, hint: "the CSV needs data rows".into() }.into());
             }
@@ -55,15 +57,17 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabErr
     }
     let mut scores = Vec::new();
     for (part, d) in parts {
-        if c.loss.kind == LossKind::Bce {
-            d.check_binary_targets()?;
+        match c.loss.kind {
+            LossKind::Bce => d.check_binary_targets()?,
+            LossKind::CrossEntropy => d.check_classes(outputs)?,
+            _ => {}
         }
         let x = Tensor::<2>::from_data(TensorData::new(d.x.clone(), [d.len(), d.dims()]), &device);
         let z = model.forward(x);
-        let loss = objective.loss(z.clone(), &Targets::new(&d.y, c.loss.kind, &device)).into_scalar::<f64>();
+        let loss = objective.loss(z.clone(), &Targets::new(&d.y, d.outputs(), c.loss.kind, &device)).into_scalar::<f64>();
         let acc = objective
             .classifies()
-            .then(|| accuracy(&z.try_into_vec_as::<f64>().expect("readable z"), &d.y));
+            .then(|| objective.accuracy(&z.try_into_vec_as::<f64>().expect("readable z"), &d.y, d.outputs()));
         scores.push(Score { part, rows: d.len(), loss, accuracy: acc });
     }
     Ok(scores)

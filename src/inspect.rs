@@ -6,7 +6,7 @@ use crate::config::{self, DType};
 use crate::error::GdlabError;
 use crate::experiment::{self, Experiment};
 use crate::gradient::{self, LossFn, Report, params, taylor};
-use crate::model::Neuron;
+use crate::model::Network;
 use crate::plot::{self, LineChart, LogLogScatter, Series};
 use crate::train::{self, Settings};
 use burn::module::Module;
@@ -24,7 +24,7 @@ fn prepare(config_path: &Path, sets: &[String], dtype: Option<DType>) -> Result<
 }
 
 /// The experiment's starting model, or a finished run's parameters loaded into it.
-fn model_at(exp: &Experiment, run_dir: Option<&Path>) -> Result<Neuron, GdlabError> {
+fn model_at(exp: &Experiment, run_dir: Option<&Path>) -> Result<Network, GdlabError> {
     let Some(dir) = run_dir else { return Ok(exp.model.clone()) };
     let bad = |what: String| GdlabError::Input(format!("{}: {what}", dir.display()));
     Summary::read(dir).map_err(|e| bad(format!("not a gdlab run folder: {e}")))?;
@@ -68,7 +68,7 @@ pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> R
             report.loss,
             exp.splits.train.len()
         );
-        print!("{}", gradient::compare::table(&report.rows));
+        print!("{}", gradient::compare::table(&report.rows, report.method));
         let max_grad = report.rows.iter().fold(0.0f64, |m, r| m.max(r.autodiff.abs()));
         let (f, n) = gradient::compare::tolerances(report.dtype, report.loss, max_grad);
         println!(

@@ -1,7 +1,9 @@
-//! The neuron: one burn `Linear` layer (d inputs -> 1 output, weights + optional bias) and an
-//! activation applied to its output z = x W + b.
+//! The models: a stack of burn `Linear` layers (weights + optional bias). A neuron is one
+//! layer, d inputs -> 1 output; an mlp is `layers = [n_in, h1, ..., n_out]` with a hidden
+//! activation between layers. `forward` returns the pre-activation z of the last layer; the
+//! output activation belongs to the loss (so BCE and cross-entropy can use stable logits).
 
-use crate::config::{self, Activation, Init};
+use crate::config::{self, Activation, Init, LayerStart, ModelKind};
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
@@ -17,30 +19,103 @@ pub enum ModelError {
     StartLength { given: usize, dims: usize, names: String },
     #[error("key `model.start.bias`: the model has no bias (model.bias = false)\n  hint: remove start.bias or set model.bias = true")]
     StartBiasWithoutBias,
+    #[error("key `model.layers`: {message}\n  hint: {hint}")]
+    Layers { message: String, hint: String },
+    #[error("key `model.start.layers`: layer {layer}: {message}\n  hint: weights are rows of d_out values, one row per input (burn's [d_in][d_out] layout); bias has d_out values")]
+    StartLayer { layer: usize, message: String },
 }
 
 #[derive(Module, Debug)]
-pub struct Neuron {
-    pub linear: Linear,
+pub struct Network {
+    pub layers: Vec<Linear>,
+    /// Activation between layers (not after the last).
+    #[module(skip)]
+    pub hidden: Activation,
 }
 
-/// A neuron's parameters on the host, in feature order (`summary.json`'s `parameters`).
+/// A layer's parameters on the host, in the start-value layout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Parameters {
-    pub weights: Vec<f64>,
-    pub bias: Option<f64>,
+pub struct LayerParameters {
+    /// [d_in][d_out]: row i holds the weights leaving input i.
+    pub weights: Vec<Vec<f64>>,
+    pub bias: Option<Vec<f64>>,
+}
+
+/// `summary.json`'s `parameters`: `{weights, bias}` for a neuron, `{layers: [...]}` for an mlp.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Parameters {
+    Neuron { weights: Vec<f64>, bias: Option<f64> },
+    Mlp { layers: Vec<LayerParameters> },
 }
 
 impl Parameters {
-    /// Flat list (weights then bias), the order of metrics columns.
+    /// Flat list in module order (per layer: weights row-major, then bias).
     pub fn flat(&self) -> Vec<f64> {
-        self.weights.iter().copied().chain(self.bias).collect()
+        match self {
+            Parameters::Neuron { weights, bias } => weights.iter().copied().chain(*bias).collect(),
+            Parameters::Mlp { layers } => layers
+                .iter()
+                .flat_map(|l| l.weights.iter().flatten().copied().chain(l.bias.iter().flatten().copied()))
+                .collect(),
+        }
     }
 }
 
-impl Neuron {
-    /// Builds the neuron for `dims` inputs: exact start values where given, else the initialiser.
-    pub fn new(cfg: &config::Model, dims: usize, feature_names: &[String], seed: u64, device: &Device) -> Result<Self, ModelError> {
+/// Initial values of one layer, drawn on the host from our own seeded stream (identical on
+/// every backend and dtype).
+fn draw_layer(init: Init, scale: f64, d_in: usize, d_out: usize, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<f64>) {
+    let xavier = (6.0 / (d_in + d_out) as f64).sqrt();
+    let mut draw = || match init {
+        Init::Zeros => 0.0,
+        Init::Normal => {
+            let z: f64 = StandardNormal.sample(rng);
+            scale * z
+        }
+        Init::Uniform => scale * rng.random_range(-1.0..=1.0),
+        Init::Xavier => scale * xavier * rng.random_range(-1.0..=1.0),
+        Init::Default => unreachable!("burn's initialiser runs on the device"),
+    };
+    let w: Vec<f64> = (0..d_in * d_out).map(|_| draw()).collect();
+    // Biases start at zero for xavier (the usual convention), else like the weights.
+    let b: Vec<f64> = (0..d_out).map(|_| if init == Init::Xavier { 0.0 } else { draw() }).collect();
+    (w, b)
+}
+
+fn linear(w: &[f64], b: Option<&[f64]>, d_in: usize, d_out: usize, device: &Device) -> Linear {
+    Linear {
+        weight: Param::from_tensor(Tensor::from_data(TensorData::new(w.to_vec(), [d_in, d_out]), device)),
+        bias: b.map(|b| Param::from_tensor(Tensor::from_data(TensorData::new(b.to_vec(), [d_out]), device))),
+    }
+}
+
+impl Network {
+    /// Builds the configured model for `dims` inputs and `outputs` outputs: exact start values
+    /// where given, else the initialiser.
+    pub fn new(
+        cfg: &config::Model,
+        dims: usize,
+        outputs: usize,
+        feature_names: &[String],
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        let sizes = match cfg.kind {
+            ModelKind::Neuron => vec![dims, 1],
+            ModelKind::Mlp => cfg.layers.clone().expect("validated: mlp has layers"),
+        };
+        if sizes[0] != dims {
+            return Err(ModelError::Layers {
+                message: format!("the first size is {}, but the data has {dims} input features", sizes[0]),
+                hint: format!("start layers with {dims}"),
+            });
+        }
+        if *sizes.last().unwrap() != outputs {
+            return Err(ModelError::Layers {
+                message: format!("the last size is {}, but the targets need {outputs} outputs", sizes.last().unwrap()),
+                hint: format!("end layers with {outputs} (cross_entropy: the number of classes)"),
+            });
+        }
         let start = cfg.start.clone().unwrap_or_default();
         if let Some(w) = &start.weights
             && w.len() != dims
@@ -54,87 +129,143 @@ impl Neuron {
         if start.bias.is_some() && !cfg.bias {
             return Err(ModelError::StartBiasWithoutBias);
         }
-        let mut linear = if cfg.init == Init::Default {
+        let init = cfg.init();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1417_1A11);
+        if init == Init::Default {
             device.seed(seed);
-            LinearConfig::new(dims, 1).with_bias(cfg.bias).init(device)
-        } else {
-            // Host draws from our own seeded stream: identical on every backend and dtype.
-            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1417_1A11);
-            let mut draw = || match cfg.init {
-                Init::Zeros => 0.0,
-                Init::Normal => {
-                    let z: f64 = StandardNormal.sample(&mut rng);
-                    cfg.scale * z
-                }
-                Init::Uniform => cfg.scale * rng.random_range(-1.0..=1.0),
-                Init::Default => unreachable!(),
+        }
+        let mut layers = Vec::with_capacity(sizes.len() - 1);
+        for pair in sizes.windows(2) {
+            let (d_in, d_out) = (pair[0], pair[1]);
+            let layer = if init == Init::Default {
+                LinearConfig::new(d_in, d_out).with_bias(cfg.bias).init(device)
+            } else {
+                let (w, b) = draw_layer(init, cfg.scale, d_in, d_out, &mut rng);
+                linear(&w, cfg.bias.then_some(&b[..]), d_in, d_out, device)
             };
-            let w: Vec<f64> = (0..dims).map(|_| draw()).collect();
-            let b = draw();
-            Linear {
-                weight: Param::from_tensor(weights_tensor(&w, device)),
-                bias: cfg.bias.then(|| Param::from_tensor(bias_tensor(b, device))),
-            }
-        };
+            layers.push(layer);
+        }
+        // Exact start values replace the drawn ones.
         if let Some(w) = &start.weights {
-            linear.weight = Param::from_tensor(weights_tensor(w, device));
+            layers[0].weight = Param::from_tensor(Tensor::from_data(TensorData::new(w.clone(), [dims, 1]), device));
         }
         if let (Some(b), true) = (start.bias, cfg.bias) {
-            linear.bias = Some(Param::from_tensor(bias_tensor(b, device)));
+            layers[0].bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(vec![b], [1]), device)));
         }
-        Ok(Self { linear })
+        if let Some(ls) = &start.layers {
+            if ls.len() != layers.len() {
+                return Err(ModelError::StartLayer {
+                    layer: ls.len(),
+                    message: format!("{} [[model.start.layers]] tables for {} layers", ls.len(), layers.len()),
+                });
+            }
+            for (i, (ls, pair)) in ls.iter().zip(sizes.windows(2)).enumerate() {
+                layers[i] = start_layer(i + 1, ls, pair[0], pair[1], cfg.bias, device)?;
+            }
+        }
+        Ok(Self { layers, hidden: cfg.hidden() })
     }
 
+    /// Inputs of the first layer.
     pub fn dims(&self) -> usize {
-        self.linear.weight.dims()[0]
+        self.layers[0].weight.dims()[0]
     }
 
-    /// Pre-activation z = x W + b, shape [n, 1].
+    /// Pre-activation of the last layer, shape [n, outputs].
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let n = x.dims()[0];
-        if self.dims() == 0 {
-            // Bias-only model: no inputs to multiply, the output is b for every row.
-            let device = x.device();
-            let b = self.linear.bias.as_ref().expect("validated: a model without inputs has a bias");
-            return Tensor::zeros([n, 1], &device) + b.val().reshape([1, 1]);
+        let last = self.layers.len() - 1;
+        let mut a = x;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let z = if layer.weight.dims()[0] == 0 {
+                // Bias-only layer: no inputs to multiply, the output is b for every row.
+                let b = layer.bias.as_ref().expect("validated: a model without inputs has a bias");
+                let d_out = layer.weight.dims()[1];
+                Tensor::zeros([n, d_out], &a.device()) + b.val().reshape([1, d_out])
+            } else {
+                layer.forward(a)
+            };
+            a = if i == last { z } else { activate(self.hidden, z) };
         }
-        self.linear.forward(x)
+        a
     }
 
-    pub fn parameters(&self) -> Parameters {
-        Parameters {
-            weights: self.linear.weight.val().try_into_vec_as::<f64>().expect("readable weights"),
-            bias: self
-                .linear
-                .bias
-                .as_ref()
-                .map(|b| b.val().try_into_vec_as::<f64>().expect("readable bias")[0]),
+    /// The parameters on the host: neuron layout for a one-output single layer, else layers.
+    pub fn parameters(&self, kind: ModelKind) -> Parameters {
+        let read = |t: Tensor<1>| t.try_into_vec_as::<f64>().expect("readable parameter");
+        match kind {
+            ModelKind::Neuron => Parameters::Neuron {
+                weights: read(self.layers[0].weight.val().flatten(0, 1)),
+                bias: self.layers[0].bias.as_ref().map(|b| read(b.val())[0]),
+            },
+            ModelKind::Mlp => Parameters::Mlp {
+                layers: self
+                    .layers
+                    .iter()
+                    .map(|l| {
+                        let [_, d_out] = l.weight.dims();
+                        let w = read(l.weight.val().flatten(0, 1));
+                        LayerParameters {
+                            weights: w.chunks(d_out.max(1)).map(<[f64]>::to_vec).collect(),
+                            bias: l.bias.as_ref().map(|b| read(b.val())),
+                        }
+                    })
+                    .collect(),
+            },
         }
     }
 
-    /// Names of the scalar parameters, in `Parameters::flat` order.
-    pub fn parameter_names(feature_names: &[String], bias: bool) -> Vec<String> {
-        feature_names
-            .iter()
-            .map(|f| format!("w_{f}"))
-            .chain(bias.then(|| "b".to_string()))
-            .collect()
+    /// Names of the scalar parameters, in module order: `w_<feature>`, `b` for a neuron;
+    /// `l<k>.w[i,j]`, `l<k>.b[j]` (k from 1) for an mlp.
+    pub fn parameter_names(&self, kind: ModelKind, feature_names: &[String]) -> Vec<String> {
+        match kind {
+            ModelKind::Neuron => feature_names
+                .iter()
+                .map(|f| format!("w_{f}"))
+                .chain(self.layers[0].bias.is_some().then(|| "b".to_string()))
+                .collect(),
+            ModelKind::Mlp => self
+                .layers
+                .iter()
+                .enumerate()
+                .flat_map(|(k, l)| {
+                    let [d_in, d_out] = l.weight.dims();
+                    let w = (0..d_in).flat_map(move |i| (0..d_out).map(move |j| format!("l{}.w[{i},{j}]", k + 1)));
+                    let b = l.bias.is_some().then_some(0..d_out).into_iter().flatten().map(move |j| format!("l{}.b[{j}]", k + 1));
+                    w.chain(b).collect::<Vec<_>>()
+                })
+                .collect(),
+        }
     }
 }
 
-fn weights_tensor(w: &[f64], device: &Device) -> Tensor<2> {
-    Tensor::from_data(TensorData::new(w.to_vec(), [w.len(), 1]), device)
+fn start_layer(layer: usize, s: &LayerStart, d_in: usize, d_out: usize, bias: bool, device: &Device) -> Result<Linear, ModelError> {
+    let err = |message: String| ModelError::StartLayer { layer, message };
+    if s.weights.len() != d_in {
+        return Err(err(format!("weights has {} rows, the layer has {d_in} inputs", s.weights.len())));
+    }
+    if let Some((i, r)) = s.weights.iter().enumerate().find(|(_, r)| r.len() != d_out) {
+        return Err(err(format!("weights row {} has {} values, the layer has {d_out} outputs", i + 1, r.len())));
+    }
+    match (&s.bias, bias) {
+        (Some(b), true) if b.len() != d_out => return Err(err(format!("bias has {} values, the layer has {d_out} outputs", b.len()))),
+        (Some(_), false) => return Err(err("bias given but model.bias = false".into())),
+        (None, true) => return Err(err("bias missing (model.bias = true)".into())),
+        _ => {}
+    }
+    let w: Vec<f64> = s.weights.iter().flatten().copied().collect();
+    Ok(linear(&w, s.bias.as_deref(), d_in, d_out, device))
 }
 
-fn bias_tensor(b: f64, device: &Device) -> Tensor<1> {
-    Tensor::from_data(TensorData::new(vec![b], [1]), device)
-}
-
-/// The activation applied to z.
+/// The activation applied to z ([n, k]; softmax normalises each row).
 pub fn activate(activation: Activation, z: Tensor<2>) -> Tensor<2> {
+    use burn::tensor::activation as act;
     match activation {
         Activation::Identity => z,
-        Activation::Sigmoid => burn::tensor::activation::sigmoid(z),
+        Activation::Sigmoid => act::sigmoid(z),
+        Activation::Tanh => act::tanh(z),
+        Activation::Relu => act::relu(z),
+        Activation::Softmax => act::softmax(z, 1),
         // Heaviside step: 1 where z >= 0. No gradient; only the perceptron rule uses it.
         Activation::Step => z.greater_equal_elem(0.0).float(),
     }

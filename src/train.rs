@@ -6,10 +6,10 @@
 //! CSV writer, the progress bar and the plots all read them.
 
 use crate::data::Dataset;
-use crate::loss::{Objective, Targets, accuracy};
+use crate::loss::{Objective, Targets};
 use crate::gradient::params;
 use crate::gradient::taylor::dot;
-use crate::model::Neuron;
+use crate::model::Network;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, SgdConfig};
@@ -72,7 +72,7 @@ pub struct Settings {
 }
 
 pub struct Outcome {
-    pub model: Neuron,
+    pub model: Network,
     pub records: Vec<Record>,
     pub stop: StopReason,
     pub steps: usize,
@@ -85,14 +85,16 @@ struct DeviceData {
     x: Tensor<2>,
     y: Targets,
     host_y: Vec<f64>,
+    outputs: usize,
 }
 
 impl DeviceData {
     fn new(d: &Dataset, obj: &Objective, device: &Device) -> Self {
         Self {
             x: Tensor::from_data(TensorData::new(d.x.clone(), [d.len(), d.dims()]), device),
-            y: Targets::new(&d.y, obj.kind, device),
+            y: Targets::new(&d.y, d.outputs(), obj.kind, device),
             host_y: d.y.clone(),
+            outputs: d.outputs(),
         }
     }
 }
@@ -102,13 +104,13 @@ struct Evaluation {
     accuracy: Option<f64>,
 }
 
-fn evaluate(model: &Neuron, obj: &Objective, data: &DeviceData) -> (Tensor<1>, Evaluation) {
+fn evaluate(model: &Network, obj: &Objective, data: &DeviceData) -> (Tensor<1>, Evaluation) {
     let z = model.forward(data.x.clone());
     let loss_t = obj.loss(z.clone(), &data.y);
     let loss = loss_t.clone().into_scalar::<f64>();
     let accuracy = obj.classifies().then(|| {
         let z: Vec<f64> = z.try_into_vec_as::<f64>().expect("readable z");
-        accuracy(&z, &data.host_y)
+        obj.accuracy(&z, &data.host_y, data.outputs)
     });
     (loss_t, Evaluation { loss, accuracy })
 }
@@ -116,7 +118,7 @@ fn evaluate(model: &Neuron, obj: &Objective, data: &DeviceData) -> (Tensor<1>, E
 /// Runs plain (or momentum) SGD from `model` until a stop condition, calling `observe` on
 /// every record as it is made. `interrupt` is polled every step (Ctrl-C).
 pub fn train(
-    mut model: Neuron,
+    mut model: Network,
     obj: &Objective,
     train: &Dataset,
     validation: Option<&Dataset>,
@@ -135,7 +137,7 @@ pub fn train(
     };
     let data = DeviceData::new(train, obj, device);
     let val = validation.map(|v| DeviceData::new(v, obj, device));
-    let few_params = model.parameters().flat().len() <= MAX_PARAM_COLUMNS;
+    let few_params = params::values(&model).len() <= MAX_PARAM_COLUMNS;
 
     let mut sgd = SgdConfig::new();
     if s.momentum > 0.0 {
@@ -196,7 +198,7 @@ pub fn train(
                     val_accuracy,
                     grad_norm: flat_grads.as_deref().map_or(f64::NAN, |g| dot(g, g).sqrt()),
                     lr: s.lr,
-                    params: if few_params { model.parameters().flat() } else { Vec::new() },
+                    params: if few_params { params::values(&model) } else { Vec::new() },
                     predicted_dc,
                     actual_dc,
                 };
@@ -252,7 +254,7 @@ pub fn train(
                     val_accuracy: None,
                     grad_norm: f64::NAN,
                     lr: s.lr,
-                    params: if few_params { model.parameters().flat() } else { Vec::new() },
+                    params: if few_params { params::values(&model) } else { Vec::new() },
                     predicted_dc: None,
                     actual_dc: None,
                 };

@@ -25,9 +25,9 @@ fn gradcheck_json_has_one_object_per_scalar_parameter() {
     for key in ["name", "index", "value", "autodiff", "analytic", "numeric", "abs_err", "rel_err"] {
         assert!(rows.iter().all(|r| r.get(key).is_some()), "missing {key}");
     }
-    assert_eq!(rows[0]["name"], "linear.weight");
+    assert_eq!(rows[0]["name"], "layers.0.weight");
     assert_eq!(rows[1]["index"], 1);
-    assert_eq!(rows[2]["name"], "linear.bias");
+    assert_eq!(rows[2]["name"], "layers.0.bias");
     // Starting at w = 0, b = 0 on y = 2 x1 - 3 x2 + 0.5 + noise: dC/db = -2 mean(y) ~ -1.
     let db = rows[2]["autodiff"].as_f64().unwrap();
     assert!((db - rows[2]["analytic"].as_f64().unwrap()).abs() < 1e-4);

@@ -9,6 +9,11 @@ proptest! {
     fn three_gradients_agree_in_f64(case in agreement::cases()) {
         agreement::check(&case, DType::F64);
     }
+
+    #[test]
+    fn backprop_autodiff_and_finite_differences_agree_for_mlps_in_f64(case in agreement::mlp_cases()) {
+        agreement::check_mlp(&case, DType::F64);
+    }
 }
 
 #[test]

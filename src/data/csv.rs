@@ -3,11 +3,11 @@
 use super::{DataError, Dataset};
 use std::path::Path;
 
-/// Reads `path`, taking `target` as y and `features` (default: every other column) as x.
-/// With `positive`, targets in that list become 1 and all others 0.
+/// Reads `path`, taking the `targets` columns as y and `features` (default: every other
+/// column) as x. With `positive`, target values in that list become 1 and all others 0.
 pub fn read(
     path: &Path,
-    target: &str,
+    targets: &[String],
     features: Option<&[String]>,
     positive: Option<&[f64]>,
 ) -> Result<Dataset, DataError> {
@@ -48,17 +48,17 @@ pub fn read(
             }
         })
     };
-    let target_col = column(target, "target")?;
+    let target_cols: Vec<usize> = targets.iter().map(|t| column(t, "target")).collect::<Result<_, _>>()?;
     let feature_cols: Vec<usize> = match features {
         Some(names) => names
             .iter()
             .map(|n| column(n, "features"))
             .collect::<Result<_, _>>()?,
-        None => (0..header.len()).filter(|&c| c != target_col).collect(),
+        None => (0..header.len()).filter(|c| !target_cols.contains(c)).collect(),
     };
-    if feature_cols.contains(&target_col) {
+    if let Some(c) = feature_cols.iter().find(|c| target_cols.contains(c)) {
         return Err(DataError::Invalid {
-            what: format!("{}: column `{target}` is both the target and a feature", path.display()),
+            what: format!("{}: column `{}` is both a target and a feature", path.display(), header[*c]),
             hint: "remove it from data.features".into(),
         });
     }
@@ -95,16 +95,18 @@ pub fn read(
         for &c in &feature_cols {
             x.push(cell(c)?);
         }
-        let t = cell(target_col)?;
-        y.push(match positive {
-            Some(p) => f64::from(u8::from(p.contains(&t))),
-            None => t,
-        });
+        for &c in &target_cols {
+            let t = cell(c)?;
+            y.push(match positive {
+                Some(p) => f64::from(u8::from(p.contains(&t))),
+                None => t,
+            });
+        }
         origin.push(format!("line {line}"));
     }
     Ok(Dataset {
         feature_names: feature_cols.iter().map(|&c| header[c].clone()).collect(),
-        target_name: target.to_string(),
+        target_names: targets.to_vec(),
         x,
         y,
         origin,
@@ -126,7 +128,7 @@ mod tests {
     #[test]
     fn reads_features_in_order_and_maps_positive() {
         let f = file("a,b,c\n1,2,0\n3,4,2\n");
-        let d = read(f.path(), "c", Some(&["b".into(), "a".into()]), Some(&[2.0])).unwrap();
+        let d = read(f.path(), &["c".into()], Some(&["b".into(), "a".into()]), Some(&[2.0])).unwrap();
         assert_eq!(d.feature_names, ["b", "a"]);
         assert_eq!(d.x, [2.0, 1.0, 4.0, 3.0]);
         assert_eq!(d.y, [0.0, 1.0]);
@@ -135,17 +137,26 @@ mod tests {
     #[test]
     fn bad_cell_names_line_and_column() {
         let f = file("a,b\n1,2\n3,x\n");
-        let e = read(f.path(), "b", None, None).unwrap_err().to_string();
+        let e = read(f.path(), &["b".into()], None, None).unwrap_err().to_string();
         assert!(e.contains(":3:") && e.contains("column `b`") && e.contains("`x`"), "{e}");
         let f = file("a,b\n1,\n");
-        let e = read(f.path(), "b", None, None).unwrap_err().to_string();
+        let e = read(f.path(), &["b".into()], None, None).unwrap_err().to_string();
         assert!(e.contains(":2:") && e.contains("empty cell"), "{e}");
+    }
+
+    #[test]
+    fn several_targets_are_read_row_major() {
+        let f = file("a,t1,t2\n1,2,3\n4,5,6\n");
+        let d = read(f.path(), &["t1".into(), "t2".into()], None, None).unwrap();
+        assert_eq!(d.feature_names, ["a"]);
+        assert_eq!(d.y, [2.0, 3.0, 5.0, 6.0]);
+        assert_eq!(d.len(), 2);
     }
 
     #[test]
     fn unknown_column_suggests_nearest() {
         let f = file("age,bmi,progression\n1,2,3\n");
-        let e = read(f.path(), "progresion", None, None).unwrap_err().to_string();
+        let e = read(f.path(), &["progresion".into()], None, None).unwrap_err().to_string();
         assert!(e.contains("did you mean `progression`"), "{e}");
     }
 }

@@ -26,17 +26,20 @@ pub enum DataError {
     Empty { origin: String, hint: String },
     #[error("{origin}: row {row}: target is {value}, but loss = \"bce\" needs targets 0 or 1\n  hint: map classes to 0/1 with data.positive = [...] (values that become 1), or use loss = \"mse\"")]
     NotBinary { origin: String, row: String, value: f64 },
+    #[error("{origin}: row {row}: target is {value}, but loss = \"cross_entropy\" needs a class index 0..{classes} (the model has {classes} outputs)\n  hint: number the classes 0, 1, ... and make the last layer size the number of classes")]
+    NotAClass { origin: String, row: String, value: f64, classes: usize },
     #[error("{what}\n  hint: {hint}")]
     Invalid { what: String, hint: String },
 }
 
-/// Rows of features and one target, with their names and where each row came from.
+/// Rows of features and targets, with their names and where each row came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     pub feature_names: Vec<String>,
-    pub target_name: String,
+    pub target_names: Vec<String>,
     /// Row-major, `len() * dims()` values.
     pub x: Vec<f64>,
+    /// Row-major, `len() * outputs()` values.
     pub y: Vec<f64>,
     /// Per row, a human label of its origin ("line 7" of a CSV, "row 3" of a generator).
     pub origin: Vec<String>,
@@ -46,10 +49,14 @@ pub struct Dataset {
 
 impl Dataset {
     pub fn len(&self) -> usize {
-        self.y.len()
+        self.origin.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.y.is_empty()
+        self.origin.is_empty()
+    }
+    /// Number of target columns.
+    pub fn outputs(&self) -> usize {
+        self.target_names.len()
     }
     pub fn dims(&self) -> usize {
         self.feature_names.len()
@@ -61,15 +68,18 @@ impl Dataset {
 
     /// The rows at `idx`, in that order.
     pub fn subset(&self, idx: &[usize]) -> Dataset {
+        let k = self.outputs();
         let mut x = Vec::with_capacity(idx.len() * self.dims());
+        let mut y = Vec::with_capacity(idx.len() * k);
         for &i in idx {
             x.extend_from_slice(self.row(i));
+            y.extend_from_slice(&self.y[i * k..(i + 1) * k]);
         }
         Dataset {
             feature_names: self.feature_names.clone(),
-            target_name: self.target_name.clone(),
+            target_names: self.target_names.clone(),
             x,
-            y: idx.iter().map(|&i| self.y[i]).collect(),
+            y,
             origin: idx.iter().map(|&i| self.origin[i].clone()).collect(),
             name: self.name.clone(),
         }
@@ -80,8 +90,22 @@ impl Dataset {
         match self.y.iter().position(|&v| v != 0.0 && v != 1.0) {
             Some(i) => Err(DataError::NotBinary {
                 origin: self.name.clone(),
-                row: self.origin[i].clone(),
+                row: self.origin[i / self.outputs()].clone(),
                 value: self.y[i],
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Fails on the first target that is not a class index in 0..classes.
+    pub fn check_classes(&self, classes: usize) -> Result<(), DataError> {
+        let bad = |v: f64| v.fract() != 0.0 || v < 0.0 || v >= classes as f64;
+        match self.y.iter().position(|&v| bad(v)) {
+            Some(i) => Err(DataError::NotAClass {
+                origin: self.name.clone(),
+                row: self.origin[i / self.outputs()].clone(),
+                value: self.y[i],
+                classes,
             }),
             None => Ok(()),
         }
@@ -140,7 +164,7 @@ pub fn load(cfg: &config::Data, seed: u64, base_dir: &Path) -> Result<Dataset, D
             let path = base_dir.join(cfg.path.as_ref().expect("validated: csv has a path"));
             csv::read(
                 &path,
-                cfg.target.as_deref().expect("validated: csv has a target"),
+                &cfg.target.as_ref().expect("validated: csv has a target").names(),
                 cfg.features.as_deref(),
                 cfg.positive.as_deref(),
             )?
@@ -195,7 +219,7 @@ mod tests {
     fn toy(n: usize) -> Dataset {
         Dataset {
             feature_names: vec!["a".into(), "b".into()],
-            target_name: "y".into(),
+            target_names: vec!["y".into()],
             x: (0..n * 2).map(|v| v as f64).collect(),
             y: (0..n).map(|v| (v % 2) as f64).collect(),
             origin: (0..n).map(|i| format!("row {}", i + 1)).collect(),

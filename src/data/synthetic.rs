@@ -82,7 +82,7 @@ pub fn generate(cfg: &config::Data, seed: u64) -> Result<Dataset, DataError> {
     };
     Ok(Dataset {
         feature_names: names,
-        target_name: target.into(),
+        target_names: vec![target.into()],
         x,
         y,
         origin: (1..=n).map(|i| format!("row {i}")).collect(),

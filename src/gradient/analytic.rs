@@ -55,7 +55,9 @@ pub fn sigmoid(z: f64) -> f64 {
 /// (BCE needs a probability: only the sigmoid gives one; `step` has no derivative).
 pub fn delta(z: f64, y: f64, activation: Activation, loss: LossKind) -> Option<f64> {
     match (activation, loss) {
-        (Activation::Step, _) | (Activation::Identity, LossKind::Bce) => None,
+        (Activation::Step | Activation::Tanh | Activation::Relu | Activation::Softmax, _)
+        | (Activation::Identity, LossKind::Bce)
+        | (_, LossKind::CrossEntropy) => None,
         // The sigmoid's derivative cancels: delta = a - y, finite for any z.
         (Activation::Sigmoid, LossKind::Bce) => Some(sigmoid(z) - y),
         (act, loss) => {
@@ -121,6 +123,8 @@ pub fn loss(p: &Point, activation: Activation, loss: LossKind) -> f64 {
             LossKind::Mae => (a - p.y[i]).abs(),
             // Stable form from z: log(1 + e^z) - y z.
             LossKind::Bce => z.max(0.0) + (-z.abs()).exp().ln_1p() - p.y[i] * z,
+            // Not a neuron loss (it needs a softmax over several outputs).
+            LossKind::CrossEntropy => f64::NAN,
         };
     }
     total / n as f64

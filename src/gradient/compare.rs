@@ -51,7 +51,7 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
-    /// Parameter tensor path in the module, e.g. "linear.weight".
+    /// Parameter tensor path in the module, e.g. "layers.0.weight".
     pub name: String,
     /// Flat index within that tensor (row-major).
     pub index: usize,
@@ -112,10 +112,11 @@ pub fn compare(c: &Columns, dtype: DType, loss: f64, kink: bool) -> Vec<Row> {
 }
 
 /// The table as text.
-pub fn table(rows: &[Row]) -> String {
+/// `method` names the formula column ("analytic" or "backprop").
+pub fn table(rows: &[Row], method: &str) -> String {
     let mut out = format!(
         "{:<14} {:>13} {:>15} {:>15} {:>15} {:>10} {:>10}  verdict\n",
-        "parameter", "value", "autodiff", "analytic", "numeric", "abs err", "rel err"
+        "parameter", "value", "autodiff", method, "numeric", "abs err", "rel err"
     );
     for r in rows {
         let an = r.analytic.map_or("-".to_string(), |a| format!("{a:.8e}"));

@@ -3,6 +3,7 @@
 //! view of a step (`taylor`).
 
 pub mod analytic;
+pub mod backprop;
 pub mod compare;
 pub mod numeric;
 pub mod params;
@@ -12,7 +13,7 @@ use crate::config::{Activation, DType, LossKind};
 use crate::data::Dataset;
 use crate::experiment::Experiment;
 use crate::loss::Targets;
-use crate::model::Neuron;
+use crate::model::Network;
 use burn::prelude::*;
 use compare::{Columns, Row};
 
@@ -27,21 +28,21 @@ impl LossFn {
     pub fn new(objective: &crate::loss::Objective, data: &Dataset, device: &Device) -> Self {
         Self {
             x: Tensor::from_data(TensorData::new(data.x.clone(), [data.len(), data.dims()]), device),
-            y: Targets::new(&data.y, objective.kind, device),
+            y: Targets::new(&data.y, data.outputs(), objective.kind, device),
             objective: objective.clone(),
         }
     }
 
-    pub fn tensor(&self, m: &Neuron) -> Tensor<1> {
+    pub fn tensor(&self, m: &Network) -> Tensor<1> {
         self.objective.loss(m.forward(self.x.clone()), &self.y)
     }
 
-    pub fn value(&self, m: &Neuron) -> f64 {
+    pub fn value(&self, m: &Network) -> f64 {
         self.tensor(m).into_scalar::<f64>()
     }
 
     /// Loss and the autodiff gradient (in `params::values` order).
-    pub fn with_gradient(&self, m: &Neuron) -> (f64, Vec<f64>) {
+    pub fn with_gradient(&self, m: &Network) -> (f64, Vec<f64>) {
         let t = self.tensor(m);
         let c = t.clone().into_scalar::<f64>();
         let grads = t.backward();
@@ -55,6 +56,8 @@ pub struct Report {
     pub dtype: DType,
     /// MAE rows whose residual lies inside the finite-difference stencil.
     pub kink_rows: usize,
+    /// Where the formula column came from: "analytic" (neuron) or "backprop" (mlp).
+    pub method: &'static str,
 }
 
 impl Report {
@@ -66,9 +69,9 @@ impl Report {
 /// Compares the three gradients of the training loss at `model`'s parameters.
 /// `perturb`: add 1e-3 * max(1, |g|) to the formula's gradient of the parameter with this
 /// label: a self-test that shows the check can fail.
-pub fn check(exp: &Experiment, model: &Neuron, perturb: Option<&str>) -> Report {
+pub fn check(exp: &Experiment, model: &Network, perturb: Option<&str>) -> Report {
     let c = &exp.loaded.config;
-    let precision = crate::backend::effective_precision(c.backend.name, c.backend.dtype, c.model.activation);
+    let precision = crate::backend::effective_precision(c.backend.name, c.backend.dtype, &c.model);
     check_on(&exp.objective, &exp.splits.train, &exp.device, precision, model, &exp.param_names, perturb)
 }
 
@@ -79,7 +82,7 @@ pub fn check_on(
     data: &Dataset,
     device: &Device,
     dtype: DType,
-    model: &Neuron,
+    model: &Network,
     labels: &[String],
     perturb: Option<&str>,
 ) -> Report {
@@ -89,16 +92,29 @@ pub fn check_on(
     let slots = params::slots(model);
     let names = params::scalar_names(&slots);
     let labels = labels.to_vec();
-    let p = model.parameters();
-    let point = analytic::Point { x: &data.x, y: &data.y, weights: &p.weights, bias: p.bias };
-    let mut formula = analytic::neuron(&point, objective.activation, objective.kind).map(|g| g.flat());
+    // A one-output single layer is the neuron: its formula is written out in `analytic`.
+    // Anything deeper goes through hand-written backpropagation.
+    let host = host_layers(model);
+    let neuron = host.len() == 1 && host[0].d_out == 1;
+    let point = analytic::Point {
+        x: &data.x,
+        y: &data.y,
+        weights: &host[0].weights,
+        bias: host[0].bias.as_ref().map(|b| b[0]),
+    };
+    let mut formula = if neuron {
+        analytic::neuron(&point, objective.output, objective.kind).map(|g| g.flat())
+    } else {
+        backprop::gradient(&host, model.hidden, objective.output, objective.kind, &data.x, &data.y, data.len())
+    };
     if let (Some(f), Some(name)) = (formula.as_mut(), perturb)
         && let Some(k) = labels.iter().position(|l| l == name)
     {
         f[k] += 1e-3 * f[k].abs().max(1.0);
     }
     let numeric = numeric::gradient(model, dtype, |m| loss.value(m));
-    let kink_rows = if objective.kind == LossKind::Mae { rows_in_stencil(&point, objective.activation, dtype) } else { 0 };
+    // The stencil test is written for a neuron; for deeper MAE models it is not computed.
+    let kink_rows = if objective.kind == LossKind::Mae && neuron { rows_in_stencil(&point, objective.output, dtype) } else { 0 };
     let rows = compare::compare(
         &Columns {
             names: &names,
@@ -112,7 +128,20 @@ pub fn check_on(
         value,
         kink_rows > 0,
     );
-    Report { rows, loss: value, dtype, kink_rows }
+    Report { rows, loss: value, dtype, kink_rows, method: if neuron { "analytic" } else { "backprop" } }
+}
+
+/// The model's layers on the host, for the formulas.
+pub fn host_layers(model: &Network) -> Vec<backprop::Layer> {
+    let read = |t: Tensor<1>| t.try_into_vec_as::<f64>().expect("readable parameter");
+    model
+        .layers
+        .iter()
+        .map(|l| {
+            let [d_in, d_out] = l.weight.dims();
+            backprop::Layer { d_in, d_out, weights: read(l.weight.val().flatten(0, 1)), bias: l.bias.as_ref().map(|b| read(b.val())) }
+        })
+        .collect()
 }
 
 /// Rows whose residual |a - y| could change sign within the largest

@@ -6,7 +6,7 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::Gradients;
 
-/// One float parameter tensor: its path in the module ("linear.weight") and shape.
+/// One float parameter tensor: its path in the module ("layers.0.weight") and shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slot {
     pub path: String,

@@ -4,7 +4,7 @@
 //! gives the largest first-order decrease (Cauchy-Schwarz: -g.u <= |g| for |u| = 1).
 
 use super::{LossFn, params};
-use crate::model::Neuron;
+use crate::model::Network;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -39,7 +39,7 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// One step dW = -lr grad C from `model`.
-pub fn step(loss: &LossFn, model: &Neuron, lr: f64) -> Step {
+pub fn step(loss: &LossFn, model: &Network, lr: f64) -> Step {
     let (c0, g) = loss.with_gradient(model);
     let w = params::values(model);
     let moved = params::with_values(model, &w.iter().zip(&g).map(|(w, g)| w - lr * g).collect::<Vec<_>>());
@@ -72,7 +72,7 @@ impl Steepest {
 }
 
 /// Compares the drop along -grad C with `k` seeded random unit directions at the same length.
-pub fn steepest(loss: &LossFn, model: &Neuron, length: f64, k: usize, seed: u64) -> Steepest {
+pub fn steepest(loss: &LossFn, model: &Network, length: f64, k: usize, seed: u64) -> Steepest {
     let (c0, g) = loss.with_gradient(model);
     let w = params::values(model);
     let norm = dot(&g, &g).sqrt();

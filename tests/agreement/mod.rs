@@ -8,7 +8,7 @@ use gdlab::config::{Activation, BackendName, DType, LossKind, Model, Start};
 use gdlab::data::Dataset;
 use gdlab::gradient::{self, compare::Verdict};
 use gdlab::loss::Objective;
-use gdlab::model::{Neuron, activate};
+use gdlab::model::Network;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -81,6 +81,7 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
                 if rng.random_bool(0.5) { a + off } else { a - off }
             }
             LossKind::Mse => rng.random_range(-2.0..2.0),
+            LossKind::CrossEntropy => unreachable!("not a neuron loss"),
         })
         .collect();
     if c.saturated {
@@ -89,7 +90,7 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
     let names: Vec<String> = (1..=c.d).map(|i| format!("x{i}")).collect();
     let data = Dataset {
         feature_names: names.clone(),
-        target_name: "y".into(),
+        target_names: vec!["y".into()],
         x,
         y,
         origin: (1..=c.n).map(|i| format!("row {i}")).collect(),
@@ -98,13 +99,14 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
     let model_cfg = Model {
         activation,
         bias: c.bias,
-        start: Some(Start { weights: Some(w), bias: b }),
+        init: Some(gdlab::config::Init::Zeros),
+        start: Some(Start { weights: Some(w), bias: b, layers: None }),
         ..Model::default()
     };
-    let model = Neuron::new(&model_cfg, c.d, &names, 0, &device).expect("model");
-    let objective = Objective::new(kind, activation, &device).expect("objective");
-    let labels = Neuron::parameter_names(&names, c.bias);
-    let precision = gdlab::backend::effective_precision(name, dtype, activation);
+    let model = Network::new(&model_cfg, c.d, 1, &names, 0, &device).expect("model");
+    let objective = Objective::new(kind, activation, 1, &device).expect("objective");
+    let labels = model.parameter_names(model_cfg.kind, &names);
+    let precision = gdlab::backend::effective_precision(name, dtype, &model_cfg);
     let report = gradient::check_on(&objective, &data, &device, precision, &model, &labels, None);
     assert_eq!(report.kink_rows, 0);
     let mut worst = (0.0f64, 0.0f64);
@@ -114,8 +116,6 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
         worst.0 = worst.0.max((r.autodiff - r.analytic.unwrap()).abs());
         worst.1 = worst.1.max((r.autodiff - r.numeric).abs());
     }
-    // The activation is what the loss saw: the model's output is finite too.
-    let _ = activate;
     worst
 }
 
@@ -128,20 +128,21 @@ pub fn saturated_bce(dtype: DType) {
             let device = gdlab::backend::device(name, dtype).unwrap();
             let model_cfg = Model {
                 activation: Activation::Sigmoid,
-                start: Some(Start { weights: Some(vec![]), bias: Some(z) }),
+                init: Some(gdlab::config::Init::Zeros),
+                start: Some(Start { weights: Some(vec![]), bias: Some(z), layers: None }),
                 ..Model::default()
             };
-            let model = Neuron::new(&model_cfg, 0, &[], 0, &device).unwrap();
-            let objective = Objective::new(LossKind::Bce, Activation::Sigmoid, &device).unwrap();
+            let model = Network::new(&model_cfg, 0, 1, &[], 0, &device).unwrap();
+            let objective = Objective::new(LossKind::Bce, Activation::Sigmoid, 1, &device).unwrap();
             let data = Dataset {
                 feature_names: vec![],
-                target_name: "y".into(),
+                target_names: vec!["y".into()],
                 x: vec![],
                 y: vec![y],
                 origin: vec!["row 1".into()],
                 name: "one".into(),
             };
-            let precision = gdlab::backend::effective_precision(name, dtype, Activation::Sigmoid);
+            let precision = gdlab::backend::effective_precision(name, dtype, &model_cfg);
             let report = gradient::check_on(&objective, &data, &device, precision, &model, &["b".to_string()], None);
             let r = &report.rows[0];
             let expected = gradient::analytic::sigmoid(z) - y;
@@ -172,6 +173,130 @@ pub fn sweep(dtype: DType) -> [(f64, f64); 2] {
         let (f, n) = check(&case, dtype);
         let w = &mut worst[usize::from(!case.flex)];
         *w = (w.0.max(f), w.1.max(n));
+    }
+    worst
+}
+
+/// Output activation and loss pairings of an mlp.
+pub const MLP_HEADS: [(Activation, LossKind); 6] = [
+    (Activation::Identity, LossKind::Mse),
+    (Activation::Identity, LossKind::Mae),
+    (Activation::Sigmoid, LossKind::Bce),
+    (Activation::Sigmoid, LossKind::Mse),
+    (Activation::Softmax, LossKind::CrossEntropy),
+    (Activation::Softmax, LossKind::Mse),
+];
+pub const HIDDEN: [Activation; 4] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu, Activation::Identity];
+
+#[derive(Debug)]
+pub struct MlpCase {
+    /// Sizes, input first: 1 to 3 hidden layers of width 1 to 5.
+    pub sizes: Vec<usize>,
+    pub hidden: usize,
+    pub head: usize,
+    pub bias: bool,
+    pub flex: bool,
+    pub n: usize,
+    pub seed: u64,
+}
+
+pub fn mlp_cases() -> impl Strategy<Value = MlpCase> {
+    (
+        1usize..4,
+        prop::collection::vec(1usize..6, 3),
+        1usize..5,
+        1usize..4,
+        0usize..4,
+        0usize..6,
+        any::<bool>(),
+        any::<bool>(),
+        (1usize..20, any::<u64>()),
+    )
+        .prop_map(|(depth, widths, d_in, k, hidden, head, bias, flex, (n, seed))| {
+            // Cross-entropy and softmax need at least two classes.
+            let k = if MLP_HEADS[head].0 == Activation::Softmax { k.max(2) } else { k };
+            let mut sizes = vec![d_in];
+            sizes.extend(&widths[..depth]);
+            sizes.push(k);
+            MlpCase { sizes, hidden, head, bias, flex, n, seed }
+        })
+}
+
+/// Random mlp, random data: backprop = autodiff = finite differences for every parameter.
+/// Rows where a relu pre-activation or an MAE residual sits within 0.2 of its kink are redrawn:
+/// there a finite difference is not a derivative (a parameter step moves z by at most ~0.05).
+pub fn check_mlp(c: &MlpCase, dtype: DType) -> (f64, f64) {
+    use gdlab::gradient::backprop;
+    let (output, kind) = MLP_HEADS[c.head];
+    let hidden = HIDDEN[c.hidden];
+    let name = if c.flex { BackendName::Flex } else { BackendName::Ndarray };
+    let device = gdlab::backend::device(name, dtype).expect("device");
+    let mut rng = ChaCha8Rng::seed_from_u64(c.seed);
+    let model_cfg = Model {
+        kind: gdlab::config::ModelKind::Mlp,
+        activation: hidden,
+        layers: Some(c.sizes.clone()),
+        output_activation: Some(output),
+        bias: c.bias,
+        init: Some(gdlab::config::Init::Normal),
+        scale: 0.8,
+        start: None,
+    };
+    let (d, k) = (c.sizes[0], *c.sizes.last().unwrap());
+    let names: Vec<String> = (1..=d).map(|i| format!("x{i}")).collect();
+    // A relu net whose units are dead or sit at their kink for every input gets new weights.
+    let (mut model, mut x, mut y, mut rows) = (None, Vec::new(), Vec::new(), 0);
+    for attempt in 0..100u64 {
+        let m = Network::new(&model_cfg, d, k, &names, c.seed.wrapping_add(attempt), &device).expect("model");
+        let host = gradient::host_layers(&m);
+        (x, y, rows) = (Vec::new(), Vec::new(), 0);
+        for _ in 0..1000 {
+            if rows == c.n {
+                break;
+            }
+            let row: Vec<f64> = (0..d).map(|_| rng.random_range(-2.0..2.0)).collect();
+            let t = backprop::forward(&host, hidden, output, &row, 1);
+            let near_relu_kink = hidden == Activation::Relu && t.z[..t.z.len() - 1].iter().flatten().any(|z| z.abs() < 0.2);
+            if near_relu_kink {
+                continue;
+            }
+            let a = t.a.last().unwrap();
+            let target: Vec<f64> = match kind {
+                LossKind::Bce => (0..k).map(|_| f64::from(u8::from(rng.random_bool(0.5)))).collect(),
+                LossKind::CrossEntropy => vec![rng.random_range(0..k) as f64],
+                LossKind::Mae => a.iter().map(|a| a + if rng.random_bool(0.5) { 1.0 } else { -1.0 } * rng.random_range(0.5..1.5)).collect(),
+                LossKind::Mse => (0..k).map(|_| rng.random_range(-2.0..2.0)).collect(),
+            };
+            x.extend(row);
+            y.extend(target);
+            rows += 1;
+        }
+        if rows == c.n {
+            model = Some(m);
+            break;
+        }
+    }
+    let model = model.expect("a relu net with live units away from their kinks");
+    assert_eq!(rows, c.n, "could not draw rows away from the relu kinks");
+    let targets = if kind == LossKind::CrossEntropy { vec!["class".to_string()] } else { (1..=k).map(|j| format!("y{j}")).collect() };
+    let data = Dataset {
+        feature_names: names.clone(),
+        target_names: targets,
+        x,
+        y,
+        origin: (1..=c.n).map(|i| format!("row {i}")).collect(),
+        name: "random".into(),
+    };
+    let objective = Objective::new(kind, output, k, &device).expect("objective");
+    let labels = model.parameter_names(model_cfg.kind, &names);
+    let precision = gdlab::backend::effective_precision(name, dtype, &model_cfg);
+    let report = gradient::check_on(&objective, &data, &device, precision, &model, &labels, None);
+    assert_eq!(report.method, "backprop");
+    let mut worst = (0.0f64, 0.0f64);
+    for r in &report.rows {
+        assert_eq!(r.verdict, Verdict::Ok, "{c:?} {hidden:?} -> {output:?}/{kind:?}: {r:?}");
+        worst.0 = worst.0.max((r.autodiff - r.analytic.unwrap()).abs());
+        worst.1 = worst.1.max((r.autodiff - r.numeric).abs());
     }
     worst
 }
