@@ -348,7 +348,8 @@ pub struct Optimizer {
     /// Passes over the training rows (one of `epochs` / `steps`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub epochs: Option<usize>,
-    /// Parameter updates (one of `epochs` / `steps`; default 1000 steps when neither is set).
+    /// Parameter updates (one of `epochs` / `steps`; default 1000 steps when neither is set;
+    /// 0 evaluates the starting point only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<usize>,
     /// Early stop: the loss improved by less than `tol` for `patience` evaluations in a row.
@@ -713,9 +714,8 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
             "set one: `steps` counts updates, `epochs` counts passes over the training rows",
         ));
     }
-    if o.steps == Some(0) || o.epochs == Some(0) {
-        let key = if o.steps == Some(0) { "optimizer.steps" } else { "optimizer.epochs" };
-        return Err(l.invalid(key, "must be at least 1", "give the number of updates (steps) or passes (epochs)"));
+    if o.epochs == Some(0) {
+        return Err(l.invalid("optimizer.epochs", "must be at least 1", "give the number of passes; steps = 0 evaluates the start only"));
     }
     if o.batch_size == Some(0) {
         return Err(l.invalid(

@@ -101,7 +101,8 @@ impl Objective {
         matches!(self.kind, LossKind::Bce | LossKind::CrossEntropy)
     }
 
-    /// Fraction classified right, from host z ([n, k] row-major) and targets: for BCE each
+    /// Fraction classified right, from host z ([n, k] row-major, k = model outputs) and
+    /// targets: for BCE each
     /// output is a yes/no (z >= 0, i.e. sigmoid(z) >= 0.5); for cross-entropy the row's
     /// largest z is its class.
     pub fn accuracy(&self, z: &[f64], y: &[f64], k: usize) -> f64 {

@@ -85,7 +85,6 @@ struct DeviceData {
     x: Tensor<2>,
     y: Targets,
     host_y: Vec<f64>,
-    outputs: usize,
 }
 
 impl DeviceData {
@@ -94,7 +93,6 @@ impl DeviceData {
             x: Tensor::from_data(TensorData::new(d.x.clone(), [d.len(), d.dims()]), device),
             y: Targets::new(&d.y, d.outputs(), obj.kind, device),
             host_y: d.y.clone(),
-            outputs: d.outputs(),
         }
     }
 }
@@ -109,8 +107,9 @@ fn evaluate(model: &Network, obj: &Objective, data: &DeviceData) -> (Tensor<1>, 
     let loss_t = obj.loss(z.clone(), &data.y);
     let loss = loss_t.clone().into_scalar::<f64>();
     let accuracy = obj.classifies().then(|| {
+        let width = z.dims()[1];
         let z: Vec<f64> = z.try_into_vec_as::<f64>().expect("readable z");
-        obj.accuracy(&z, &data.host_y, data.outputs)
+        obj.accuracy(&z, &data.host_y, width)
     });
     (loss_t, Evaluation { loss, accuracy })
 }

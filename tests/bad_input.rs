@@ -127,3 +127,23 @@ fn eval_of_a_folder_that_is_not_a_run() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("not a gdlab run folder"), "{}", stderr(&o));
 }
+
+#[test]
+fn mlp_start_of_the_wrong_shape_names_the_layer() {
+    let cfg = "[data]\nsource = \"gates\"\ngate = \"xor\"\n[model]\nkind = \"mlp\"\nlayers = [2, 2, 1]\n[[model.start.layers]]\nweights = [[1.0, 2.0], [3.0, 4.0]]\nbias = [0.0, 0.0]\n[[model.start.layers]]\nweights = [[1.0, 2.0], [3.0]]\nbias = [0.0]\n";
+    let (_d, p) = setup(cfg, None);
+    rejects(&p, &[], &["model.start.layers", "layer 2", "row 1 has 2 values"]);
+}
+
+#[test]
+fn mlp_layer_sizes_must_match_the_data() {
+    let (_d, p) = setup("[data]\nsource = \"gates\"\n[model]\nkind = \"mlp\"\nlayers = [3, 2, 1]\n", None);
+    rejects(&p, &[], &["model.layers", "first size is 3", "2 input features"]);
+}
+
+#[test]
+fn cross_entropy_target_must_be_a_class_index() {
+    let cfg = format!("{CSV_CFG}[model]\nkind = \"mlp\"\nlayers = [1, 3]\noutput_activation = \"softmax\"\n[loss]\nkind = \"cross_entropy\"\n");
+    let (_d, p) = setup(&cfg, Some("a,y\n1,0\n2,3\n"));
+    rejects(&p, &[], &["line 3", "class index"]);
+}
