@@ -3,7 +3,7 @@
 use crate::config::DType;
 use crate::error::{EXIT_CHECK_FAILED, EXIT_DIVERGED, EXIT_INTERRUPTED, GdlabError};
 use crate::train::StopReason;
-use crate::{config, eval, inspect, run, shipped};
+use crate::{config, eval, inspect, run, shipped, sweep};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +74,32 @@ pub enum Command {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
         /// Output folder (default: <output.dir>/<name>-taylor/<run-id>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Train the cartesian product of listed values: --set optimizer.lr=0.01,0.1,1 --set model.bias=true,false.
+    Sweep {
+        config: PathBuf,
+        #[arg(long = "set", value_name = "KEY=V1,V2,...", required = true)]
+        set: Vec<String>,
+        /// Report the steps each run needs to reach this training loss.
+        #[arg(long)]
+        until_loss: Option<f64>,
+        /// Runs at once (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Sweep folder (default: <output.dir>/<name>-sweep/<run-id>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Overlay and tabulate several runs (run folders, or configs to train first).
+    Compare {
+        #[arg(required = true, num_args = 1..)]
+        runs: Vec<PathBuf>,
+        /// Steps to reach this training loss per run, and their ratios.
+        #[arg(long)]
+        until_loss: Option<f64>,
+        /// Output folder (default: artifacts/compare/<run-id>).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -149,6 +175,18 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::Taylor { config: path, lr, steps, directions, set, out } => {
             inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out })?;
+            Ok(0)
+        }
+        Command::Sweep { config: path, set, until_loss, jobs, out } => {
+            let (dir, rows, failed) = sweep::sweep(&path, &sweep::SweepOptions { axes: set, until_loss, jobs, out })?;
+            print!("{}", sweep::table(&rows, until_loss));
+            println!("sweep folder: {}", dir.display());
+            Ok(if failed > 0 { 1 } else { 0 })
+        }
+        Command::Compare { runs, until_loss, out } => {
+            let (dir, rows) = sweep::compare(&runs, until_loss, out.as_deref())?;
+            print!("{}", sweep::table(&rows, until_loss));
+            println!("compare folder: {}", dir.display());
             Ok(0)
         }
         Command::List => {

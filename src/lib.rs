@@ -15,4 +15,5 @@ pub mod model;
 pub mod plot;
 pub mod run;
 pub mod shipped;
+pub mod sweep;
 pub mod train;

@@ -43,15 +43,16 @@ const PALETTE: [RGBColor; 6] = [
 
 type DrawResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-/// Log y when every value is positive and they span more than two decades.
+/// Log y when the positive values span more than a decade. (Exact zeros, e.g. a loss that
+/// reaches 0, are then drawn at the bottom edge.)
 pub fn wants_log(series: &[Series]) -> bool {
-    let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|y| y.is_finite());
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for y in ys {
-        lo = lo.min(y);
-        hi = hi.max(y);
-    }
-    lo > 0.0 && hi / lo > 10.0
+    let (lo, hi) = positive_range(series);
+    lo.is_finite() && hi / lo > 10.0
+}
+
+fn positive_range(series: &[Series]) -> (f64, f64) {
+    let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).filter(|y| y.is_finite() && *y > 0.0);
+    ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)))
 }
 
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &LineChart) -> DrawResult
@@ -75,6 +76,9 @@ where
         x1 = x0 + 1.0;
     }
     let log = wants_log(c.series);
+    if log {
+        (y0, y1) = positive_range(c.series);
+    }
     let mut builder = ChartBuilder::on(&root);
     builder
         .caption(c.title, ("sans-serif", 22))
@@ -92,7 +96,8 @@ where
             .y_label_formatter(&|y| format!("{y:.0e}"))
             .draw()?;
         for (i, s) in c.series.iter().enumerate() {
-            let pts = s.points.iter().filter(finite).copied().filter(|p| p.1 > 0.0);
+            let floor = y0 * 0.8;
+            let pts = s.points.iter().filter(finite).map(|p| (p.0, p.1.max(floor)));
             chart
                 .draw_series(LineSeries::new(pts, series_style(i)))?
                 .label(&s.name)

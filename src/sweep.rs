@@ -1,0 +1,309 @@
+//! `gdlab sweep` and `gdlab compare`: many runs side by side.
+//!
+//! Each run of a sweep is an ordinary `gdlab train` process writing an ordinary run folder, so
+//! a sweep's runs are byte-for-byte the runs one would get one at a time; running them as
+//! separate processes also lets them use the machine's cores in parallel.
+
+use crate::artifacts::{self, Summary};
+use crate::config;
+use crate::error::GdlabError;
+use crate::plot::{self, LineChart, Series};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Splits `key=v1,v2,...` at top-level commas (not inside [...], {...} or quotes), so
+/// `model.layers=[2,3,1],[2,2,1]` gives two values.
+pub fn split_values(arg: &str) -> Result<(String, Vec<String>), GdlabError> {
+    let bad = |m: &str| GdlabError::Input(format!("--set {arg}: {m}\n  hint: --set optimizer.lr=0.01,0.1,1"));
+    let (key, raw) = arg.split_once('=').ok_or_else(|| bad("missing `=`"))?;
+    let (mut values, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0i32, None::<char>);
+    for ch in raw.chars() {
+        match (ch, quote) {
+            ('"' | '\'', None) => quote = Some(ch),
+            (c, Some(q)) if c == q => quote = None,
+            ('[' | '{', None) => depth += 1,
+            (']' | '}', None) => depth -= 1,
+            (',', None) if depth == 0 => {
+                values.push(std::mem::take(&mut cur).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(ch);
+    }
+    values.push(cur.trim().to_string());
+    if key.trim().is_empty() || values.iter().any(String::is_empty) {
+        return Err(bad("empty key or value"));
+    }
+    Ok((key.trim().to_string(), values))
+}
+
+/// The cartesian product of the listed values, as `key=value` override lists.
+pub fn product(axes: &[(String, Vec<String>)]) -> Vec<Vec<String>> {
+    axes.iter().fold(vec![Vec::new()], |acc, (key, values)| {
+        acc.iter()
+            .flat_map(|prefix| {
+                values.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push(format!("{key}={v}"));
+                    p
+                })
+            })
+            .collect()
+    })
+}
+
+/// One finished run as the tables see it.
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub label: String,
+    pub dir: PathBuf,
+    pub summary: Summary,
+    /// (step, loss) from metrics.csv.
+    pub curve: Vec<(f64, f64)>,
+}
+
+impl RunRow {
+    pub fn read(label: String, dir: &Path) -> Result<Self, GdlabError> {
+        let summary = Summary::read(dir).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", dir.display())))?;
+        let mut r = csv::Reader::from_path(dir.join("metrics.csv"))
+            .map_err(|e| GdlabError::Input(format!("{}: cannot read metrics.csv: {e}", dir.display())))?;
+        let h = r.headers().map_err(|e| GdlabError::Input(e.to_string()))?.clone();
+        let col = |n: &str| h.iter().position(|c| c == n);
+        let (s, l) = (col("step").unwrap_or(0), col("loss").unwrap_or(2));
+        let mut curve = Vec::new();
+        for rec in r.records() {
+            let rec = rec.map_err(|e| GdlabError::Input(format!("{}: metrics.csv: {e}", dir.display())))?;
+            let num = |i: usize| rec.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+            curve.push((num(s), num(l)));
+        }
+        Ok(Self { label, dir: dir.to_path_buf(), summary, curve })
+    }
+
+    /// The first logged step whose loss is at or below `x`.
+    pub fn steps_to(&self, x: f64) -> Option<usize> {
+        self.curve.iter().find(|(_, l)| *l <= x).map(|(s, _)| *s as usize)
+    }
+}
+
+fn stop_word(r: &RunRow) -> String {
+    serde_json::to_value(r.summary.stop_reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// A markdown table of runs (ratios of steps-to-X against the first run that reached X).
+pub fn table(rows: &[RunRow], until: Option<f64>) -> String {
+    let mut out = String::from("| run | final loss | steps | stop |");
+    if let Some(x) = until {
+        out += &format!(" steps to loss <= {x} | ratio |");
+    }
+    out += "\n|---|---|---|---|";
+    if until.is_some() {
+        out += "---|---|";
+    }
+    out += "\n";
+    let base = until.and_then(|x| rows.iter().find_map(|r| r.steps_to(x)));
+    for r in rows {
+        let stop = stop_word(r);
+        let stop = if stop == "diverged" { "**diverged**".to_string() } else { stop };
+        out += &format!("| {} | {:.6e} | {} | {} |", r.label, r.summary.final_loss, r.summary.steps, stop);
+        if let Some(x) = until {
+            match (r.steps_to(x), base) {
+                (Some(k), Some(b)) if b > 0 => out += &format!(" {k} | {:.2} |", k as f64 / b as f64),
+                (Some(k), _) => out += &format!(" {k} | - |"),
+                (None, _) => out += " not reached | - |",
+            }
+        }
+        out += "\n";
+    }
+    out
+}
+
+/// Overlay of the loss curves.
+pub fn overlay(dir: &Path, stem: &str, title: &str, rows: &[RunRow]) -> Result<(), GdlabError> {
+    let series: Vec<Series> = rows.iter().map(|r| Series { name: r.label.clone(), points: r.curve.clone() }).collect();
+    plot::write(dir, stem, (900, 560), &LineChart { title, x_label: "step (parameter updates)", y_label: "training loss", series: &series })
+        .map_err(GdlabError::io("cannot write the overlay plot"))
+}
+
+/// One `gdlab train` to run: config, overrides, exact output folder.
+struct Job {
+    config: PathBuf,
+    sets: Vec<String>,
+    out: PathBuf,
+}
+
+/// Runs the jobs, `jobs` at a time, each as its own `gdlab train` process. Returns
+/// (exit code, stderr) per job, in the given order.
+fn run_all(list: &[Job], jobs: usize) -> Vec<(i32, String)> {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("gdlab"));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(i32, String)>> = Mutex::new(vec![(0, String::new()); list.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(list.len()) {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(job) = list.get(k) else { break };
+                    let mut cmd = Command::new(&exe);
+                    cmd.arg("train").arg(&job.config).arg("--quiet").arg("--out").arg(&job.out);
+                    for s in &job.sets {
+                        cmd.arg("--set").arg(s);
+                    }
+                    let r = match cmd.output() {
+                        Ok(o) => (o.status.code().unwrap_or(1), String::from_utf8_lossy(&o.stderr).into_owned()),
+                        Err(e) => (1, e.to_string()),
+                    };
+                    results.lock().unwrap()[k] = r;
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap()
+}
+
+/// A folder-name-safe short label for an override list ("lr=0.1_bias=false").
+fn slug(sets: &[String]) -> String {
+    sets.iter()
+        .map(|s| s.split_once('=').map_or(s.clone(), |(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k))))
+        .collect::<Vec<_>>()
+        .join("_")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "=.-_".contains(c) { c } else { '-' })
+        .collect()
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+pub struct SweepOptions {
+    pub axes: Vec<String>,
+    pub until_loss: Option<f64>,
+    pub jobs: Option<usize>,
+    pub out: Option<PathBuf>,
+}
+
+/// The sweep: validates every combination first (nothing is written for bad input), runs them,
+/// and writes `sweep.csv`, `sweep.md` and `sweep_loss.svg/png` into the sweep folder.
+pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<(PathBuf, Vec<RunRow>, usize), GdlabError> {
+    let axes = o.axes.iter().map(|a| split_values(a)).collect::<Result<Vec<_>, _>>()?;
+    let combos = product(&axes);
+    let mut name = String::new();
+    let mut root = PathBuf::new();
+    for c in &combos {
+        let l = config::load(config_path, c)?;
+        name = l.config.experiment.name.clone();
+        root = l.config.output.dir.clone();
+    }
+    let dir = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())
+        .map_err(GdlabError::io("cannot create the sweep folder"))?;
+    let list: Vec<Job> = combos
+        .iter()
+        .enumerate()
+        .map(|(k, sets)| Job { config: config_path.to_path_buf(), sets: sets.clone(), out: dir.join("runs").join(format!("{:02}_{}", k + 1, slug(sets))) })
+        .collect();
+    let results = run_all(&list, o.jobs.unwrap_or_else(default_jobs));
+
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
+    header.extend(["final_loss", "steps", "steps_to_threshold", "stop_reason", "exit_code", "run"].map(String::from));
+    w.write_record(&header).expect("in-memory");
+    for (((code, err), job), sets) in results.into_iter().zip(&list).zip(&combos) {
+        let (label, run) = (sets.join(" "), job.out.clone());
+        let values = sets.iter().map(|s| s.split_once('=').map_or("", |(_, v)| v).to_string());
+        let row = RunRow::read(label.clone(), &run);
+        let mut rec: Vec<String> = values.collect();
+        match &row {
+            Ok(r) => rec.extend([
+                r.summary.final_loss.to_string(),
+                r.summary.steps.to_string(),
+                o.until_loss.and_then(|x| r.steps_to(x)).map(|k| k.to_string()).unwrap_or_default(),
+                stop_word(r),
+                code.to_string(),
+                run.display().to_string(),
+            ]),
+            Err(_) => {
+                failed += 1;
+                eprintln!("sweep: run `{label}` failed (exit {code}): {}", err.trim());
+                rec.extend([String::new(), String::new(), String::new(), "failed".into(), code.to_string(), run.display().to_string()]);
+            }
+        }
+        w.write_record(&rec).expect("in-memory");
+        if let Ok(r) = row {
+            rows.push(r);
+        }
+    }
+    artifacts::write_atomic(&dir.join("sweep.csv"), &w.into_inner().expect("in-memory")).map_err(GdlabError::io("cannot write sweep.csv"))?;
+    let md = table(&rows, o.until_loss);
+    artifacts::write_atomic(&dir.join("sweep.md"), md.as_bytes()).map_err(GdlabError::io("cannot write sweep.md"))?;
+    overlay(&dir, "sweep_loss", &format!("{name}: sweep over {}", axes.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")), &rows)?;
+    Ok((dir, rows, failed))
+}
+
+/// `gdlab compare`: run folders as they are; configs are trained first (into the compare
+/// folder, in parallel).
+pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>) -> Result<(PathBuf, Vec<RunRow>), GdlabError> {
+    for p in items {
+        if p.is_dir() {
+            Summary::read(p).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", p.display())))?;
+        } else {
+            config::load(p, &[])?;
+        }
+    }
+    let dir = artifacts::create_run_dir(Path::new("artifacts"), "compare", out).map_err(GdlabError::io("cannot create the compare folder"))?;
+    let stem = |p: &Path| p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned());
+    let list: Vec<Job> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_dir())
+        .map(|(k, p)| Job { config: p.clone(), sets: Vec::new(), out: dir.join("runs").join(format!("{:02}_{}", k + 1, stem(p))) })
+        .collect();
+    for ((code, err), job) in run_all(&list, default_jobs()).into_iter().zip(&list) {
+        if code != 0 && code != crate::error::EXIT_DIVERGED {
+            return Err(GdlabError::Runtime(format!("training {} failed (exit {code}): {}", job.config.display(), err.trim())));
+        }
+    }
+    let mut trained = list.iter();
+    let mut rows = Vec::new();
+    for p in items {
+        let (label, run) = if p.is_dir() {
+            let s = Summary::read(p).map_err(GdlabError::Input)?;
+            (format!("{} ({})", s.experiment, stem(p)), p.clone())
+        } else {
+            (stem(p), trained.next().expect("one job per config").out.clone())
+        };
+        rows.push(RunRow::read(label, &run)?);
+    }
+    let md = table(&rows, until);
+    artifacts::write_atomic(&dir.join("compare.md"), md.as_bytes()).map_err(GdlabError::io("cannot write compare.md"))?;
+    overlay(&dir, "compare_loss", "loss curves compared", &rows)?;
+    Ok((dir, rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_split_at_top_level_commas_only() {
+        let (k, v) = split_values("model.layers=[2,3,1],[2, 2, 1]").unwrap();
+        assert_eq!(k, "model.layers");
+        assert_eq!(v, ["[2,3,1]", "[2, 2, 1]"]);
+        let (_, v) = split_values("data.source=\"a,b\",linear").unwrap();
+        assert_eq!(v, ["\"a,b\"", "linear"]);
+        assert!(split_values("optimizer.lr=0.1,").is_err());
+    }
+
+    #[test]
+    fn product_is_cartesian_in_order() {
+        let axes = vec![("a".to_string(), vec!["1".into(), "2".into()]), ("b".to_string(), vec!["x".into(), "y".into(), "z".into()])];
+        let p = product(&axes);
+        assert_eq!(p.len(), 6);
+        assert_eq!(p[0], ["a=1", "b=x"]);
+        assert_eq!(p[5], ["a=2", "b=z"]);
+    }
+}
