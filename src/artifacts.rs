@@ -74,7 +74,7 @@ pub fn metrics_csv(records: &[Record], param_names: &[String]) -> Vec<u8> {
             opt(r.val_loss),
             opt(r.accuracy),
             opt(r.val_accuracy),
-            r.grad_norm.to_string(),
+            opt(r.grad_norm),
             r.lr.to_string(),
             opt(r.predicted_dc),
             opt(r.actual_dc),

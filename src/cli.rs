@@ -77,6 +77,36 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Train a step neuron with the perceptron rule (w <- w + lr (t - o) x), same run folder as train.
+    Perceptron {
+        config: PathBuf,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// The loss over a grid of two parameters: heat map with contours (and a run's path), and a 3-D view.
+    Surface {
+        config: PathBuf,
+        /// Two parameter names, e.g. w_x1,b (see gradcheck's table for the names).
+        #[arg(long, value_delimiter = ',', required = true)]
+        params: Vec<String>,
+        /// lo:hi,lo:hi for the two parameters (default: around the start and the run's path).
+        #[arg(long, value_parser = crate::surface::parse_range, allow_hyphen_values = true)]
+        range: Option<((f64, f64), (f64, f64))>,
+        /// Points per side.
+        #[arg(long, default_value_t = 41)]
+        grid: usize,
+        /// A run of the same config whose descent path is drawn on top.
+        #[arg(long)]
+        run: Option<PathBuf>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Train the cartesian product of listed values: --set optimizer.lr=0.01,0.1,1 --set model.bias=true,false.
     Sweep {
         config: PathBuf,
@@ -175,6 +205,24 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::Taylor { config: path, lr, steps, directions, set, out } => {
             inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out })?;
+            Ok(0)
+        }
+        Command::Perceptron { config: path, set, out, quiet } => {
+            let loaded = config::load(&path, &set)?;
+            let lr = loaded.config.optimizer.lr;
+            let result = crate::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;
+            if !quiet {
+                print!("{}", run::report(&result, lr));
+            }
+            Ok(if result.summary.stop_reason == StopReason::Interrupted { EXIT_INTERRUPTED } else { 0 })
+        }
+        Command::Surface { config: path, params, range, grid, run, set, out } => {
+            if params.len() != 2 {
+                return Err(GdlabError::Input(format!("--params {}: give exactly two parameter names, e.g. --params w_x1,b", params.join(","))));
+            }
+            let opts = crate::surface::SurfaceOptions { params: (params[0].clone(), params[1].clone()), range, grid, run, out };
+            let (dir, _) = crate::surface::surface(&path, &set, &opts)?;
+            println!("surface written to {}", dir.display());
             Ok(0)
         }
         Command::Sweep { config: path, set, until_loss, jobs, out } => {

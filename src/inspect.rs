@@ -24,7 +24,7 @@ fn prepare(config_path: &Path, sets: &[String], dtype: Option<DType>) -> Result<
 }
 
 /// The experiment's starting model, or a finished run's parameters loaded into it.
-fn model_at(exp: &Experiment, run_dir: Option<&Path>) -> Result<Network, GdlabError> {
+pub fn model_at(exp: &Experiment, run_dir: Option<&Path>) -> Result<Network, GdlabError> {
     let Some(dir) = run_dir else { return Ok(exp.model.clone()) };
     let bad = |what: String| GdlabError::Input(format!("{}: {what}", dir.display()));
     Summary::read(dir).map_err(|e| bad(format!("not a gdlab run folder: {e}")))?;

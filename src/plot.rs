@@ -249,3 +249,173 @@ pub fn write(dir: &Path, stem: &str, size: (u32, u32), chart: &impl Chart) -> st
     }
     done
 }
+
+/// A scalar field on a grid, drawn as a heat map with contour lines and an optional path.
+pub struct HeatMap<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub xs: &'a [f64],
+    pub ys: &'a [f64],
+    /// z[j][i] at (xs[i], ys[j]).
+    pub z: &'a [Vec<f64>],
+    /// Colour and contour levels on log10(z) (for losses spanning decades).
+    pub log: bool,
+    pub path: &'a [(f64, f64)],
+}
+
+fn level_value(z: f64, log: bool) -> f64 {
+    if log { z.max(f64::MIN_POSITIVE).log10() } else { z }
+}
+
+/// Line segments of the contour at `level` by marching squares on the grid.
+pub fn contour_segments(xs: &[f64], ys: &[f64], v: &[Vec<f64>], level: f64) -> Vec<[(f64, f64); 2]> {
+    let mut segs = Vec::new();
+    let lerp = |a: (f64, f64, f64), b: (f64, f64, f64)| {
+        let t = (level - a.2) / (b.2 - a.2);
+        (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))
+    };
+    for j in 0..ys.len().saturating_sub(1) {
+        for i in 0..xs.len().saturating_sub(1) {
+            // Corners counter-clockwise from bottom-left.
+            let c = [
+                (xs[i], ys[j], v[j][i]),
+                (xs[i + 1], ys[j], v[j][i + 1]),
+                (xs[i + 1], ys[j + 1], v[j + 1][i + 1]),
+                (xs[i], ys[j + 1], v[j + 1][i]),
+            ];
+            if c.iter().any(|p| !p.2.is_finite()) {
+                continue;
+            }
+            // Crossing points on the four edges, in order; pair them up.
+            let crossings: Vec<(f64, f64)> = (0..4)
+                .filter_map(|e| {
+                    let (a, b) = (c[e], c[(e + 1) % 4]);
+                    ((a.2 < level) != (b.2 < level)).then(|| lerp(a, b))
+                })
+                .collect();
+            if crossings.len() == 2 {
+                segs.push([crossings[0], crossings[1]]);
+            } else if crossings.len() == 4 {
+                segs.push([crossings[0], crossings[1]]);
+                segs.push([crossings[2], crossings[3]]);
+            }
+        }
+    }
+    segs
+}
+
+fn draw_heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, h: &HeatMap) -> DrawResult
+where
+    DB::ErrorType: 'static + Send + Sync,
+{
+    use plotters::style::colors::colormaps::ViridisRGB;
+    root.fill(&WHITE)?;
+    let v: Vec<Vec<f64>> = h.z.iter().map(|row| row.iter().map(|z| level_value(*z, h.log)).collect()).collect();
+    let finite = v.iter().flatten().filter(|z| z.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), z| (a.min(*z), b.max(*z)));
+    let (x0, x1) = (h.xs[0], *h.xs.last().unwrap());
+    let (y0, y1) = (h.ys[0], *h.ys.last().unwrap());
+    let mut chart = ChartBuilder::on(&root)
+        .caption(h.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(h.x_label)
+        .y_desc(h.y_label)
+        .x_label_formatter(&|x| format_tick(*x))
+        .y_label_formatter(&|y| format_tick(*y))
+        .draw()?;
+    let (dx, dy) = ((x1 - x0) / (h.xs.len() - 1) as f64, (y1 - y0) / (h.ys.len() - 1) as f64);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    chart.draw_series(h.ys.iter().enumerate().flat_map(|(j, y)| {
+        let v = &v;
+        h.xs.iter().enumerate().map(move |(i, x)| {
+            let t = ((v[j][i] - lo) / span).clamp(0.0, 1.0);
+            let color = ViridisRGB::get_color(t as f32);
+            Rectangle::new([(x - dx / 2.0, y - dy / 2.0), (x + dx / 2.0, y + dy / 2.0)], color.filled())
+        })
+    }))?;
+    let levels = 12;
+    for k in 1..levels {
+        let level = lo + span * k as f64 / levels as f64;
+        chart.draw_series(
+            contour_segments(h.xs, h.ys, &v, level)
+                .into_iter()
+                .map(|s| PathElement::new(s.to_vec(), WHITE.mix(0.6).stroke_width(1))),
+        )?;
+    }
+    if !h.path.is_empty() {
+        let red = RGBColor(214, 39, 40);
+        chart
+            .draw_series(LineSeries::new(h.path.iter().copied(), red.stroke_width(2)))?
+            .label("descent path")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], red.stroke_width(2)));
+        chart.draw_series(h.path.first().map(|p| Circle::new(*p, 5, RGBColor(255, 255, 255).filled())))?;
+        chart.draw_series(h.path.last().map(|p| Cross::new(*p, 6, red.stroke_width(3))))?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+impl Chart for HeatMap<'_> {
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static + Send + Sync,
+    {
+        draw_heatmap(root, self)
+    }
+}
+
+/// The same field as a 3-D surface.
+pub struct Surface3d<'a>(pub &'a HeatMap<'a>);
+
+impl Chart for Surface3d<'_> {
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static + Send + Sync,
+    {
+        use plotters::style::colors::colormaps::ViridisRGB;
+        let h = self.0;
+        root.fill(&WHITE)?;
+        // The true height (not log): the shape of the surface is the point of this view.
+        let v: Vec<Vec<f64>> = h.z.to_vec();
+        let (lo, hi) = v.iter().flatten().filter(|z| z.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), z| (a.min(*z), b.max(*z)));
+        let hi = if hi > lo { hi } else { lo + 1.0 };
+        let (x0, x1) = (h.xs[0], *h.xs.last().unwrap());
+        let (y0, y1) = (h.ys[0], *h.ys.last().unwrap());
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{} (3-D)", h.title), ("sans-serif", 20))
+            .margin(16)
+            .build_cartesian_3d(x0..x1, lo..hi, y0..y1)?;
+        chart.with_projection(|mut p| {
+            p.yaw = 0.6;
+            p.pitch = 0.45;
+            p.scale = 0.85;
+            p.into_matrix()
+        });
+        chart.configure_axes().light_grid_style(BLACK.mix(0.1)).max_light_lines(3).draw()?;
+        let index = |x: f64, y: f64| {
+            let i = (((x - x0) / (x1 - x0)) * (h.xs.len() - 1) as f64).round() as usize;
+            let j = (((y - y0) / (y1 - y0)) * (h.ys.len() - 1) as f64).round() as usize;
+            v[j.min(h.ys.len() - 1)][i.min(h.xs.len() - 1)]
+        };
+        chart.draw_series(
+            SurfaceSeries::xoz(h.xs.iter().copied(), h.ys.iter().copied(), |x, y| index(x, y)).style_func(&|z: &f64| {
+                ViridisRGB::get_color(((z - lo) / (hi - lo)).clamp(0.0, 1.0) as f32).mix(0.85).filled()
+            }),
+        )?;
+        root.present()?;
+        Ok(())
+    }
+}

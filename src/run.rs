@@ -4,6 +4,7 @@
 use crate::artifacts::{self, Summary};
 use crate::config::{self, Loaded};
 use crate::error::GdlabError;
+use crate::data::Splits;
 use crate::experiment::{self, Experiment};
 use crate::plot::{self, LineChart, Series};
 use crate::train::{self, Outcome, Record, StopReason};
@@ -28,25 +29,7 @@ pub struct RunResult {
 /// Trains the loaded config and writes its run folder.
 pub fn train(loaded: Loaded, opts: &TrainOptions, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
     let exp = experiment::prepare(loaded)?;
-    let c = &exp.loaded.config;
-    let dir = artifacts::create_run_dir(&c.output.dir, &c.experiment.name, opts.out.as_deref())
-        .map_err(GdlabError::io("cannot create the run folder"))?;
-
-    // The resolved config, with the data path rewritten relative to the run folder so that
-    // `gdlab train <run>/config.toml` finds the same file.
-    let mut stored = c.clone();
-    if let Some(p) = &c.data.path {
-        stored.data.path = Some(relocate(&exp.loaded.base_dir.join(p), &dir));
-    }
-    let header = format!(
-        "# gdlab {} resolved config: defaults filled in, overrides applied.\n# Reproduce with: gdlab train {}\n\n",
-        env!("CARGO_PKG_VERSION"),
-        dir.join("config.toml").display()
-    );
-    let toml_text = format!("{header}{}", config::to_toml(&stored));
-    artifacts::write_atomic(&dir.join("config.toml"), toml_text.as_bytes())
-        .map_err(GdlabError::io("cannot write config.toml"))?;
-
+    let dir = open_run_folder(&exp.loaded, opts.out.as_deref())?;
     let started = Instant::now();
     let bar = progress_bar(&exp, opts.quiet);
     let outcome = train::train(
@@ -64,8 +47,37 @@ pub fn train(loaded: Loaded, opts: &TrainOptions, interrupt: &AtomicBool) -> Res
     );
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
-    let summary = write_outputs(&exp, &outcome, &dir, wall)?;
+    let ctx = RunContext { loaded: &exp.loaded, splits: &exp.splits, param_names: &exp.param_names, batch_size: exp.settings.batch_size };
+    let summary = write_outputs(&ctx, &outcome, &dir, wall)?;
     Ok(RunResult { dir, summary })
+}
+
+/// Creates the run folder and writes the resolved config into it (first, so a run that
+/// stops early still says what it was). The data path is rewritten relative to the run
+/// folder so that `gdlab train <run>/config.toml` finds the same file.
+pub fn open_run_folder(loaded: &Loaded, out: Option<&Path>) -> Result<PathBuf, GdlabError> {
+    let c = &loaded.config;
+    let dir = artifacts::create_run_dir(&c.output.dir, &c.experiment.name, out).map_err(GdlabError::io("cannot create the run folder"))?;
+    let mut stored = c.clone();
+    if let Some(p) = &c.data.path {
+        stored.data.path = Some(relocate(&loaded.base_dir.join(p), &dir));
+    }
+    let header = format!(
+        "# gdlab {} resolved config: defaults filled in, overrides applied.\n# Reproduce with: gdlab train {}\n\n",
+        env!("CARGO_PKG_VERSION"),
+        dir.join("config.toml").display()
+    );
+    let toml_text = format!("{header}{}", config::to_toml(&stored));
+    artifacts::write_atomic(&dir.join("config.toml"), toml_text.as_bytes()).map_err(GdlabError::io("cannot write config.toml"))?;
+    Ok(dir)
+}
+
+/// What the run folder writer needs to know besides the outcome.
+pub struct RunContext<'a> {
+    pub loaded: &'a Loaded,
+    pub splits: &'a Splits,
+    pub param_names: &'a [String],
+    pub batch_size: Option<usize>,
 }
 
 fn progress_bar(exp: &Experiment, quiet: bool) -> ProgressBar {
@@ -91,9 +103,11 @@ fn relocate(target: &Path, from: &Path) -> PathBuf {
     pathdiff::diff_paths(&t, &f).unwrap_or(t)
 }
 
-fn write_outputs(exp: &Experiment, out: &Outcome, dir: &Path, wall: f64) -> Result<Summary, GdlabError> {
-    let c = &exp.loaded.config;
-    let csv = artifacts::metrics_csv(&out.records, &exp.param_names);
+/// Writes metrics.csv, model.bpk, summary.json and the loss plot.
+pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> Result<Summary, GdlabError> {
+    let c = &ctx.loaded.config;
+    let splits = ctx.splits;
+    let csv = artifacts::metrics_csv(&out.records, ctx.param_names);
     artifacts::write_atomic(&dir.join("metrics.csv"), &csv).map_err(GdlabError::io("cannot write metrics.csv"))?;
 
     let bytes = out
@@ -105,9 +119,8 @@ fn write_outputs(exp: &Experiment, out: &Outcome, dir: &Path, wall: f64) -> Resu
     artifacts::write_atomic(&dir.join("model.bpk"), &bytes).map_err(GdlabError::io("cannot write model.bpk"))?;
 
     let last = out.records.last().expect("every run records step 0");
-    let per_epoch = exp.splits.train.len().div_ceil(
-        exp.settings.batch_size.unwrap_or(exp.splits.train.len()).min(exp.splits.train.len()).max(1),
-    );
+    let n = splits.train.len();
+    let per_epoch = n.div_ceil(ctx.batch_size.unwrap_or(n).min(n).max(1));
     let summary = Summary {
         experiment: c.experiment.name.clone(),
         final_loss: last.loss,
@@ -119,12 +132,12 @@ fn write_outputs(exp: &Experiment, out: &Outcome, dir: &Path, wall: f64) -> Resu
         stop_reason: out.stop,
         diverged_at_step: out.diverged_at,
         parameters: out.model.parameters(c.model.kind),
-        parameter_names: exp.param_names.clone(),
-        features: exp.splits.train.feature_names.clone(),
-        targets: exp.splits.train.target_names.clone(),
-        train_rows: exp.splits.train.len(),
-        validation_rows: exp.splits.validation.as_ref().map_or(0, |v| v.len()),
-        standardiser: exp.splits.standardiser.clone(),
+        parameter_names: ctx.param_names.to_vec(),
+        features: splits.train.feature_names.clone(),
+        targets: splits.train.target_names.clone(),
+        train_rows: splits.train.len(),
+        validation_rows: splits.validation.as_ref().map_or(0, |v| v.len()),
+        standardiser: splits.standardiser.clone(),
         backend: format!("{:?}", c.backend.name).to_lowercase(),
         dtype: format!("{:?}", c.backend.dtype).to_lowercase(),
         seed: c.experiment.seed,
@@ -146,7 +159,10 @@ fn write_outputs(exp: &Experiment, out: &Outcome, dir: &Path, wall: f64) -> Resu
             points: out.records.iter().filter_map(|r| r.val_loss.map(|v| (r.step as f64, v))).collect(),
         });
     }
-    let loss_name = format!("{} loss", format!("{:?}", c.loss.kind).to_uppercase());
+    let loss_name = match out.rule {
+        crate::train::Rule::GradientDescent => format!("{} loss", format!("{:?}", c.loss.kind).to_uppercase()),
+        crate::train::Rule::Perceptron => "error rate (perceptron rule)".to_string(),
+    };
     let title = format!("{}: {} ({})", c.experiment.name, loss_name, stop_word(out.stop));
     plot::write(
         dir,

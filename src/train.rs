@@ -35,8 +35,9 @@ pub struct Record {
     pub val_loss: Option<f64>,
     pub accuracy: Option<f64>,
     pub val_accuracy: Option<f64>,
-    /// Euclidean norm of the full-training-set gradient at the current parameters.
-    pub grad_norm: f64,
+    /// Euclidean norm of the full-training-set gradient at the current parameters (None where
+    /// not computed: the perceptron rule, a mini-batch that diverged).
+    pub grad_norm: Option<f64>,
     pub lr: f64,
     /// Parameter values (weights, then bias) when there are few enough; else empty.
     pub params: Vec<f64>,
@@ -71,7 +72,15 @@ pub struct Settings {
     pub seed: u64,
 }
 
+/// How the parameters were updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    GradientDescent,
+    Perceptron,
+}
+
 pub struct Outcome {
+    pub rule: Rule,
     pub model: Network,
     pub records: Vec<Record>,
     pub stop: StopReason,
@@ -195,7 +204,7 @@ pub fn train(
                     val_loss,
                     accuracy: ev.accuracy,
                     val_accuracy,
-                    grad_norm: flat_grads.as_deref().map_or(f64::NAN, |g| dot(g, g).sqrt()),
+                    grad_norm: flat_grads.as_deref().map(|g| dot(g, g).sqrt()),
                     lr: s.lr,
                     params: if few_params { params::values(&model) } else { Vec::new() },
                     predicted_dc,
@@ -251,7 +260,7 @@ pub fn train(
                     val_loss: None,
                     accuracy: ev.accuracy,
                     val_accuracy: None,
-                    grad_norm: f64::NAN,
+                    grad_norm: None,
                     lr: s.lr,
                     params: if few_params { params::values(&model) } else { Vec::new() },
                     predicted_dc: None,
@@ -271,6 +280,7 @@ pub fn train(
     };
 
     Outcome {
+        rule: Rule::GradientDescent,
         model,
         records,
         stop,

@@ -1,0 +1,126 @@
+//! `gdlab perceptron`: Rosenblatt's rule on a step neuron, written out as taught, so it can be
+//! set beside gradient descent on the same data:
+//!
+//!   output  o = step(w . x + b)          (1 if w . x + b >= 0, else 0)
+//!   update  w <- w + lr (t - o) x,  b <- b + lr (t - o)     for one row at a time
+//!
+//! A row already classified right (t = o) changes nothing. One epoch visits the training rows
+//! in order; the run stops ("converged") after an epoch without a mistake. The "loss" column of
+//! metrics.csv is the error rate (the fraction of rows misclassified): the rule's own
+//! criterion, since the step has no gradient. The same run folder is written as for `train`.
+
+use crate::config::{Loaded, ModelKind};
+use crate::data;
+use crate::error::GdlabError;
+use crate::gradient::params;
+use crate::model::Network;
+use crate::run::{self, RunContext, RunResult};
+use crate::train::{Outcome, Record, Rule, StopReason};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Default number of epochs when the config sets neither epochs nor steps.
+pub const DEFAULT_EPOCHS: usize = 100;
+
+/// Error rate of the step neuron on a data set (host f64).
+fn error_rate(w: &[f64], b: f64, d: &data::Dataset) -> f64 {
+    let wrong = (0..d.len())
+        .filter(|&i| {
+            let z: f64 = d.row(i).iter().zip(w).map(|(x, w)| x * w).sum::<f64>() + b;
+            f64::from(u8::from(z >= 0.0)) != d.y[i]
+        })
+        .count();
+    wrong as f64 / d.len().max(1) as f64
+}
+
+pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
+    let c = &loaded.config;
+    if c.model.kind != ModelKind::Neuron {
+        return Err(GdlabError::Input(format!(
+            "{}: key `model.kind`: the perceptron rule trains a single neuron, not an mlp\n  hint: set kind = \"neuron\"",
+            loaded.origin
+        )));
+    }
+    let seed = c.experiment.seed;
+    let raw = data::load(&c.data, seed, &loaded.base_dir)?;
+    if raw.outputs() != 1 {
+        return Err(GdlabError::Input(format!("{}: key `data.target`: the perceptron has one output; give one target column", loaded.origin)));
+    }
+    raw.check_binary_targets()?;
+    let splits = data::split(raw, c.data.validation, c.data.standardise, seed)?;
+    let device = crate::backend::device(c.backend.name, c.backend.dtype)?;
+    let names = splits.train.feature_names.clone();
+    let model = Network::new(&c.model, names.len(), 1, &names, seed, &device)?;
+    let param_names = model.parameter_names(ModelKind::Neuron, &names);
+    let n = splits.train.len();
+    let epochs = match (c.optimizer.epochs, c.optimizer.steps) {
+        (Some(e), _) => e,
+        (None, Some(s)) => s.div_ceil(n),
+        (None, None) => DEFAULT_EPOCHS,
+    };
+    let dir = run::open_run_folder(&loaded, out)?;
+    let started = Instant::now();
+
+    // The rule itself, on the host in f64: the textbook loop.
+    let theta = params::values(&model);
+    let d = names.len();
+    let (mut w, mut b) = (theta[..d].to_vec(), if c.model.bias { theta[d] } else { 0.0 });
+    let lr = c.optimizer.lr;
+    let record = |step: usize, epoch: usize, w: &[f64], b: f64| Record {
+        step,
+        epoch,
+        loss: error_rate(w, b, &splits.train),
+        val_loss: splits.validation.as_ref().map(|v| error_rate(w, b, v)),
+        accuracy: Some(1.0 - error_rate(w, b, &splits.train)),
+        val_accuracy: splits.validation.as_ref().map(|v| 1.0 - error_rate(w, b, v)),
+        grad_norm: None,
+        lr,
+        params: w.iter().copied().chain(c.model.bias.then_some(b)).collect(),
+        predicted_dc: None,
+        actual_dc: None,
+    };
+    let mut records = vec![record(0, 0, &w, b)];
+    let mut stop = StopReason::Completed;
+    let mut step = 0;
+    for epoch in 1..=epochs {
+        if interrupt.load(Ordering::Relaxed) {
+            stop = StopReason::Interrupted;
+            break;
+        }
+        let mut mistakes = 0;
+        for i in 0..n {
+            let x = splits.train.row(i);
+            let z: f64 = x.iter().zip(&w).map(|(x, w)| x * w).sum::<f64>() + b;
+            let o = f64::from(u8::from(z >= 0.0));
+            let err = splits.train.y[i] - o;
+            if err != 0.0 {
+                mistakes += 1;
+                for (w, x) in w.iter_mut().zip(x) {
+                    *w += lr * err * x;
+                }
+                if c.model.bias {
+                    b += lr * err;
+                }
+            }
+            step += 1;
+        }
+        records.push(record(step, epoch, &w, b));
+        if mistakes == 0 {
+            stop = StopReason::Converged;
+            break;
+        }
+    }
+    let values: Vec<f64> = w.iter().copied().chain(c.model.bias.then_some(b)).collect();
+    let outcome = Outcome {
+        rule: Rule::Perceptron,
+        model: params::with_values(&model, &values),
+        records,
+        stop,
+        steps: step,
+        diverged_at: None,
+    };
+    let ctx = RunContext { loaded: &loaded, splits: &splits, param_names: &param_names, batch_size: Some(1) };
+    let summary = run::write_outputs(&ctx, &outcome, &dir, started.elapsed().as_secs_f64())?;
+    Ok(RunResult { dir, summary })
+}

@@ -1,0 +1,139 @@
+//! `gdlab surface`: the loss over a grid of two parameters (all others held where they are),
+//! as a heat map with contour lines (and a run's descent path on top), plus a 3-D view. Works
+//! for any two scalar parameters of any model, by name (`w_x1`, `b`, `l1.w[0,1]`, ...).
+
+use crate::artifacts;
+use crate::config;
+use crate::error::GdlabError;
+use crate::experiment;
+use crate::gradient::{LossFn, params};
+use crate::inspect::model_at;
+use crate::plot::{self, HeatMap, Surface3d};
+use crate::sweep::RunRow;
+use std::path::{Path, PathBuf};
+
+pub struct SurfaceOptions {
+    pub params: (String, String),
+    /// (x range, y range); default: around the start (and the run's path), +- 3.
+    pub range: Option<((f64, f64), (f64, f64))>,
+    pub grid: usize,
+    pub run: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+}
+
+/// The computed field, for tests and the lecture.
+pub struct Field {
+    pub xs: Vec<f64>,
+    pub ys: Vec<f64>,
+    pub z: Vec<Vec<f64>>,
+    pub path: Vec<(f64, f64)>,
+}
+
+/// `a:b,c:d`.
+pub fn parse_range(s: &str) -> Result<((f64, f64), (f64, f64)), String> {
+    let one = |t: &str| -> Result<(f64, f64), String> {
+        let (a, b) = t.split_once(':').ok_or_else(|| format!("`{t}` is not lo:hi"))?;
+        let (a, b): (f64, f64) = (a.trim().parse().map_err(|_| format!("`{a}` is not a number"))?, b.trim().parse().map_err(|_| format!("`{b}` is not a number"))?);
+        if !(a < b) {
+            return Err(format!("`{t}`: lo must be below hi"));
+        }
+        Ok((a, b))
+    };
+    let (x, y) = s.split_once(',').ok_or("give two ranges: --range -3:3,-3:3")?;
+    Ok((one(x)?, one(y)?))
+}
+
+pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Result<(PathBuf, Field), GdlabError> {
+    let exp = experiment::prepare(config::load(config_path, sets)?)?;
+    if o.grid < 3 {
+        return Err(GdlabError::Input(format!("--grid {}: needs at least 3 points per side", o.grid)));
+    }
+    let find = |name: &str| {
+        exp.param_names.iter().position(|n| n == name).ok_or_else(|| {
+            GdlabError::Input(format!("--params: `{name}` is not a parameter of this model\n  parameters: {}", exp.param_names.join(", ")))
+        })
+    };
+    let (i, j) = (find(&o.params.0)?, find(&o.params.1)?);
+    if i == j {
+        return Err(GdlabError::Input("--params: give two different parameters".into()));
+    }
+    let model = model_at(&exp, None)?;
+    let base = params::values(&model);
+    // The run's path through the two parameters, from its metrics columns.
+    let path: Vec<(f64, f64)> = match &o.run {
+        None => Vec::new(),
+        Some(dir) => {
+            RunRow::read(String::new(), dir)?;
+            let mut r = csv::Reader::from_path(dir.join("metrics.csv")).map_err(|e| GdlabError::Input(e.to_string()))?;
+            let h = r.headers().map_err(|e| GdlabError::Input(e.to_string()))?.clone();
+            let col = |n: &str| {
+                h.iter().position(|c| c == n).ok_or_else(|| {
+                    GdlabError::Input(format!("{}: metrics.csv has no column `{n}` (parameters are logged for models with at most 8)", dir.display()))
+                })
+            };
+            let (ci, cj) = (col(&o.params.0)?, col(&o.params.1)?);
+            r.records()
+                .filter_map(Result::ok)
+                .filter_map(|rec| Some((rec.get(ci)?.parse().ok()?, rec.get(cj)?.parse().ok()?)))
+                .collect()
+        }
+    };
+    let ((x0, x1), (y0, y1)) = o.range.unwrap_or_else(|| {
+        let (mut xs, mut ys) = (vec![base[i]], vec![base[j]]);
+        xs.extend(path.iter().map(|p| p.0));
+        ys.extend(path.iter().map(|p| p.1));
+        let span = |v: &[f64]| {
+            let (lo, hi) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+            let pad = ((hi - lo) * 0.25).max(3.0);
+            (lo - pad, hi + pad)
+        };
+        (span(&xs), span(&ys))
+    });
+    let n = o.grid;
+    let axis = |a: f64, b: f64| (0..n).map(|k| a + (b - a) * k as f64 / (n - 1) as f64).collect::<Vec<f64>>();
+    let (xs, ys) = (axis(x0, x1), axis(y0, y1));
+    let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
+    let mut theta = base.clone();
+    let z: Vec<Vec<f64>> = ys
+        .iter()
+        .map(|&y| {
+            xs.iter()
+                .map(|&x| {
+                    theta[i] = x;
+                    theta[j] = y;
+                    loss.value(&params::with_values(&model, &theta))
+                })
+                .collect()
+        })
+        .collect();
+
+    let c = &exp.loaded.config;
+    let dir = artifacts::create_run_dir(&c.output.dir, &format!("{}-surface", c.experiment.name), o.out.as_deref())
+        .map_err(GdlabError::io("cannot create the surface folder"))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([o.params.0.as_str(), o.params.1.as_str(), "loss"]).expect("in-memory");
+    for (row, y) in z.iter().zip(&ys) {
+        for (v, x) in row.iter().zip(&xs) {
+            w.write_record([x.to_string(), y.to_string(), v.to_string()]).expect("in-memory");
+        }
+    }
+    artifacts::write_atomic(&dir.join("surface.csv"), &w.into_inner().expect("in-memory")).map_err(GdlabError::io("cannot write surface.csv"))?;
+    let field = Field { xs, ys, z, path };
+    let positive = field.z.iter().flatten().filter(|v| v.is_finite());
+    let (lo, hi) = positive.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    let loss_name = format!("{:?}", c.loss.kind).to_uppercase();
+    let title = format!("{}: {loss_name} loss over ({}, {}), others fixed", c.experiment.name, o.params.0, o.params.1);
+    let heat = HeatMap {
+        title: &title,
+        x_label: &o.params.0,
+        y_label: &o.params.1,
+        xs: &field.xs,
+        ys: &field.ys,
+        z: &field.z,
+        log: lo > 0.0 && hi / lo > 100.0,
+        path: &field.path,
+    };
+    plot::write(&dir, "surface", (820, 720), &heat).map_err(GdlabError::io("cannot write the surface plot"))?;
+    plot::write(&dir, "surface3d", (820, 720), &Surface3d(&heat)).map_err(GdlabError::io("cannot write the 3-D plot"))?;
+    Ok((dir, field))
+}
