@@ -133,6 +133,12 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run every lecture experiment and write REPORT.md, index.html and lecture.json.
+    Lecture {
+        /// Report folder (default artifacts/lecture; replaced once the new report is complete).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the shipped experiment configs with their descriptions.
     List,
 }
@@ -204,7 +210,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             }
         }
         Command::Taylor { config: path, lr, steps, directions, set, out } => {
-            inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out })?;
+            inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out, quiet: false })?;
             Ok(0)
         }
         Command::Perceptron { config: path, set, out, quiet } => {
@@ -236,6 +242,15 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             print!("{}", sweep::table(&rows, until_loss));
             println!("compare folder: {}", dir.display());
             Ok(0)
+        }
+        Command::Lecture { out } => {
+            let started = std::time::Instant::now();
+            let (dir, claims) = crate::lecture::lecture(out.as_deref())?;
+            for (k, c) in claims.iter().enumerate() {
+                println!("{}. {}\n   {}", k + 1, c.title, c.verdict);
+            }
+            println!("report: {} ({:.1} s)", dir.join("REPORT.md").display(), started.elapsed().as_secs_f64());
+            Ok(if claims.iter().all(|c| c.holds) { 0 } else { crate::error::EXIT_CHECK_FAILED })
         }
         Command::List => {
             print!("{}", shipped::listing());

@@ -155,6 +155,11 @@ pub struct Data {
     /// linear/logistic: the true bias (default: drawn from the seed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub true_bias: Option<f64>,
+    /// linear: this many rows (spread evenly) get `outlier_shift` added to their target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outliers: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outlier_shift: Option<f64>,
 }
 
 /// `target = "y"` or `target = ["y1", "y2"]`.
@@ -681,6 +686,9 @@ fn resolve_defaults(c: &mut Config) {
             d.n.get_or_insert(200);
             d.dims.get_or_insert(1);
             d.noise.get_or_insert(0.1);
+            if d.outliers.is_some() {
+                d.outlier_shift.get_or_insert(20.0);
+            }
         }
     }
     let m = &mut c.model;
@@ -776,6 +784,14 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
     }
     if d.source == Source::Gates && d.dims != Some(2) {
         return Err(l.invalid("data.dims", "logic gates have two inputs: dims must be 2", "remove `dims`"));
+    }
+    if (d.outliers.is_some() || d.outlier_shift.is_some()) && d.source != Source::Linear {
+        return Err(l.invalid("data.outliers", "only applies to source = \"linear\"", "remove it"));
+    }
+    if let (Some(k), Some(n)) = (d.outliers, d.n)
+        && k > n
+    {
+        return Err(l.invalid("data.outliers", format!("{k} outliers in {n} rows"), "use at most n outliers"));
     }
     if d.n == Some(0) {
         return Err(l.invalid("data.n", "must be at least 1 row", "e.g. n = 200"));

@@ -66,7 +66,7 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabErr
         let z = model.forward(x);
         let loss = objective.loss(z.clone(), &Targets::new(&d.y, d.outputs(), c.loss.kind, &device)).into_scalar::<f64>();
         let acc = objective
-            .classifies()
+            .reports_accuracy
             .then(|| objective.accuracy(&z.clone().try_into_vec_as::<f64>().expect("readable z"), &d.y, z.dims()[1]));
         scores.push(Score { part, rows: d.len(), loss, accuracy: acc });
     }

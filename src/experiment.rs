@@ -34,7 +34,10 @@ pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
     }
     let splits = data::split(raw, c.data.validation, c.data.standardise, seed)?;
     let device = backend::device(c.backend.name, c.backend.dtype)?;
-    let objective = Objective::new(c.loss.kind, c.model.output(), outputs, &device)?;
+    let mut objective = Objective::new(c.loss.kind, c.model.output(), outputs, &device)?;
+    // A sigmoid fitted to 0/1 targets is a classifier whatever the loss: report its accuracy.
+    let binary = splits.train.y.iter().all(|v| *v == 0.0 || *v == 1.0);
+    objective.reports_accuracy |= c.model.output() == crate::config::Activation::Sigmoid && binary;
     let names = &splits.train.feature_names;
     let model = Network::new(&c.model, names.len(), outputs, names, seed, &device)?;
     let param_names = model.parameter_names(c.model.kind, names);

@@ -97,6 +97,8 @@ pub struct TaylorOptions {
     pub steps: usize,
     pub directions: usize,
     pub out: Option<PathBuf>,
+    /// Write the files but print nothing.
+    pub quiet: bool,
 }
 
 #[derive(Serialize)]
@@ -171,31 +173,33 @@ pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<
     let report = TaylorReport { experiment: c.experiment.name.clone(), lrs: results, steepest, random_directions_beating_gradient: beaten };
     write_taylor(&dir, &report)?;
 
-    println!("first-order check: {} (one series per lr, {} steps each)", c.experiment.name, o.steps);
-    println!("{:>10} {:>15} {:>15} {:>12} {:>14}", "lr", "predicted dC", "actual dC", "ratio", "median ratio");
-    for r in &report.lrs {
-        println!(
-            "{:>10} {:>15.6e} {:>15.6e} {:>12.6} {:>14.6}",
-            r.lr, r.first_predicted, r.first_actual, r.first_ratio, r.median_ratio
-        );
-    }
-    let s = &report.steepest;
-    println!(
-        "steepest descent at the start, step length {:.3e}: loss drop along -grad C {:.6e}; best of {} random directions {:.6e}",
-        s.length,
-        s.gradient_drop,
-        s.random_drops.len(),
-        s.best_random()
-    );
-    println!(
-        "{}",
-        if beaten == 0 {
-            "verdict: no random direction beat -grad C".to_string()
-        } else {
-            format!("verdict: {beaten} random directions beat -grad C (second-order effects at this step length)")
+    if !o.quiet {
+        println!("first-order check: {} (one series per lr, {} steps each)", c.experiment.name, o.steps);
+        println!("{:>10} {:>15} {:>15} {:>12} {:>14}", "lr", "predicted dC", "actual dC", "ratio", "median ratio");
+        for r in &report.lrs {
+            println!(
+                "{:>10} {:>15.6e} {:>15.6e} {:>12.6} {:>14.6}",
+                r.lr, r.first_predicted, r.first_actual, r.first_ratio, r.median_ratio
+            );
         }
-    );
-    println!("written to {}", dir.display());
+        let s = &report.steepest;
+        println!(
+            "steepest descent at the start, step length {:.3e}: loss drop along -grad C {:.6e}; best of {} random directions {:.6e}",
+            s.length,
+            s.gradient_drop,
+            s.random_drops.len(),
+            s.best_random()
+        );
+        println!(
+            "{}",
+            if beaten == 0 {
+                "verdict: no random direction beat -grad C".to_string()
+            } else {
+                format!("verdict: {beaten} random directions beat -grad C (second-order effects at this step length)")
+            }
+        );
+        println!("written to {}", dir.display());
+    }
     Ok(dir)
 }
 
@@ -225,10 +229,7 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
     let series: Vec<Series> = r
         .lrs
         .iter()
-        .map(|l| Series {
-            name: format!("lr = {}", l.lr),
-            points: l.steps.iter().filter(|s| s.resolvable()).map(|s| (-s.predicted, -s.actual)).collect(),
-        })
+        .map(|l| Series::dots(format!("lr = {}", l.lr), l.steps.iter().filter(|s| s.resolvable()).map(|s| (-s.predicted, -s.actual)).collect()))
         .collect();
     plot::write(
         dir,
@@ -245,15 +246,9 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
     let ratio_series: Vec<Series> = r
         .lrs
         .iter()
-        .map(|l| Series {
-            name: format!("lr = {}", l.lr),
-            points: l
-                .steps
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.resolvable())
-                .map(|(k, s)| ((k + 1) as f64, s.ratio()))
-                .collect(),
+        .map(|l| {
+            let points = l.steps.iter().enumerate().filter(|(_, s)| s.resolvable()).map(|(k, s)| ((k + 1) as f64, s.ratio())).collect();
+            Series::line(format!("lr = {}", l.lr), points)
         })
         .collect();
     plot::write(
@@ -265,6 +260,7 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
             x_label: "step",
             y_label: "actual dC / predicted dC",
             series: &ratio_series,
+            log_y: Some(false),
         },
     )
     .map_err(GdlabError::io("cannot write the taylor ratio plot"))?;

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod experiment;
 pub mod gradient;
 pub mod inspect;
+pub mod lecture;
 pub mod loss;
 pub mod model;
 pub mod perceptron;

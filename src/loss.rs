@@ -61,6 +61,8 @@ impl Targets {
 pub struct Objective {
     pub kind: LossKind,
     pub output: Activation,
+    /// Report accuracy: classifiers, and sigmoid outputs fitted to 0/1 targets with mse/mae.
+    pub reports_accuracy: bool,
     bce: Option<BinaryCrossEntropyLoss>,
     ce: Option<CrossEntropyLoss>,
 }
@@ -79,6 +81,7 @@ impl Objective {
         Ok(Self {
             kind,
             output,
+            reports_accuracy: matches!(kind, LossKind::Bce | LossKind::CrossEntropy),
             bce: (kind == LossKind::Bce).then(|| BinaryCrossEntropyLossConfig::new().with_logits(true).init(device)),
             ce: (kind == LossKind::CrossEntropy).then(|| CrossEntropyLossConfig::new().init(device)),
         })

@@ -19,10 +19,20 @@ fn register_font() {
     });
 }
 
-/// One named line.
+/// One named line (or, with `dots`, a set of points). An empty name stays out of the legend.
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
+    pub dots: bool,
+}
+
+impl Series {
+    pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self { name: name.into(), points, dots: false }
+    }
+    pub fn dots(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self { name: name.into(), points, dots: true }
+    }
 }
 
 pub struct LineChart<'a> {
@@ -30,6 +40,8 @@ pub struct LineChart<'a> {
     pub x_label: &'a str,
     pub y_label: &'a str,
     pub series: &'a [Series],
+    /// Log y axis: Some(choice), or None to decide from the data (`wants_log`).
+    pub log_y: Option<bool>,
 }
 
 const PALETTE: [RGBColor; 6] = [
@@ -75,7 +87,7 @@ where
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
-    let log = wants_log(c.series);
+    let log = c.log_y.unwrap_or_else(|| wants_log(c.series));
     if log {
         (y0, y1) = positive_range(c.series);
     }
@@ -97,11 +109,19 @@ where
             .draw()?;
         for (i, s) in c.series.iter().enumerate() {
             let floor = y0 * 0.8;
+            let color = PALETTE[i % PALETTE.len()];
             let pts = s.points.iter().filter(finite).map(|p| (p.0, p.1.max(floor)));
-            chart
-                .draw_series(LineSeries::new(pts, series_style(i)))?
-                .label(&s.name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], series_style(i)));
+            if s.dots {
+                let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
+                if !s.name.is_empty() {
+                    a.label(&s.name).legend(move |(x, y)| Circle::new((x + 9, y), 3, color.filled()));
+                }
+            } else {
+                let a = chart.draw_series(LineSeries::new(pts, series_style(i)))?;
+                if !s.name.is_empty() {
+                    a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], series_style(i)));
+                }
+            }
         }
         chart
             .configure_series_labels()
@@ -120,10 +140,19 @@ where
             .y_label_formatter(&|y| format_tick(*y))
             .draw()?;
         for (i, s) in c.series.iter().enumerate() {
-            chart
-                .draw_series(LineSeries::new(s.points.iter().filter(finite).copied(), series_style(i)))?
-                .label(&s.name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], series_style(i)));
+            let color = PALETTE[i % PALETTE.len()];
+            let pts = s.points.iter().filter(finite).copied();
+            if s.dots {
+                let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
+                if !s.name.is_empty() {
+                    a.label(&s.name).legend(move |(x, y)| Circle::new((x + 9, y), 3, color.filled()));
+                }
+            } else {
+                let a = chart.draw_series(LineSeries::new(pts, series_style(i)))?;
+                if !s.name.is_empty() {
+                    a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], series_style(i)));
+                }
+            }
         }
         chart
             .configure_series_labels()

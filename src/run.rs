@@ -149,15 +149,9 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
     artifacts::write_atomic(&dir.join("summary.json"), json.as_bytes())
         .map_err(GdlabError::io("cannot write summary.json"))?;
 
-    let mut series = vec![Series {
-        name: "training loss".into(),
-        points: out.records.iter().map(|r| (r.step as f64, r.loss)).collect(),
-    }];
+    let mut series = vec![Series::line("training loss", out.records.iter().map(|r| (r.step as f64, r.loss)).collect())];
     if out.records.iter().any(|r| r.val_loss.is_some()) {
-        series.push(Series {
-            name: "validation loss".into(),
-            points: out.records.iter().filter_map(|r| r.val_loss.map(|v| (r.step as f64, v))).collect(),
-        });
+        series.push(Series::line("validation loss", out.records.iter().filter_map(|r| r.val_loss.map(|v| (r.step as f64, v))).collect()));
     }
     let loss_name = match out.rule {
         crate::train::Rule::GradientDescent => format!("{} loss", format!("{:?}", c.loss.kind).to_uppercase()),
@@ -168,7 +162,7 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         dir,
         "loss",
         (900, 560),
-        &LineChart { title: &title, x_label: "step (parameter updates)", y_label: &loss_name, series: &series },
+        &LineChart { title: &title, x_label: "step (parameter updates)", y_label: &loss_name, series: &series, log_y: None },
     )
     .map_err(GdlabError::io("cannot write the loss plot"))?;
     Ok(summary)

@@ -122,8 +122,8 @@ pub fn table(rows: &[RunRow], until: Option<f64>) -> String {
 
 /// Overlay of the loss curves.
 pub fn overlay(dir: &Path, stem: &str, title: &str, rows: &[RunRow]) -> Result<(), GdlabError> {
-    let series: Vec<Series> = rows.iter().map(|r| Series { name: r.label.clone(), points: r.curve.clone() }).collect();
-    plot::write(dir, stem, (900, 560), &LineChart { title, x_label: "step (parameter updates)", y_label: "training loss", series: &series })
+    let series: Vec<Series> = rows.iter().map(|r| Series::line(r.label.clone(), r.curve.clone())).collect();
+    plot::write(dir, stem, (900, 560), &LineChart { title, x_label: "step (parameter updates)", y_label: "training loss", series: &series, log_y: None })
         .map_err(GdlabError::io("cannot write the overlay plot"))
 }
 

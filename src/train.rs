@@ -115,7 +115,7 @@ fn evaluate(model: &Network, obj: &Objective, data: &DeviceData) -> (Tensor<1>, 
     let z = model.forward(data.x.clone());
     let loss_t = obj.loss(z.clone(), &data.y);
     let loss = loss_t.clone().into_scalar::<f64>();
-    let accuracy = obj.classifies().then(|| {
+    let accuracy = obj.reports_accuracy.then(|| {
         let width = z.dims()[1];
         let z: Vec<f64> = z.try_into_vec_as::<f64>().expect("readable z");
         obj.accuracy(&z, &data.host_y, width)

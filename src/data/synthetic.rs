@@ -42,6 +42,13 @@ pub fn generate(cfg: &config::Data, seed: u64) -> Result<Dataset, DataError> {
                 y.push(if cfg.source == Source::Linear { z } else { f64::from(u8::from(z > 0.0)) });
                 x.extend(row);
             }
+            if let Some(k) = cfg.outliers.filter(|k| *k > 0) {
+                // Spread the outliers evenly over the rows.
+                let shift = cfg.outlier_shift.unwrap_or(20.0);
+                for j in 0..k {
+                    y[j * n / k] += shift;
+                }
+            }
             (x, y, "y")
         }
         Source::Blobs => {
