@@ -238,7 +238,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             Ok(if failed > 0 { 1 } else { 0 })
         }
         Command::Compare { runs, until_loss, out } => {
-            let (dir, rows) = sweep::compare(&runs, until_loss, out.as_deref())?;
+            let (dir, rows) = sweep::compare(&runs, until_loss, out.as_deref(), None)?;
             print!("{}", sweep::table(&rows, until_loss));
             println!("compare folder: {}", dir.display());
             Ok(0)

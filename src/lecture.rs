@@ -200,7 +200,8 @@ fn learning_rate(lab: &Lab) -> Result<Claim, GdlabError> {
         let t = &exp.splits.train;
         let theory = 2.0 / lambda_max(&t.x, t.len(), t.dims());
         let factors = [0.005, 0.2, 0.7, 0.95, 1.05, 1.5];
-        let lrs: Vec<String> = factors.iter().map(|f| format!("{}", f * theory)).collect();
+        // Five significant digits keep the legend readable; the factors are what is reported.
+        let lrs: Vec<String> = factors.iter().map(|f| format!("{:.5e}", f * theory)).collect();
         let dir = lab.dir.join("2_learning_rate").join(name);
         let (sdir, rows, _) = sweep::sweep(
             &lab.config(name),
@@ -245,7 +246,12 @@ fn bias(lab: &Lab) -> Result<Claim, GdlabError> {
         (Some(_), None) => true,
         _ => false,
     };
-    let (cdir, _) = sweep::compare(&[with.dir.clone(), without.dir.clone()], Some(target), Some(&lab.dir.join("3_bias").join("compare")))?;
+    let (cdir, _) = sweep::compare(
+        &[with.dir.clone(), without.dir.clone()],
+        Some(target),
+        Some(&lab.dir.join("3_bias").join("compare")),
+        Some("Blobs around x = 3 and x = 5: sigmoid neuron with and without a bias (BCE)"),
+    )?;
     Ok(Claim {
         id: "bias",
         title: "A bias moves the sigmoid",

@@ -246,7 +246,7 @@ pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<(PathBuf, Vec<RunRo
 
 /// `gdlab compare`: run folders as they are; configs are trained first (into the compare
 /// folder, in parallel).
-pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>) -> Result<(PathBuf, Vec<RunRow>), GdlabError> {
+pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>, title: Option<&str>) -> Result<(PathBuf, Vec<RunRow>), GdlabError> {
     for p in items {
         if p.is_dir() {
             Summary::read(p).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", p.display())))?;
@@ -280,7 +280,7 @@ pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>) -> Res
     }
     let md = table(&rows, until);
     artifacts::write_atomic(&dir.join("compare.md"), md.as_bytes()).map_err(GdlabError::io("cannot write compare.md"))?;
-    overlay(&dir, "compare_loss", "loss curves compared", &rows)?;
+    overlay(&dir, "compare_loss", title.unwrap_or("loss curves compared"), &rows)?;
     Ok((dir, rows))
 }
 
