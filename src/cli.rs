@@ -1,6 +1,6 @@
 //! Command line: parse, dispatch, print, map errors to exit codes. No experiment logic here.
 
-use crate::config::DType;
+use crate::config::{BackendName, DType};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_DIVERGED, EXIT_INTERRUPTED, GdlabError};
 use crate::train::StopReason;
 use crate::{config, eval, inspect, run, shipped, sweep};
@@ -139,8 +139,30 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Time the fixed workloads (W1, W2, W3, scaling) through the training loop (release build).
+    Bench {
+        /// W1 | W2 | W3 | scaling | all
+        #[arg(long, default_value = "all")]
+        workload: String,
+        #[arg(long, value_parser = parse_backend, default_value = "flex")]
+        backend: BackendName,
+        /// Timed repeats per workload (after one warm-up); the median is reported.
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Print one JSON object keyed by workload.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the shipped experiment configs with their descriptions.
     List,
+}
+
+fn parse_backend(s: &str) -> Result<BackendName, String> {
+    match s {
+        "flex" => Ok(BackendName::Flex),
+        "ndarray" => Ok(BackendName::Ndarray),
+        other => Err(format!("`{other}` is not a backend: use flex or ndarray")),
+    }
 }
 
 fn parse_dtype(s: &str) -> Result<DType, String> {
@@ -251,6 +273,36 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             }
             println!("report: {} ({:.1} s)", dir.join("REPORT.md").display(), started.elapsed().as_secs_f64());
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { crate::error::EXIT_CHECK_FAILED })
+        }
+        Command::Bench { workload, backend, repeat, json } => {
+            let names: Vec<&str> = match workload.as_str() {
+                "all" => vec!["W1", "W2", "W3", "scaling"],
+                w @ ("W1" | "W2" | "W3" | "scaling") => vec![w],
+                other => return Err(GdlabError::Input(format!("--workload {other}: use W1, W2, W3, scaling or all"))),
+            };
+            let mut doc = serde_json::Map::new();
+            for name in names {
+                if name == "scaling" {
+                    let rows = crate::bench::scaling(backend)?;
+                    if !json {
+                        println!("scaling (W1, 50 steps):");
+                        for r in &rows {
+                            println!("  n = {:>8}  {:>9.3} ms/step  peak RSS {:>7.1} MiB  (X in f32: {:.1} MiB)", r.n, r.ms_per_step, r.peak_rss_mib, r.x_mib);
+                        }
+                    }
+                    doc.insert("scaling".into(), serde_json::to_value(rows).expect("rows serialise"));
+                } else {
+                    let r = crate::bench::measure(name, backend, repeat)?;
+                    if !json {
+                        println!("{name}: {:>9.1} steps/s (median of {}), final loss {:.6e}, {} threads, {}", r.steps_per_s, r.repeats.len(), r.final_loss, r.threads, r.backend);
+                    }
+                    doc.insert(name.into(), serde_json::to_value(r).expect("result serialises"));
+                }
+            }
+            if json {
+                println!("{}", serde_json::Value::Object(doc));
+            }
+            Ok(0)
         }
         Command::List => {
             print!("{}", shipped::listing());

@@ -2,6 +2,7 @@
 
 pub mod artifacts;
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod data;

@@ -87,3 +87,17 @@ fn surface_has_its_minimum_at_the_least_squares_point_and_draws_the_path() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("w_x9") && stderr(&o).contains("parameters: w_x1, b"), "{}", stderr(&o));
 }
+
+#[test]
+fn bench_reports_json_with_a_correct_final_loss() {
+    let o = gdlab(&["bench", "--workload", "W1", "--repeat", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    let w1 = &v["W1"];
+    assert!(w1["steps_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(w1["backend"], "flex");
+    assert_eq!(w1["steps"], 200);
+    // y = X w* + b* + 0.01 noise: after 200 steps at lr 0.1 the MSE is at the noise floor 1e-4.
+    let loss = w1["final_loss"].as_f64().unwrap();
+    assert!(loss > 0.5e-4 && loss < 2e-4, "{loss}");
+}

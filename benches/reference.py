@@ -1,0 +1,100 @@
+"""PyTorch reference for `gdlab bench`: the same workloads, sizes, steps and learning rates.
+
+Run:  python3 benches/reference.py [--threads 2] [--repeat 3] [--json]
+Needs torch (not required by CI). Prints steps/s (median of the repeats after one warm-up),
+the final loss and the thread count, like `gdlab bench`.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+from torch import nn
+
+
+def linear_data(n, d, logistic, seed):
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(d, 1, generator=g)
+    b = torch.randn(1, generator=g)
+    x = torch.randn(n, d, generator=g)
+    z = x @ w + b
+    y = (z > 0).float() if logistic else z + 0.01 * torch.randn(n, 1, generator=g)
+    return x, y
+
+
+def w3_data(seed=3, n=8192, d=64, h=32):
+    g = torch.Generator().manual_seed(seed)
+    w1 = torch.randn(d, h, generator=g) / d**0.5
+    w2 = torch.randn(h, 1, generator=g)
+    x = torch.randn(n, d, generator=g)
+    y = ((torch.tanh(x @ w1) @ w2) > 0).float()
+    return x, y
+
+
+def run(workload):
+    torch.manual_seed(0)
+    if workload in ("W1", "W2"):
+        logistic = workload == "W2"
+        x, y = linear_data(65536, 16, logistic, 1 if not logistic else 2)
+        model = nn.Linear(16, 1)
+        nn.init.zeros_(model.weight)
+        nn.init.zeros_(model.bias)
+        lr = 0.5 if logistic else 0.1
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        loss_fn = nn.BCELoss() if logistic else nn.MSELoss()
+        start = time.perf_counter()
+        for _ in range(200):
+            opt.zero_grad()
+            out = model(x)
+            loss = loss_fn(torch.sigmoid(out) if logistic else out, y)
+            loss.backward()
+            opt.step()
+            final = loss.item()  # gdlab reads the loss every step too (divergence check)
+        return 200 / (time.perf_counter() - start), final
+    x, y = w3_data()
+    model = nn.Sequential(nn.Linear(64, 128), nn.Sigmoid(), nn.Linear(128, 1), nn.Sigmoid())
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    loss_fn = nn.BCELoss()
+    g = torch.Generator().manual_seed(7)
+    steps = 0
+    start = time.perf_counter()
+    for _ in range(3):
+        order = torch.randperm(8192, generator=g)
+        for k in range(128):
+            idx = order[k * 64:(k + 1) * 64]
+            opt.zero_grad()
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            loss.item()  # one host read per step, as in gdlab
+            steps += 1
+    rate = steps / (time.perf_counter() - start)
+    with torch.no_grad():  # gdlab reports the loss on the whole training set
+        final = loss_fn(model(x), y).item()
+    return rate, final
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    doc = {}
+    for w in ("W1", "W2", "W3"):
+        run(w)  # warm-up
+        rates, final = [], None
+        for _ in range(a.repeat):
+            r, final = run(w)
+            rates.append(r)
+        doc[w] = {"steps_per_s": statistics.median(rates), "final_loss": final, "threads": torch.get_num_threads(), "backend": "pytorch"}
+        if not a.json:
+            print(f"{w}: {doc[w]['steps_per_s']:9.1f} steps/s (median of {a.repeat}), final loss {final:.6e}, {doc[w]['threads']} threads, pytorch {torch.__version__}")
+    if a.json:
+        print(json.dumps(doc))
+
+
+if __name__ == "__main__":
+    main()
