@@ -65,8 +65,9 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabErr
         let x = Tensor::<2>::from_data(TensorData::new(d.x.clone(), [d.len(), d.dims()]), &device);
         let z = model.forward(x);
         let loss = objective.loss(z.clone(), &Targets::new(&d.y, d.outputs(), c.loss.kind, &device)).into_scalar::<f64>();
-        let acc = objective
-            .reports_accuracy
+        // As in training: a sigmoid fitted to 0/1 targets reports accuracy whatever the loss.
+        let binary = d.y.iter().all(|v| *v == 0.0 || *v == 1.0);
+        let acc = (objective.reports_accuracy || (c.model.output() == crate::config::Activation::Sigmoid && binary))
             .then(|| objective.accuracy(&z.clone().try_into_vec_as::<f64>().expect("readable z"), &d.y, z.dims()[1]));
         scores.push(Score { part, rows: d.len(), loss, accuracy: acc });
     }

@@ -99,11 +99,6 @@ impl Objective {
         }
     }
 
-    /// Whether this is a classifier (accuracy is reported).
-    pub fn classifies(&self) -> bool {
-        matches!(self.kind, LossKind::Bce | LossKind::CrossEntropy)
-    }
-
     /// Fraction classified right, from host z ([n, k] row-major, k = model outputs) and
     /// targets: for BCE each
     /// output is a yes/no (z >= 0, i.e. sigmoid(z) >= 0.5); for cross-entropy the row's

@@ -108,19 +108,25 @@ impl DeviceData {
 
 struct Evaluation {
     loss: f64,
-    accuracy: Option<f64>,
+    /// The model's output, kept on the device: accuracy reads it only when a row is written.
+    z: Tensor<2>,
+}
+
+impl Evaluation {
+    fn accuracy(&self, obj: &Objective, data: &DeviceData) -> Option<f64> {
+        obj.reports_accuracy.then(|| {
+            let width = self.z.dims()[1];
+            let z: Vec<f64> = self.z.clone().try_into_vec_as::<f64>().expect("readable z");
+            obj.accuracy(&z, &data.host_y, width)
+        })
+    }
 }
 
 fn evaluate(model: &Network, obj: &Objective, data: &DeviceData) -> (Tensor<1>, Evaluation) {
     let z = model.forward(data.x.clone());
     let loss_t = obj.loss(z.clone(), &data.y);
     let loss = loss_t.clone().into_scalar::<f64>();
-    let accuracy = obj.reports_accuracy.then(|| {
-        let width = z.dims()[1];
-        let z: Vec<f64> = z.try_into_vec_as::<f64>().expect("readable z");
-        obj.accuracy(&z, &data.host_y, width)
-    });
-    (loss_t, Evaluation { loss, accuracy })
+    (loss_t, Evaluation { loss, z })
 }
 
 /// Runs plain (or momentum) SGD from `model` until a stop condition, calling `observe` on
@@ -193,7 +199,7 @@ pub fn train(
                 let (val_loss, val_accuracy) = match &val {
                     Some(v) => {
                         let (_, e) = evaluate(&model, obj, v);
-                        (Some(e.loss), e.accuracy)
+                        (Some(e.loss), e.accuracy(obj, v))
                     }
                     None => (None, None),
                 };
@@ -202,7 +208,7 @@ pub fn train(
                     epoch,
                     loss: ev.loss,
                     val_loss,
-                    accuracy: ev.accuracy,
+                    accuracy: ev.accuracy(obj, &data),
                     val_accuracy,
                     grad_norm: flat_grads.as_deref().map(|g| dot(g, g).sqrt()),
                     lr: s.lr,
@@ -258,7 +264,7 @@ pub fn train(
                     epoch,
                     loss: ev.loss,
                     val_loss: None,
-                    accuracy: ev.accuracy,
+                    accuracy: ev.accuracy(obj, &data),
                     val_accuracy: None,
                     grad_norm: None,
                     lr: s.lr,
