@@ -779,6 +779,19 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
             }
         }
     }
+    // Keys of one synthetic source given to another would silently do nothing: refuse them.
+    for (key, set, owner) in [
+        ("data.value", d.value.is_some(), d.source == Source::Constant),
+        ("data.gate", d.gate.is_some(), d.source == Source::Gates),
+        ("data.offset", d.offset.is_some(), d.source == Source::Blobs),
+        ("data.true_weights", d.true_weights.is_some(), matches!(d.source, Source::Linear | Source::Logistic)),
+        ("data.true_bias", d.true_bias.is_some(), matches!(d.source, Source::Linear | Source::Logistic)),
+    ] {
+        if set && !owner {
+            let source = format!("{:?}", d.source).to_lowercase();
+            return Err(l.invalid(key, format!("does not apply to source = \"{source}\""), "remove it, or pick the source it belongs to"));
+        }
+    }
     if d.source == Source::Constant && d.dims != Some(0) {
         return Err(l.invalid("data.dims", "source = \"constant\" has no inputs: dims must be 0", "remove `dims`; the model is the bias alone"));
     }
@@ -926,6 +939,12 @@ mod tests {
         let c = parse("[data]\nsource = \"blobs\"\noffset = 4.0\n[model]\nactivation = \"sigmoid\"\n[model.start]\nweights = [1.0, 2.0]\n", &[]).unwrap();
         let again = parse(&to_toml(&c), &[]).unwrap();
         assert_eq!(c, again);
+    }
+
+    #[test]
+    fn keys_of_another_source_are_rejected() {
+        let err = parse("[data]\nsource = \"gates\"\nvalue = 3.0\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("data.value") && err.contains("gates") && err.contains("t.toml:3"), "{err}");
     }
 
     #[test]

@@ -252,7 +252,8 @@ pub fn train(
                 .iter()
                 .map(|&i| i as i64)
                 .collect();
-            let idx = Tensor::<1, Int>::from_data(TensorData::new(rows.clone(), [rows.len()]), device);
+            let len = rows.len();
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(rows, [len]), device);
             let z = model.forward(data.x.clone().select(0, idx.clone()));
             let loss_t = obj.loss(z, &data.y.select(&idx));
             let loss = loss_t.clone().into_scalar::<f64>();
