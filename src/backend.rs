@@ -75,5 +75,16 @@ pub fn device(name: BackendName, dtype: DType) -> Result<Device, BackendError> {
     Ok(base_device(name, dtype)?.autodiff())
 }
 
+/// Uploads host values (row-major, `shape`) to `device` in its float dtype, converting on the
+/// host first: an f32 device gets an f32 buffer, not a copy of the f64 one (half the memory).
+pub fn upload<const D: usize>(values: &[f64], shape: [usize; D], device: &Device) -> burn::tensor::Tensor<D> {
+    use burn::tensor::{Tensor, TensorData};
+    let data = match device.settings().float_dtype {
+        FloatDType::F64 => TensorData::new(values.to_vec(), shape),
+        _ => TensorData::new(values.iter().map(|v| *v as f32).collect::<Vec<f32>>(), shape),
+    };
+    Tensor::from_data(data, device)
+}
+
 /// Version of the burn crate this binary was built with (from Cargo.lock at build time).
 pub const BURN_VERSION: &str = env!("GDLAB_BURN_VERSION");

@@ -9,7 +9,6 @@ use crate::loss::{Objective, Targets};
 use crate::experiment::model_outputs;
 use crate::model::Network;
 use burn::module::Module;
-use burn::prelude::*;
 use std::path::Path;
 
 /// Loss (and accuracy for classifiers) of one data set.
@@ -62,7 +61,7 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabErr
             LossKind::CrossEntropy => d.check_classes(outputs)?,
             _ => {}
         }
-        let x = Tensor::<2>::from_data(TensorData::new(d.x.clone(), [d.len(), d.dims()]), &device);
+        let x = crate::backend::upload(&d.x, [d.len(), d.dims()], &device);
         let z = model.forward(x);
         let loss = objective.loss(z.clone(), &Targets::new(&d.y, d.outputs(), c.loss.kind, &device)).into_scalar::<f64>();
         // As in training: a sigmoid fitted to 0/1 targets reports accuracy whatever the loss.

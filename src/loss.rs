@@ -40,7 +40,7 @@ impl Targets {
         let n = y.len() / k.max(1);
         let ints = || y.iter().map(|&v| v as i64).collect::<Vec<i64>>();
         Self {
-            float: Tensor::from_data(TensorData::new(y.to_vec(), [n, k]), device),
+            float: crate::backend::upload(y, [n, k], device),
             int: (kind == LossKind::Bce).then(|| Tensor::from_data(TensorData::new(ints(), [n, k]), device)),
             class: (kind == LossKind::CrossEntropy).then(|| Tensor::from_data(TensorData::new(ints(), [n]), device)),
         }

@@ -99,7 +99,7 @@ struct DeviceData {
 impl DeviceData {
     fn new(d: &Dataset, obj: &Objective, device: &Device) -> Self {
         Self {
-            x: Tensor::from_data(TensorData::new(d.x.clone(), [d.len(), d.dims()]), device),
+            x: crate::backend::upload(&d.x, [d.len(), d.dims()], device),
             y: Targets::new(&d.y, d.outputs(), obj.kind, device),
             host_y: d.y.clone(),
         }

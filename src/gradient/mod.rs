@@ -27,7 +27,7 @@ pub struct LossFn {
 impl LossFn {
     pub fn new(objective: &crate::loss::Objective, data: &Dataset, device: &Device) -> Self {
         Self {
-            x: Tensor::from_data(TensorData::new(data.x.clone(), [data.len(), data.dims()]), device),
+            x: crate::backend::upload(&data.x, [data.len(), data.dims()], device),
             y: Targets::new(&data.y, data.outputs(), objective.kind, device),
             objective: objective.clone(),
         }
