@@ -2,6 +2,7 @@
 //! The font is embedded (DejaVu Sans), so PNG text renders on a machine with no fonts.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
@@ -97,7 +98,6 @@ where
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(72);
-    let series_style = |i: usize| PALETTE[i % PALETTE.len()].stroke_width(2);
     if log {
         let mut chart = builder.build_cartesian_2d(x0..x1, (y0 * 0.8..y1 * 1.25).log_scale())?;
         chart
@@ -107,28 +107,7 @@ where
             .x_label_formatter(&|x| format_tick(*x))
             .y_label_formatter(&|y| format!("{y:.0e}"))
             .draw()?;
-        for (i, s) in c.series.iter().enumerate() {
-            let floor = y0 * 0.8;
-            let color = PALETTE[i % PALETTE.len()];
-            let pts = s.points.iter().filter(finite).map(|p| (p.0, p.1.max(floor)));
-            if s.dots {
-                let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
-                if !s.name.is_empty() {
-                    a.label(&s.name).legend(move |(x, y)| Circle::new((x + 9, y), 3, color.filled()));
-                }
-            } else {
-                let a = chart.draw_series(LineSeries::new(pts, series_style(i)))?;
-                if !s.name.is_empty() {
-                    a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], series_style(i)));
-                }
-            }
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_series_and_legend(&mut chart, c.series, Some(y0 * 0.8))?;
     } else {
         let pad = if y1 > y0 { (y1 - y0) * 0.05 } else { 1.0 };
         let mut chart = builder.build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
@@ -139,29 +118,48 @@ where
             .x_label_formatter(&|x| format_tick(*x))
             .y_label_formatter(&|y| format_tick(*y))
             .draw()?;
-        for (i, s) in c.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let pts = s.points.iter().filter(finite).copied();
-            if s.dots {
-                let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
-                if !s.name.is_empty() {
-                    a.label(&s.name).legend(move |(x, y)| Circle::new((x + 9, y), 3, color.filled()));
-                }
-            } else {
-                let a = chart.draw_series(LineSeries::new(pts, series_style(i)))?;
-                if !s.name.is_empty() {
-                    a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], series_style(i)));
-                }
-            }
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        draw_series_and_legend(&mut chart, c.series, None)?;
     }
     root.present()?;
+    Ok(())
+}
+
+/// Every series (lines or dots) and the legend, on either a linear or a log y axis. With
+/// `floor`, values below it (zeros on a log axis) are drawn at the floor.
+fn draw_series_and_legend<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+    series: &[Series],
+    floor: Option<f64>,
+) -> DrawResult
+where
+    DB::ErrorType: 'static + Send + Sync,
+{
+    for (i, s) in series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let style = color.stroke_width(2);
+        let pts = s
+            .points
+            .iter()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .map(|p| (p.0, floor.map_or(p.1, |f| p.1.max(f))));
+        if s.dots {
+            let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
+            if !s.name.is_empty() {
+                a.label(&s.name).legend(move |(x, y)| Circle::new((x + 9, y), 3, color.filled()));
+            }
+        } else {
+            let a = chart.draw_series(LineSeries::new(pts, style))?;
+            if !s.name.is_empty() {
+                a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], style));
+            }
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
     Ok(())
 }
 

@@ -38,16 +38,6 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// One step dW = -lr grad C from `model`.
-pub fn step(loss: &LossFn, model: &Network, lr: f64) -> Step {
-    let (c0, g) = loss.with_gradient(model);
-    let w = params::values(model);
-    let moved = params::with_values(model, &w.iter().zip(&g).map(|(w, g)| w - lr * g).collect::<Vec<_>>());
-    // The step as stored in the device dtype, so rounding of W + dW is not blamed on Taylor.
-    let dw: Vec<f64> = params::values(&moved).iter().zip(&w).map(|(a, b)| a - b).collect();
-    Step { lr, loss_before: c0, predicted: dot(&g, &dw), actual: loss.value(&moved) - c0 }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Steepest {
     /// Step length |dW| used for every direction.
