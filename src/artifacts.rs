@@ -88,6 +88,26 @@ pub fn metrics_csv(records: &[Record], param_names: &[String]) -> Vec<u8> {
     w.into_inner().expect("in-memory flush")
 }
 
+/// Named numeric columns of a run's metrics.csv (NaN for an empty cell). The error names the
+/// file and a missing column.
+pub fn metrics_columns(run: &Path, names: &[&str]) -> Result<Vec<Vec<f64>>, String> {
+    let path = run.join("metrics.csv");
+    let mut r = csv::Reader::from_path(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let header = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+    let idx: Vec<usize> = names
+        .iter()
+        .map(|n| header.iter().position(|c| c == *n).ok_or_else(|| format!("{} has no column `{n}`", path.display())))
+        .collect::<Result<_, _>>()?;
+    let mut cols = vec![Vec::new(); names.len()];
+    for rec in r.records() {
+        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
+        for (col, &i) in cols.iter_mut().zip(&idx) {
+            col.push(rec.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN));
+        }
+    }
+    Ok(cols)
+}
+
 /// summary.json.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {

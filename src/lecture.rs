@@ -78,11 +78,9 @@ impl Lab {
     }
 }
 
-/// A metrics column of a run (NaN where empty).
+/// A metrics column of a run (NaN where empty; empty when the column is missing).
 fn column(run: &Path, name: &str) -> Vec<f64> {
-    let Ok(mut r) = csv::Reader::from_path(run.join("metrics.csv")) else { return Vec::new() };
-    let Some(i) = r.headers().ok().and_then(|h| h.iter().position(|c| c == name)) else { return Vec::new() };
-    r.records().filter_map(Result::ok).map(|rec| rec.get(i).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN)).collect()
+    artifacts::metrics_columns(run, &[name]).map(|mut c| c.remove(0)).unwrap_or_default()
 }
 
 /// First logged step whose `col` satisfies `pred`.

@@ -64,18 +64,9 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
         None => Vec::new(),
         Some(dir) => {
             RunRow::read(String::new(), dir)?;
-            let mut r = csv::Reader::from_path(dir.join("metrics.csv")).map_err(|e| GdlabError::Input(e.to_string()))?;
-            let h = r.headers().map_err(|e| GdlabError::Input(e.to_string()))?.clone();
-            let col = |n: &str| {
-                h.iter().position(|c| c == n).ok_or_else(|| {
-                    GdlabError::Input(format!("{}: metrics.csv has no column `{n}` (parameters are logged for models with at most 8)", dir.display()))
-                })
-            };
-            let (ci, cj) = (col(&o.params.0)?, col(&o.params.1)?);
-            r.records()
-                .filter_map(Result::ok)
-                .filter_map(|rec| Some((rec.get(ci)?.parse().ok()?, rec.get(cj)?.parse().ok()?)))
-                .collect()
+            let cols = artifacts::metrics_columns(dir, &[&o.params.0, &o.params.1])
+                .map_err(|e| GdlabError::Input(format!("{e} (parameters are logged for models with at most 8)")))?;
+            cols[0].iter().copied().zip(cols[1].iter().copied()).filter(|p| p.0.is_finite() && p.1.is_finite()).collect()
         }
     };
     let ((x0, x1), (y0, y1)) = o.range.unwrap_or_else(|| {

@@ -68,17 +68,8 @@ pub struct RunRow {
 impl RunRow {
     pub fn read(label: String, dir: &Path) -> Result<Self, GdlabError> {
         let summary = Summary::read(dir).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", dir.display())))?;
-        let mut r = csv::Reader::from_path(dir.join("metrics.csv"))
-            .map_err(|e| GdlabError::Input(format!("{}: cannot read metrics.csv: {e}", dir.display())))?;
-        let h = r.headers().map_err(|e| GdlabError::Input(e.to_string()))?.clone();
-        let col = |n: &str| h.iter().position(|c| c == n);
-        let (s, l) = (col("step").unwrap_or(0), col("loss").unwrap_or(2));
-        let mut curve = Vec::new();
-        for rec in r.records() {
-            let rec = rec.map_err(|e| GdlabError::Input(format!("{}: metrics.csv: {e}", dir.display())))?;
-            let num = |i: usize| rec.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
-            curve.push((num(s), num(l)));
-        }
+        let cols = artifacts::metrics_columns(dir, &["step", "loss"]).map_err(GdlabError::Input)?;
+        let curve = cols[0].iter().copied().zip(cols[1].iter().copied()).collect();
         Ok(Self { label, dir: dir.to_path_buf(), summary, curve })
     }
 
