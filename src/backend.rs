@@ -86,5 +86,26 @@ pub fn upload<const D: usize>(values: &[f64], shape: [usize; D], device: &Device
     Tensor::from_data(data, device)
 }
 
+/// Uploads row-major host values (`[rows, cols]`) in column-major order and returns the
+/// `[rows, cols]` view of them (a transpose, no copy on the device). The host buffer is built
+/// in the device's dtype directly.
+pub fn upload_column_major(values: &[f64], [rows, cols]: [usize; 2], device: &Device) -> burn::tensor::Tensor<2> {
+    use burn::tensor::{Tensor, TensorData};
+    fn columns<T: Copy + Default>(values: &[f64], rows: usize, cols: usize, cast: impl Fn(f64) -> T) -> Vec<T> {
+        let mut t = vec![T::default(); rows * cols];
+        for (i, row) in values.chunks(cols.max(1)).enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                t[j * rows + i] = cast(*v);
+            }
+        }
+        t
+    }
+    let data = match device.settings().float_dtype {
+        FloatDType::F64 => TensorData::new(columns(values, rows, cols, |v| v), [cols, rows]),
+        _ => TensorData::new(columns(values, rows, cols, |v| v as f32), [cols, rows]),
+    };
+    Tensor::<2>::from_data(data, device).transpose()
+}
+
 /// Version of the burn crate this binary was built with (from Cargo.lock at build time).
 pub const BURN_VERSION: &str = env!("GDLAB_BURN_VERSION");

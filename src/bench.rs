@@ -92,6 +92,7 @@ fn settings(lr: f64, steps: Option<usize>, epochs: Option<usize>, batch: Option<
         // Log only the start and the end: the benchmark times the update loop.
         log_every: usize::MAX,
         seed: 7,
+        shards: None,
     }
 }
 

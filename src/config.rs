@@ -421,6 +421,10 @@ pub struct Backend {
     pub name: BackendName,
     #[serde(default)]
     pub dtype: DType,
+    /// Row shards per batch, each on its own thread (absent: one per 16384 rows, at most 8).
+    /// Results depend on the shard count, never on the machine's cores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -816,6 +820,9 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
     }
     if c.model.scale < 0.0 || !c.model.scale.is_finite() {
         return Err(l.invalid("model.scale", "must be a finite number >= 0", "e.g. scale = 0.1"));
+    }
+    if c.backend.shards == Some(0) {
+        return Err(l.invalid("backend.shards", "must be at least 1", "1 runs each batch unsplit; leave it out for one shard per 16384 rows"));
     }
     if c.output.log_every == 0 {
         return Err(l.invalid("output.log_every", "must be at least 1", "1 logs every step"));

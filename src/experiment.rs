@@ -53,6 +53,7 @@ pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
         weight_decay: o.weight_decay,
         diverge_above: o.diverge_above,
         log_every: c.output.log_every,
+        shards: c.backend.shards,
         seed,
     };
     Ok(Experiment { loaded, splits, device, model, objective, settings, param_names })

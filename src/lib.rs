@@ -17,6 +17,7 @@ pub mod model;
 pub mod perceptron;
 pub mod plot;
 pub mod run;
+pub mod shard;
 pub mod shipped;
 pub mod surface;
 pub mod sweep;

@@ -46,6 +46,16 @@ impl Targets {
         }
     }
 
+    /// Rows `r` (views, no copy).
+    pub fn rows(&self, r: std::ops::Range<usize>) -> Self {
+        let k = self.float.dims()[1];
+        Self {
+            float: self.float.clone().slice([r.clone(), 0..k]),
+            int: self.int.as_ref().map(|t| t.clone().slice([r.clone(), 0..k])),
+            class: self.class.as_ref().map(|t| t.clone().slice([r.clone()])),
+        }
+    }
+
     /// The rows at `idx` (an Int index tensor on the device).
     pub fn select(&self, idx: &Tensor<1, Int>) -> Self {
         Self {

@@ -89,6 +89,19 @@ fn linear(w: &[f64], b: Option<&[f64]>, d_in: usize, d_out: usize, device: &Devi
     }
 }
 
+/// `x w + b` of a one-output layer, the same value as `Linear::forward`. The bias is added to
+/// the output as a vector of n rather than an [n, 1] matrix: the bias gradient is then a sum
+/// over a contiguous vector, which flex vectorises, where the [n, 1] form reduces dimension 0
+/// one row at a time (measured on 65536 rows: 1.9M instructions per step, a fifth of W1's).
+fn one_output(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    let n = x.dims()[0];
+    let z = x.matmul(layer.weight.val()).reshape([n]);
+    match &layer.bias {
+        Some(b) => (z + b.val()).reshape([n, 1]),
+        None => z.reshape([n, 1]),
+    }
+}
+
 impl Network {
     /// Builds the configured model for `dims` inputs and `outputs` outputs: exact start values
     /// where given, else the initialiser.
@@ -182,6 +195,8 @@ impl Network {
                 let b = layer.bias.as_ref().expect("validated: a model without inputs has a bias");
                 let d_out = layer.weight.dims()[1];
                 Tensor::zeros([n, d_out], &a.device()) + b.val().reshape([1, d_out])
+            } else if layer.weight.dims()[1] == 1 {
+                one_output(layer, a)
             } else {
                 layer.forward(a)
             };

@@ -10,6 +10,7 @@ use crate::loss::{Objective, Targets};
 use crate::gradient::params;
 use crate::gradient::taylor::dot;
 use crate::model::Network;
+use crate::shard;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, SgdConfig};
@@ -70,6 +71,8 @@ pub struct Settings {
     pub diverge_above: f64,
     pub log_every: usize,
     pub seed: u64,
+    /// Row shards per batch (None: `shard::auto_shards`).
+    pub shards: Option<usize>,
 }
 
 /// How the parameters were updated.
@@ -89,44 +92,50 @@ pub struct Outcome {
     pub diverged_at: Option<usize>,
 }
 
-/// Data uploaded to the device once, sliced there per batch.
+/// Data uploaded to the device once, sliced there per batch or shard.
 struct DeviceData {
+    /// [n, d]. For full-batch training a transposed view of a column-major upload: a
+    /// one-output layer's forward and weight gradient are then column sweeps over X (axpy and
+    /// dot products over n) instead of n dot products of length d (measured W1: 1.4x faster).
     x: Tensor<2>,
     y: Targets,
     host_y: Vec<f64>,
 }
 
 impl DeviceData {
-    fn new(d: &Dataset, obj: &Objective, device: &Device) -> Self {
-        Self {
-            x: crate::backend::upload(&d.x, [d.len(), d.dims()], device),
-            y: Targets::new(&d.y, d.outputs(), obj.kind, device),
-            host_y: d.y.clone(),
-        }
+    fn new(d: &Dataset, obj: &Objective, device: &Device, column_major: bool) -> Self {
+        let (n, k) = (d.len(), d.dims());
+        let x = if column_major {
+            crate::backend::upload_column_major(&d.x, [n, k], device)
+        } else {
+            crate::backend::upload(&d.x, [n, k], device)
+        };
+        Self { x, y: Targets::new(&d.y, d.outputs(), obj.kind, device), host_y: d.y.clone() }
     }
 }
 
 struct Evaluation {
     loss: f64,
-    /// The model's output, kept on the device: accuracy reads it only when a row is written.
-    z: Tensor<2>,
+    /// The model's output per shard, kept on the device: accuracy reads it only when a row is
+    /// written.
+    z: Vec<Tensor<2>>,
 }
 
 impl Evaluation {
     fn accuracy(&self, obj: &Objective, data: &DeviceData) -> Option<f64> {
         obj.reports_accuracy.then(|| {
-            let width = self.z.dims()[1];
-            let z: Vec<f64> = self.z.clone().try_into_vec_as::<f64>().expect("readable z");
+            let width = self.z[0].dims()[1];
+            let z: Vec<f64> =
+                self.z.iter().flat_map(|z| z.clone().try_into_vec_as::<f64>().expect("readable z")).collect();
             obj.accuracy(&z, &data.host_y, width)
         })
     }
 }
 
-fn evaluate(model: &Network, obj: &Objective, data: &DeviceData) -> (Tensor<1>, Evaluation) {
-    let z = model.forward(data.x.clone());
-    let loss_t = obj.loss(z.clone(), &data.y);
-    let loss = loss_t.clone().into_scalar::<f64>();
-    (loss_t, Evaluation { loss, z })
+/// Loss (and gradient, with `backward`) over all of `data`.
+fn evaluate(model: &Network, obj: &Objective, data: &DeviceData, shards: usize, backward: bool) -> (Evaluation, Option<GradientsParams>) {
+    let p = shard::pass(model, obj, &data.x, &data.y, shards, backward);
+    (Evaluation { loss: p.loss, z: p.z }, p.grads)
 }
 
 /// Runs plain (or momentum) SGD from `model` until a stop condition, calling `observe` on
@@ -149,8 +158,9 @@ pub fn train(
         (None, Some(e)) => e * per_epoch,
         (None, None) => crate::config::DEFAULT_STEPS,
     };
-    let data = DeviceData::new(train, obj, device);
-    let val = validation.map(|v| DeviceData::new(v, obj, device));
+    let data = DeviceData::new(train, obj, device, per_epoch == 1);
+    let val = validation.map(|v| DeviceData::new(v, obj, device, per_epoch == 1));
+    let shards = |rows: usize| s.shards.unwrap_or_else(|| shard::auto_shards(rows));
     let few_params = params::values(&model).len() <= MAX_PARAM_COLUMNS;
 
     let mut sgd = SgdConfig::new();
@@ -182,11 +192,11 @@ pub fn train(
         // Full batch: this forward/backward is also the update's. Mini-batch: only at logs.
         let mut full_grads = None;
         if log_now || per_epoch == 1 || interrupted {
-            let (loss_t, ev) = evaluate(&model, obj, &data);
-            let grads = loss_t.backward();
+            let (ev, grads) = evaluate(&model, obj, &data, shards(n), true);
+            let grads = grads.expect("backward ran");
             let bad = diverged(ev.loss);
             let taylor_next = per_epoch == 1 && will_log(step + 1);
-            let flat_grads = (log_now || bad || interrupted || taylor_next).then(|| params::gradients(&model, &grads));
+            let flat_grads = (log_now || bad || interrupted || taylor_next).then(|| params::gradients_by_id(&model, &grads));
             let flat_params = (taylor_next || (per_epoch == 1 && before.is_some())).then(|| params::values(&model));
             let (predicted_dc, actual_dc) = match (before.take(), &flat_params) {
                 (Some((g, w, c)), Some(now)) => {
@@ -198,7 +208,7 @@ pub fn train(
             if log_now || bad || interrupted {
                 let (val_loss, val_accuracy) = match &val {
                     Some(v) => {
-                        let (_, e) = evaluate(&model, obj, v);
+                        let (e, _) = evaluate(&model, obj, v, shards(v.host_y.len()), false);
                         (Some(e.loss), e.accuracy(obj, v))
                     }
                     None => (None, None),
@@ -254,12 +264,11 @@ pub fn train(
                 .collect();
             let len = rows.len();
             let idx = Tensor::<1, Int>::from_data(TensorData::new(rows, [len]), device);
-            let z = model.forward(data.x.clone().select(0, idx.clone()));
-            let loss_t = obj.loss(z, &data.y.select(&idx));
-            let loss = loss_t.clone().into_scalar::<f64>();
-            if diverged(loss) {
+            let x = data.x.clone().select(0, idx.clone());
+            let p = shard::pass(&model, obj, &x, &data.y.select(&idx), shards(len), true);
+            if diverged(p.loss) {
                 diverged_at = Some(step);
-                let (_, ev) = evaluate(&model, obj, &data);
+                let (ev, _) = evaluate(&model, obj, &data, shards(n), false);
                 let r = Record {
                     step,
                     epoch,
@@ -279,9 +288,8 @@ pub fn train(
                 }
                 break StopReason::Diverged;
             }
-            loss_t.backward()
+            p.grads.expect("backward ran")
         };
-        let grads = GradientsParams::from_grads(grads, &model);
         model = optim.step(s.lr, model, grads);
         step += 1;
     };

@@ -3,6 +3,7 @@
 //! (a neuron, a multi-layer net), which is what the finite-difference check needs.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Gradients;
 
@@ -22,11 +23,21 @@ impl Slot {
     }
 }
 
+/// What `Reader` reads from each parameter.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Values,
+    /// Gradients of one autodiff graph (`loss.backward()`).
+    Graph(&'a Gradients),
+    /// Gradients by parameter id (what the optimizer takes).
+    ById(&'a GradientsParams),
+}
+
 struct Reader<'a> {
     path: Vec<String>,
     slots: Vec<Slot>,
     values: Vec<f64>,
-    grads: Option<&'a Gradients>,
+    source: Source<'a>,
 }
 
 impl ModuleVisitor for Reader<'_> {
@@ -43,36 +54,46 @@ impl ModuleVisitor for Reader<'_> {
         // The parameter's own field name is the last path element pushed by its struct; burn
         // calls enter_module for the field before visiting it.
         self.slots.push(Slot { path: self.path.join("."), shape });
-        match self.grads {
-            None => self.values.extend(value.try_into_vec_as::<f64>().expect("readable parameter")),
-            Some(g) => match value.grad(g) {
-                Some(t) => self.values.extend(t.try_into_vec_as::<f64>().expect("readable gradient")),
-                // No gradient reached it (e.g. an unused weight): its gradient is zero.
-                None => self.values.extend(std::iter::repeat_n(0.0, len)),
-            },
+        let grad = match self.source {
+            Source::Values => {
+                self.values.extend(value.try_into_vec_as::<f64>().expect("readable parameter"));
+                return;
+            }
+            Source::Graph(g) => value.grad(g),
+            Source::ById(g) => g.get::<D>(param.id),
+        };
+        match grad {
+            Some(t) => self.values.extend(t.try_into_vec_as::<f64>().expect("readable gradient")),
+            // No gradient reached it (e.g. an unused weight): its gradient is zero.
+            None => self.values.extend(std::iter::repeat_n(0.0, len)),
         }
     }
 }
 
-fn read<M: Module>(m: &M, grads: Option<&Gradients>) -> (Vec<Slot>, Vec<f64>) {
-    let mut r = Reader { path: Vec::new(), slots: Vec::new(), values: Vec::new(), grads };
+fn read<M: Module>(m: &M, source: Source) -> (Vec<Slot>, Vec<f64>) {
+    let mut r = Reader { path: Vec::new(), slots: Vec::new(), values: Vec::new(), source };
     m.visit(&mut r);
     (r.slots, r.values)
 }
 
 /// The parameter tensors' paths and shapes, in visiting order.
 pub fn slots<M: Module>(m: &M) -> Vec<Slot> {
-    read(m, None).0
+    read(m, Source::Values).0
 }
 
 /// All parameter values, flattened in visiting order (row-major within a tensor).
 pub fn values<M: Module>(m: &M) -> Vec<f64> {
-    read(m, None).1
+    read(m, Source::Values).1
 }
 
 /// The gradient of every parameter, in the same order as `values` (0 where none reached it).
 pub fn gradients<M: Module>(m: &M, grads: &Gradients) -> Vec<f64> {
-    read(m, Some(grads)).1
+    read(m, Source::Graph(grads)).1
+}
+
+/// The same, from gradients keyed by parameter id (as the optimizer takes them).
+pub fn gradients_by_id<M: Module>(m: &M, grads: &GradientsParams) -> Vec<f64> {
+    read(m, Source::ById(grads)).1
 }
 
 struct Writer<'a> {
