@@ -4,14 +4,19 @@
 //! W1 linear regression, X 65536 x 16, MSE, full batch, lr 0.1, 200 steps.
 //! W2 logistic regression, X 65536 x 16, sigmoid + BCE, full batch, lr 0.5, 200 steps.
 //! W3 64 -> 128 (sigmoid) -> 1 (sigmoid) net, X 8192 x 64, BCE, batch 64, lr 0.5, 3 epochs.
-//! scaling: W1 at n = 2^14 .. 2^20, time per step and the process's peak resident memory.
+//! scaling: W1 at n = 2^14 .. 2^20, time per step and peak resident memory, each size in a
+//! fresh `gdlab bench --workload W1 --rows N` process (peak memory is per process).
+//!
+//! W1 and W2 generate X straight into the f32, column-major buffer that becomes the device
+//! tensor (no f64 copy of X is ever made), then train with `train::train_on`, the loop
+//! `gdlab train` runs.
 
 use crate::config::{self, Activation, BackendName, Init, LossKind, ModelKind};
-use crate::data::Dataset;
 use crate::error::GdlabError;
 use crate::loss::Objective;
 use crate::model::Network;
-use crate::train::{self, Settings};
+use crate::train::{self, DeviceData, Settings};
+use burn::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -19,29 +24,36 @@ use serde::Serialize;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Result {
     pub steps_per_s: f64,
     pub final_loss: f64,
+    /// Threads the shards and burn's parallel kernels may use (rayon's pool).
     pub threads: usize,
     pub backend: String,
     pub steps: usize,
+    /// Rows of X.
+    pub rows: usize,
+    /// Peak resident memory of this process (VmHWM), MiB.
+    pub peak_rss_mib: f64,
     /// Every repeat's steps/s (the median is reported above).
     pub repeats: Vec<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ScalingRow {
     pub n: usize,
     pub ms_per_step: f64,
-    /// Peak resident memory of the process so far (VmHWM), MiB.
+    /// Peak resident memory of the process that trained at this n (VmHWM), MiB.
     pub peak_rss_mib: f64,
     /// Size of X in f32, MiB.
     pub x_mib: f64,
 }
 
+/// A workload with its data already on the device.
 struct Workload {
-    data: Dataset,
+    x: Tensor<2>,
+    y: Vec<f64>,
     model: config::Model,
     loss: LossKind,
     settings: Settings,
@@ -51,31 +63,26 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
     StandardNormal.sample(rng)
 }
 
-/// X (n x d, standard normal) and y from a seeded teacher.
-fn linear_data(n: usize, d: usize, logistic: bool, seed: u64) -> Dataset {
+/// X (n x d, standard normal) on the device, column-major, and y from a seeded linear teacher
+/// (W1: y = X w + b + 0.01 noise; W2: y = 1[X w + b > 0]).
+fn linear_data(n: usize, d: usize, logistic: bool, seed: u64, device: &Device) -> (Tensor<2>, Vec<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let w: Vec<f64> = (0..d).map(|_| normal(&mut rng)).collect();
     let b = normal(&mut rng);
-    let mut x = Vec::with_capacity(n * d);
+    let mut columns = vec![0f32; n * d];
     let mut y = Vec::with_capacity(n);
-    for _ in 0..n {
-        let row: Vec<f64> = (0..d).map(|_| normal(&mut rng)).collect();
+    let mut row = vec![0.0; d];
+    for i in 0..n {
+        row.iter_mut().for_each(|v| *v = normal(&mut rng));
         let z = row.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b;
         y.push(if logistic { f64::from(u8::from(z > 0.0)) } else { z + 0.01 * normal(&mut rng) });
-        x.extend(row);
+        for (j, v) in row.iter().enumerate() {
+            columns[j * n + i] = *v as f32;
+        }
     }
-    dataset(x, y, n, d)
-}
-
-fn dataset(x: Vec<f64>, y: Vec<f64>, n: usize, d: usize) -> Dataset {
-    Dataset {
-        feature_names: (1..=d).map(|i| format!("x{i}")).collect(),
-        target_names: vec!["y".into()],
-        x,
-        y,
-        origin: (1..=n).map(|i| format!("row {i}")).collect(),
-        name: "bench".into(),
-    }
+    // The buffer moves into the device tensor (flex adopts it without a copy).
+    let x = Tensor::<2>::from_data(TensorData::new(columns, [d, n]), device).transpose();
+    (x, y)
 }
 
 fn settings(lr: f64, steps: Option<usize>, epochs: Option<usize>, batch: Option<usize>) -> Settings {
@@ -100,12 +107,18 @@ fn neuron(activation: Activation) -> config::Model {
     config::Model { activation, init: Some(Init::Zeros), ..config::Model::default() }
 }
 
-fn workload(name: &str, n: usize) -> Workload {
+fn workload(name: &str, n: usize, device: &Device) -> Workload {
     match name {
-        "W1" => Workload { data: linear_data(n, 16, false, 1), model: neuron(Activation::Identity), loss: LossKind::Mse, settings: settings(0.1, Some(200), None, None) },
-        "W2" => Workload { data: linear_data(n, 16, true, 2), model: neuron(Activation::Sigmoid), loss: LossKind::Bce, settings: settings(0.5, Some(200), None, None) },
+        "W1" => {
+            let (x, y) = linear_data(n, 16, false, 1, device);
+            Workload { x, y, model: neuron(Activation::Identity), loss: LossKind::Mse, settings: settings(0.1, Some(200), None, None) }
+        }
+        "W2" => {
+            let (x, y) = linear_data(n, 16, true, 2, device);
+            Workload { x, y, model: neuron(Activation::Sigmoid), loss: LossKind::Bce, settings: settings(0.5, Some(200), None, None) }
+        }
         _ => {
-            // W3: labels from a random 64-32-1 teacher net.
+            // W3: labels from a random 64-32-1 teacher net; X row-major (mini-batches gather rows).
             let mut rng = ChaCha8Rng::seed_from_u64(3);
             let (n, d, h) = (8192, 64, 32);
             let w1: Vec<f64> = (0..d * h).map(|_| normal(&mut rng) / (d as f64).sqrt()).collect();
@@ -126,20 +139,22 @@ fn workload(name: &str, n: usize) -> Workload {
                 init: Some(Init::Xavier),
                 ..config::Model::default()
             };
-            Workload { data: dataset(x, y, n, d), model, loss: LossKind::Bce, settings: settings(0.5, None, Some(3), Some(64)) }
+            let x = crate::backend::upload(&x, [n, d], device);
+            Workload { x, y, model, loss: LossKind::Bce, settings: settings(0.5, None, Some(3), Some(64)) }
         }
     }
 }
 
 /// Runs a workload once: (seconds, steps, final loss).
-fn run_once(w: &Workload, backend: BackendName) -> std::result::Result<(f64, usize, f64), GdlabError> {
-    let device = crate::backend::device(backend, config::DType::F32)?;
-    let names = w.data.feature_names.clone();
-    let model = Network::new(&w.model, w.data.dims(), 1, &names, 0, &device)?;
-    let objective = Objective::new(w.loss, w.model.output(), 1, &device)?;
+fn run_once(w: &Workload, device: &Device) -> std::result::Result<(f64, usize, f64), GdlabError> {
+    let d = w.x.dims()[1];
+    let names: Vec<String> = (1..=d).map(|i| format!("x{i}")).collect();
+    let model = Network::new(&w.model, d, 1, &names, 0, device)?;
+    let objective = Objective::new(w.loss, w.model.output(), 1, device)?;
+    let data = DeviceData::from_parts(w.x.clone(), &w.y, 1, &objective, device);
     let never = AtomicBool::new(false);
     let start = Instant::now();
-    let out = train::train(model, &objective, &w.data, None, &w.settings, &device, &never, &mut |_| {});
+    let out = train::train_on(model, &objective, data, None, &w.settings, device, &never, &mut |_| {});
     let secs = start.elapsed().as_secs_f64();
     Ok((secs, out.steps, out.records.last().map_or(f64::NAN, |r| r.loss)))
 }
@@ -149,27 +164,27 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn threads() -> usize {
-    std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
-pub fn measure(name: &str, backend: BackendName, repeat: usize) -> std::result::Result<Result, GdlabError> {
-    let w = workload(name, 65536);
+/// `rows`: X's rows for W1/W2 (65536 is the fixed workload; scaling varies it).
+pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize) -> std::result::Result<Result, GdlabError> {
+    let device = crate::backend::device(backend, config::DType::F32)?;
+    let w = workload(name, rows, &device);
     // Warm-up: one run, not counted (first-touch allocations, kernel caches).
-    run_once(&w, backend)?;
+    run_once(&w, &device)?;
     let mut rates = Vec::new();
     let mut last = (0, f64::NAN);
     for _ in 0..repeat.max(1) {
-        let (secs, steps, loss) = run_once(&w, backend)?;
+        let (secs, steps, loss) = run_once(&w, &device)?;
         rates.push(steps as f64 / secs);
         last = (steps, loss);
     }
     Ok(Result {
         steps_per_s: median(rates.clone()),
         final_loss: last.1,
-        threads: threads(),
+        threads: rayon::current_num_threads(),
         backend: format!("{backend:?}").to_lowercase(),
         steps: last.0,
+        rows: w.x.dims()[0],
+        peak_rss_mib: peak_rss_mib(),
         repeats: rates,
     })
 }
@@ -181,16 +196,29 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
-/// W1 at growing n (peak memory is monotone, so the sizes go up).
-pub fn scaling(backend: BackendName) -> std::result::Result<Vec<ScalingRow>, GdlabError> {
+/// W1 at n = 2^14 .. 2^20, each in a fresh process of this binary (so each peak is its own).
+pub fn scaling(backend: BackendName, repeat: usize) -> std::result::Result<Vec<ScalingRow>, GdlabError> {
+    let exe = std::env::current_exe().map_err(|e| GdlabError::Input(format!("cannot find the gdlab binary to run the scaling sizes: {e}")))?;
     let mut rows = Vec::new();
     for p in 14..=20 {
         let n = 1usize << p;
-        let mut w = workload("W1", n);
-        w.settings.steps = Some(50);
-        run_once(&w, backend)?;
-        let (secs, steps, _) = run_once(&w, backend)?;
-        rows.push(ScalingRow { n, ms_per_step: 1e3 * secs / steps as f64, peak_rss_mib: peak_rss_mib(), x_mib: (n * 16 * 4) as f64 / (1 << 20) as f64 });
+        let backend_name = format!("{backend:?}").to_lowercase();
+        let out = std::process::Command::new(&exe)
+            .args(["bench", "--workload", "W1", "--json", "--backend", &backend_name])
+            .args(["--repeat", &repeat.to_string(), "--rows", &n.to_string()])
+            .output()
+            .map_err(|e| GdlabError::Input(format!("cannot run {}: {e}", exe.display())))?;
+        let parsed: Option<Result> = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .ok()
+            .and_then(|v| serde_json::from_value(v.get("W1")?.clone()).ok());
+        let Some(r) = parsed.filter(|_| out.status.success()) else {
+            return Err(GdlabError::Input(format!(
+                "scaling at n = {n}: the child bench failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        };
+        rows.push(ScalingRow { n, ms_per_step: 1e3 / r.steps_per_s, peak_rss_mib: r.peak_rss_mib, x_mib: (n * 16 * 4) as f64 / (1 << 20) as f64 });
     }
     Ok(rows)
 }

@@ -152,6 +152,9 @@ pub enum Command {
         /// Print one JSON object keyed by workload.
         #[arg(long)]
         json: bool,
+        /// Rows of X for W1 and W2 (the fixed workloads use 65536; scaling runs 2^14..2^20).
+        #[arg(long, default_value_t = 65536)]
+        rows: usize,
     },
     /// List the shipped experiment configs with their descriptions.
     List,
@@ -274,7 +277,10 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             println!("report: {} ({:.1} s)", dir.join("REPORT.md").display(), started.elapsed().as_secs_f64());
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { crate::error::EXIT_CHECK_FAILED })
         }
-        Command::Bench { workload, backend, repeat, json } => {
+        Command::Bench { workload, backend, repeat, json, rows } => {
+            if rows == 0 {
+                return Err(GdlabError::Input("--rows 0: give at least 1 row".into()));
+            }
             let names: Vec<&str> = match workload.as_str() {
                 "all" => vec!["W1", "W2", "W3", "scaling"],
                 w @ ("W1" | "W2" | "W3" | "scaling") => vec![w],
@@ -283,18 +289,26 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             let mut doc = serde_json::Map::new();
             for name in names {
                 if name == "scaling" {
-                    let rows = crate::bench::scaling(backend)?;
+                    let rows = crate::bench::scaling(backend, repeat)?;
                     if !json {
-                        println!("scaling (W1, 50 steps):");
+                        println!("scaling (W1, 200 steps, median of {repeat}, one process per n):");
                         for r in &rows {
                             println!("  n = {:>8}  {:>9.3} ms/step  peak RSS {:>7.1} MiB  (X in f32: {:.1} MiB)", r.n, r.ms_per_step, r.peak_rss_mib, r.x_mib);
                         }
                     }
                     doc.insert("scaling".into(), serde_json::to_value(rows).expect("rows serialise"));
                 } else {
-                    let r = crate::bench::measure(name, backend, repeat)?;
+                    let r = crate::bench::measure(name, backend, repeat, rows)?;
                     if !json {
-                        println!("{name}: {:>9.1} steps/s (median of {}), final loss {:.6e}, {} threads, {}", r.steps_per_s, r.repeats.len(), r.final_loss, r.threads, r.backend);
+                        println!(
+                            "{name}: {:>9.1} steps/s (median of {}), final loss {:.6e}, {} threads, {}, peak RSS {:.1} MiB",
+                            r.steps_per_s,
+                            r.repeats.len(),
+                            r.final_loss,
+                            r.threads,
+                            r.backend,
+                            r.peak_rss_mib
+                        );
                     }
                     doc.insert(name.into(), serde_json::to_value(r).expect("result serialises"));
                 }

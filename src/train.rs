@@ -93,24 +93,36 @@ pub struct Outcome {
 }
 
 /// Data uploaded to the device once, sliced there per batch or shard.
-struct DeviceData {
+pub struct DeviceData {
     /// [n, d]. For full-batch training a transposed view of a column-major upload: a
     /// one-output layer's forward and weight gradient are then column sweeps over X (axpy and
     /// dot products over n) instead of n dot products of length d (measured W1: 1.4x faster).
     x: Tensor<2>,
     y: Targets,
-    host_y: Vec<f64>,
+    /// Host targets, kept only where accuracy is reported.
+    host_y: Option<Vec<f64>>,
 }
 
 impl DeviceData {
-    fn new(d: &Dataset, obj: &Objective, device: &Device, column_major: bool) -> Self {
+    /// Uploads `d`: column-major for full-batch training, row-major for mini-batches (rows
+    /// are gathered per batch).
+    pub fn new(d: &Dataset, obj: &Objective, device: &Device, column_major: bool) -> Self {
         let (n, k) = (d.len(), d.dims());
         let x = if column_major {
             crate::backend::upload_column_major(&d.x, [n, k], device)
         } else {
             crate::backend::upload(&d.x, [n, k], device)
         };
-        Self { x, y: Targets::new(&d.y, d.outputs(), obj.kind, device), host_y: d.y.clone() }
+        Self::from_parts(x, &d.y, d.outputs(), obj, device)
+    }
+
+    /// Data whose X is already on the device ([n, d]); `y` is row-major n x `outputs`.
+    pub fn from_parts(x: Tensor<2>, y: &[f64], outputs: usize, obj: &Objective, device: &Device) -> Self {
+        Self { x, y: Targets::new(y, outputs, obj.kind, device), host_y: obj.reports_accuracy.then(|| y.to_vec()) }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.x.dims()[0]
     }
 }
 
@@ -127,7 +139,7 @@ impl Evaluation {
             let width = self.z[0].dims()[1];
             let z: Vec<f64> =
                 self.z.iter().flat_map(|z| z.clone().try_into_vec_as::<f64>().expect("readable z")).collect();
-            obj.accuracy(&z, &data.host_y, width)
+            obj.accuracy(&z, data.host_y.as_deref().expect("kept where accuracy is reported"), width)
         })
     }
 }
@@ -141,7 +153,7 @@ fn evaluate(model: &Network, obj: &Objective, data: &DeviceData, shards: usize, 
 /// Runs plain (or momentum) SGD from `model` until a stop condition, calling `observe` on
 /// every record as it is made. `interrupt` is polled every step (Ctrl-C).
 pub fn train(
-    mut model: Network,
+    model: Network,
     obj: &Objective,
     train: &Dataset,
     validation: Option<&Dataset>,
@@ -150,7 +162,25 @@ pub fn train(
     interrupt: &AtomicBool,
     observe: &mut dyn FnMut(&Record),
 ) -> Outcome {
-    let n = train.len();
+    let full_batch = s.batch_size.is_none_or(|b| b >= train.len());
+    let data = DeviceData::new(train, obj, device, full_batch);
+    let val = validation.map(|v| DeviceData::new(v, obj, device, full_batch));
+    train_on(model, obj, data, val, s, device, interrupt, observe)
+}
+
+/// `train` on data already on the device.
+#[allow(clippy::too_many_arguments)]
+pub fn train_on(
+    mut model: Network,
+    obj: &Objective,
+    data: DeviceData,
+    val: Option<DeviceData>,
+    s: &Settings,
+    device: &Device,
+    interrupt: &AtomicBool,
+    observe: &mut dyn FnMut(&Record),
+) -> Outcome {
+    let n = data.rows();
     let batch = s.batch_size.unwrap_or(n).min(n);
     let per_epoch = n.div_ceil(batch);
     let max_steps = match (s.steps, s.epochs) {
@@ -158,8 +188,6 @@ pub fn train(
         (None, Some(e)) => e * per_epoch,
         (None, None) => crate::config::DEFAULT_STEPS,
     };
-    let data = DeviceData::new(train, obj, device, per_epoch == 1);
-    let val = validation.map(|v| DeviceData::new(v, obj, device, per_epoch == 1));
     let shards = |rows: usize| s.shards.unwrap_or_else(|| shard::auto_shards(rows));
     let few_params = params::values(&model).len() <= MAX_PARAM_COLUMNS;
 
@@ -208,7 +236,7 @@ pub fn train(
             if log_now || bad || interrupted {
                 let (val_loss, val_accuracy) = match &val {
                     Some(v) => {
-                        let (e, _) = evaluate(&model, obj, v, shards(v.host_y.len()), false);
+                        let (e, _) = evaluate(&model, obj, v, shards(v.rows()), false);
                         (Some(e.loss), e.accuracy(obj, v))
                     }
                     None => (None, None),
