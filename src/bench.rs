@@ -32,6 +32,8 @@ pub struct Result {
     pub threads: usize,
     pub backend: String,
     pub steps: usize,
+    /// Row shards per full batch.
+    pub shards: usize,
     /// Rows of X.
     pub rows: usize,
     /// Peak resident memory of this process (VmHWM), MiB.
@@ -165,9 +167,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `rows`: X's rows for W1/W2 (65536 is the fixed workload; scaling varies it).
-pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize) -> std::result::Result<Result, GdlabError> {
+pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, shards: Option<usize>) -> std::result::Result<Result, GdlabError> {
     let device = crate::backend::device(backend, config::DType::F32)?;
-    let w = workload(name, rows, &device);
+    let mut w = workload(name, rows, &device);
+    w.settings.shards = shards;
     // Warm-up: one run, not counted (first-touch allocations, kernel caches).
     run_once(&w, &device)?;
     let mut rates = Vec::new();
@@ -183,6 +186,7 @@ pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize) -> 
         threads: rayon::current_num_threads(),
         backend: format!("{backend:?}").to_lowercase(),
         steps: last.0,
+        shards: w.settings.shards.unwrap_or_else(|| crate::shard::auto_shards(rows.min(w.x.dims()[0]))),
         rows: w.x.dims()[0],
         peak_rss_mib: peak_rss_mib(),
         repeats: rates,
@@ -197,7 +201,7 @@ fn peak_rss_mib() -> f64 {
 }
 
 /// W1 at n = 2^14 .. 2^20, each in a fresh process of this binary (so each peak is its own).
-pub fn scaling(backend: BackendName, repeat: usize) -> std::result::Result<Vec<ScalingRow>, GdlabError> {
+pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> std::result::Result<Vec<ScalingRow>, GdlabError> {
     let exe = std::env::current_exe().map_err(|e| GdlabError::Input(format!("cannot find the gdlab binary to run the scaling sizes: {e}")))?;
     let mut rows = Vec::new();
     for p in 14..=20 {
@@ -206,6 +210,7 @@ pub fn scaling(backend: BackendName, repeat: usize) -> std::result::Result<Vec<S
         let out = std::process::Command::new(&exe)
             .args(["bench", "--workload", "W1", "--json", "--backend", &backend_name])
             .args(["--repeat", &repeat.to_string(), "--rows", &n.to_string()])
+            .args(shards.map(|s| format!("--shards={s}")))
             .output()
             .map_err(|e| GdlabError::Input(format!("cannot run {}: {e}", exe.display())))?;
         let parsed: Option<Result> = serde_json::from_slice::<serde_json::Value>(&out.stdout)

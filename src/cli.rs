@@ -155,6 +155,9 @@ pub enum Command {
         /// Rows of X for W1 and W2 (the fixed workloads use 65536; scaling runs 2^14..2^20).
         #[arg(long, default_value_t = 65536)]
         rows: usize,
+        /// Row shards per batch (default: as `gdlab train` picks them, one per 16384 rows).
+        #[arg(long)]
+        shards: Option<usize>,
     },
     /// List the shipped experiment configs with their descriptions.
     List,
@@ -277,9 +280,9 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             println!("report: {} ({:.1} s)", dir.join("REPORT.md").display(), started.elapsed().as_secs_f64());
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { crate::error::EXIT_CHECK_FAILED })
         }
-        Command::Bench { workload, backend, repeat, json, rows } => {
-            if rows == 0 {
-                return Err(GdlabError::Input("--rows 0: give at least 1 row".into()));
+        Command::Bench { workload, backend, repeat, json, rows, shards } => {
+            if rows == 0 || shards == Some(0) {
+                return Err(GdlabError::Input("--rows and --shards must be at least 1".into()));
             }
             let names: Vec<&str> = match workload.as_str() {
                 "all" => vec!["W1", "W2", "W3", "scaling"],
@@ -289,7 +292,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             let mut doc = serde_json::Map::new();
             for name in names {
                 if name == "scaling" {
-                    let rows = crate::bench::scaling(backend, repeat)?;
+                    let rows = crate::bench::scaling(backend, repeat, shards)?;
                     if !json {
                         println!("scaling (W1, 200 steps, median of {repeat}, one process per n):");
                         for r in &rows {
@@ -298,7 +301,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                     }
                     doc.insert("scaling".into(), serde_json::to_value(rows).expect("rows serialise"));
                 } else {
-                    let r = crate::bench::measure(name, backend, repeat, rows)?;
+                    let r = crate::bench::measure(name, backend, repeat, rows, shards)?;
                     if !json {
                         println!(
                             "{name}: {:>9.1} steps/s (median of {}), final loss {:.6e}, {} threads, {}, peak RSS {:.1} MiB",

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 /// Rows below which a shard is not worth a thread hand-off (measured: a 16384 x 16 shard step
 /// takes ~0.1 ms, the hand-off a few microseconds).
-pub const SHARD_ROWS: usize = 16_384;
+pub const SHARD_ROWS: usize = 32_768;
 /// Upper bound of the automatic shard count.
 pub const MAX_SHARDS: usize = 8;
 
