@@ -60,6 +60,11 @@ fn non_positive_learning_rate() {
 }
 
 #[test]
+fn zero_shards() {
+    rejects(&root().join("configs/quadratic.toml"), &["backend.shards=0"], &["backend.shards", "at least 1"]);
+}
+
+#[test]
 fn missing_config_and_missing_csv() {
     rejects(Path::new("/nonexistent/exp.toml"), &[], &["cannot read config", "/nonexistent/exp.toml"]);
     let (_d, p) = setup(CSV_CFG, None);
