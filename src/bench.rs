@@ -7,9 +7,9 @@
 //! scaling: W1 at n = 2^14 .. 2^20, time per step and peak resident memory, each size in a
 //! fresh `gdlab bench --workload W1 --rows N` process (peak memory is per process).
 //!
-//! W1 and W2 generate X straight into the f32, column-major buffer that becomes the device
-//! tensor (no f64 copy of X is ever made), then train with `train::train_on`, the loop
-//! `gdlab train` runs.
+//! W1 and W2 generate X straight into the f32 buffer that becomes the device tensor, in the
+//! layout `gdlab train` gives a full batch on that backend (no f64 copy of X is ever made),
+//! then train with `train::train_on`, the loop `gdlab train` runs.
 
 use crate::config::{self, Activation, BackendName, Init, LossKind, ModelKind};
 use crate::error::GdlabError;
@@ -65,13 +65,14 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
     StandardNormal.sample(rng)
 }
 
-/// X (n x d, standard normal) on the device, column-major, and y from a seeded linear teacher
-/// (W1: y = X w + b + 0.01 noise; W2: y = 1[X w + b > 0]).
-fn linear_data(n: usize, d: usize, logistic: bool, seed: u64, device: &Device) -> (Tensor<2>, Vec<f64>) {
+/// X (n x d, standard normal) on the device, in the layout `train` gives a full batch on this
+/// backend, and y from a seeded linear teacher (W1: y = X w + b + 0.01 noise; W2: y =
+/// 1[X w + b > 0]).
+fn linear_data(n: usize, d: usize, logistic: bool, seed: u64, column_major: bool, device: &Device) -> (Tensor<2>, Vec<f64>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let w: Vec<f64> = (0..d).map(|_| normal(&mut rng)).collect();
     let b = normal(&mut rng);
-    let mut columns = vec![0f32; n * d];
+    let mut buf = vec![0f32; n * d];
     let mut y = Vec::with_capacity(n);
     let mut row = vec![0.0; d];
     for i in 0..n {
@@ -79,15 +80,19 @@ fn linear_data(n: usize, d: usize, logistic: bool, seed: u64, device: &Device) -
         let z = row.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b;
         y.push(if logistic { f64::from(u8::from(z > 0.0)) } else { z + 0.01 * normal(&mut rng) });
         for (j, v) in row.iter().enumerate() {
-            columns[j * n + i] = *v as f32;
+            buf[if column_major { j * n + i } else { i * d + j }] = *v as f32;
         }
     }
     // The buffer moves into the device tensor (flex adopts it without a copy).
-    let x = Tensor::<2>::from_data(TensorData::new(columns, [d, n]), device).transpose();
+    let x = if column_major {
+        Tensor::<2>::from_data(TensorData::new(buf, [d, n]), device).transpose()
+    } else {
+        Tensor::<2>::from_data(TensorData::new(buf, [n, d]), device)
+    };
     (x, y)
 }
 
-fn settings(lr: f64, steps: Option<usize>, epochs: Option<usize>, batch: Option<usize>) -> Settings {
+fn settings(backend: BackendName, lr: f64, steps: Option<usize>, epochs: Option<usize>, batch: Option<usize>) -> Settings {
     Settings {
         lr,
         batch_size: batch,
@@ -102,6 +107,7 @@ fn settings(lr: f64, steps: Option<usize>, epochs: Option<usize>, batch: Option<
         log_every: usize::MAX,
         seed: 7,
         shards: None,
+        backend,
     }
 }
 
@@ -109,15 +115,15 @@ fn neuron(activation: Activation) -> config::Model {
     config::Model { activation, init: Some(Init::Zeros), ..config::Model::default() }
 }
 
-fn workload(name: &str, n: usize, device: &Device) -> Workload {
+fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Workload {
     match name {
         "W1" => {
-            let (x, y) = linear_data(n, 16, false, 1, device);
-            Workload { x, y, model: neuron(Activation::Identity), loss: LossKind::Mse, settings: settings(0.1, Some(200), None, None) }
+            let (x, y) = linear_data(n, 16, false, 1, crate::shard::column_major(backend), device);
+            Workload { x, y, model: neuron(Activation::Identity), loss: LossKind::Mse, settings: settings(backend, 0.1, Some(200), None, None) }
         }
         "W2" => {
-            let (x, y) = linear_data(n, 16, true, 2, device);
-            Workload { x, y, model: neuron(Activation::Sigmoid), loss: LossKind::Bce, settings: settings(0.5, Some(200), None, None) }
+            let (x, y) = linear_data(n, 16, true, 2, crate::shard::column_major(backend), device);
+            Workload { x, y, model: neuron(Activation::Sigmoid), loss: LossKind::Bce, settings: settings(backend, 0.5, Some(200), None, None) }
         }
         _ => {
             // W3: labels from a random 64-32-1 teacher net; X row-major (mini-batches gather rows).
@@ -142,7 +148,7 @@ fn workload(name: &str, n: usize, device: &Device) -> Workload {
                 ..config::Model::default()
             };
             let x = crate::backend::upload(&x, [n, d], device);
-            Workload { x, y, model, loss: LossKind::Bce, settings: settings(0.5, None, Some(3), Some(64)) }
+            Workload { x, y, model, loss: LossKind::Bce, settings: settings(backend, 0.5, None, Some(3), Some(64)) }
         }
     }
 }
@@ -169,7 +175,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// `rows`: X's rows for W1/W2 (65536 is the fixed workload; scaling varies it).
 pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, shards: Option<usize>) -> std::result::Result<Result, GdlabError> {
     let device = crate::backend::device(backend, config::DType::F32)?;
-    let mut w = workload(name, rows, &device);
+    let mut w = workload(name, rows, backend, &device);
     w.settings.shards = shards;
     // Warm-up: one run, not counted (first-touch allocations, kernel caches).
     run_once(&w, &device)?;
@@ -186,7 +192,7 @@ pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, sha
         threads: rayon::current_num_threads(),
         backend: format!("{backend:?}").to_lowercase(),
         steps: last.0,
-        shards: w.settings.shards.unwrap_or_else(|| crate::shard::auto_shards(rows.min(w.x.dims()[0]))),
+        shards: w.settings.shards.unwrap_or_else(|| crate::shard::auto_shards(backend, w.settings.batch_size.unwrap_or(w.x.dims()[0]))),
         rows: w.x.dims()[0],
         peak_rss_mib: peak_rss_mib(),
         repeats: rates,

@@ -54,6 +54,7 @@ pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
         diverge_above: o.diverge_above,
         log_every: c.output.log_every,
         shards: c.backend.shards,
+        backend: c.backend.name,
         seed,
     };
     Ok(Experiment { loaded, splits, device, model, objective, settings, param_names })

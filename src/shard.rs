@@ -9,6 +9,7 @@
 //! The shard count is a function of the batch size only (never of the machine's cores), so a
 //! run reproduces bit for bit on any machine; one shard is exactly the unsplit computation.
 
+use crate::config::BackendName;
 use crate::loss::{Objective, Targets};
 use crate::model::Network;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
@@ -22,9 +23,21 @@ pub const SHARD_ROWS: usize = 32_768;
 /// Upper bound of the automatic shard count.
 pub const MAX_SHARDS: usize = 8;
 
-/// The automatic shard count for a batch of `rows`: one per `SHARD_ROWS`, at least 1.
-pub fn auto_shards(rows: usize) -> usize {
-    (rows / SHARD_ROWS).clamp(1, MAX_SHARDS)
+/// The automatic shard count for a batch of `rows` on `backend`. flex: one per `SHARD_ROWS`,
+/// at least 1. ndarray: always 1, because it already spreads a matmul over rayon's threads,
+/// and shards competing for the same pool made W1 seven times slower (57 -> 8 steps/s).
+pub fn auto_shards(backend: BackendName, rows: usize) -> usize {
+    match backend {
+        BackendName::Flex => (rows / SHARD_ROWS).clamp(1, MAX_SHARDS),
+        BackendName::Ndarray => 1,
+    }
+}
+
+/// Whether a full batch's X goes to the device column-major. flex: yes (see
+/// `train::DeviceData`). ndarray: no, its matmul copies a non-row-major operand into row-major
+/// order on every call (`as_standard_layout`, a third of a W1 step).
+pub fn column_major(backend: BackendName) -> bool {
+    backend == BackendName::Flex
 }
 
 /// Half-open row ranges of `shards` nearly equal parts of `rows` (the first ones larger).
@@ -210,10 +223,12 @@ mod tests {
 
     #[test]
     fn auto_shards_depends_on_rows_only() {
-        assert_eq!(auto_shards(0), 1);
-        assert_eq!(auto_shards(SHARD_ROWS - 1), 1);
-        assert_eq!(auto_shards(2 * SHARD_ROWS), 2);
-        assert_eq!(auto_shards(65_536), 4);
-        assert_eq!(auto_shards(1 << 20), MAX_SHARDS);
+        let flex = BackendName::Flex;
+        assert_eq!(auto_shards(flex, 0), 1);
+        assert_eq!(auto_shards(flex, SHARD_ROWS - 1), 1);
+        assert_eq!(auto_shards(flex, 2 * SHARD_ROWS), 2);
+        assert_eq!(auto_shards(flex, 65_536), 2);
+        assert_eq!(auto_shards(flex, 1 << 20), MAX_SHARDS);
+        assert_eq!(auto_shards(BackendName::Ndarray, 1 << 20), 1);
     }
 }

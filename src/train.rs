@@ -5,6 +5,7 @@
 //! per `log_every` epochs, evaluated on the whole training set. Records are plain data; the
 //! CSV writer, the progress bar and the plots all read them.
 
+use crate::config::BackendName;
 use crate::data::Dataset;
 use crate::loss::{Objective, Targets};
 use crate::gradient::params;
@@ -73,6 +74,8 @@ pub struct Settings {
     pub seed: u64,
     /// Row shards per batch (None: `shard::auto_shards`).
     pub shards: Option<usize>,
+    /// The backend, for the automatic shard count and X's layout.
+    pub backend: BackendName,
 }
 
 /// How the parameters were updated.
@@ -162,17 +165,19 @@ pub fn train(
     interrupt: &AtomicBool,
     observe: &mut (dyn FnMut(&Record) + Send),
 ) -> Outcome {
-    let full_batch = s.batch_size.is_none_or(|b| b >= train.len());
-    let data = DeviceData::new(train, obj, device, full_batch);
-    let val = validation.map(|v| DeviceData::new(v, obj, device, full_batch));
+    let column_major = shard::column_major(s.backend) && s.batch_size.is_none_or(|b| b >= train.len());
+    let data = DeviceData::new(train, obj, device, column_major);
+    let val = validation.map(|v| DeviceData::new(v, obj, device, column_major));
     train_on(model, obj, data, val, s, device, interrupt, observe)
 }
 
 /// `train` on data already on the device.
 ///
-/// The loop runs on a worker of rayon's pool (the calling thread waits): the shards of a step
-/// then start from a worker, which runs one itself and wakes one other, instead of the caller
-/// waking the pool and sleeping on every step (measured W1, 2 shards: about 1.2x faster).
+/// When batches are split, the loop runs on a worker of rayon's pool (the calling thread
+/// waits): the shards of a step then start from a worker, which runs one itself and wakes one
+/// other, instead of the caller waking the pool and sleeping on every step (measured W1, 2
+/// shards: about 1.2x faster). Unsplit batches stay on the calling thread, where rayon's idle
+/// workers do not compete with the kernels' own threads.
 #[allow(clippy::too_many_arguments)]
 pub fn train_on(
     model: Network,
@@ -184,7 +189,13 @@ pub fn train_on(
     interrupt: &AtomicBool,
     observe: &mut (dyn FnMut(&Record) + Send),
 ) -> Outcome {
-    rayon::scope(|_| descend(model, obj, data, val, s, device, interrupt, observe))
+    let rows = data.rows();
+    let batch = s.batch_size.unwrap_or(rows).min(rows);
+    if s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, batch)) > 1 {
+        rayon::scope(|_| descend(model, obj, data, val, s, device, interrupt, observe))
+    } else {
+        descend(model, obj, data, val, s, device, interrupt, observe)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -206,7 +217,7 @@ fn descend(
         (None, Some(e)) => e * per_epoch,
         (None, None) => crate::config::DEFAULT_STEPS,
     };
-    let shards = |rows: usize| s.shards.unwrap_or_else(|| shard::auto_shards(rows));
+    let shards = |rows: usize| s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, rows));
     let few_params = params::values(&model).len() <= MAX_PARAM_COLUMNS;
 
     let mut sgd = SgdConfig::new();

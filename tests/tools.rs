@@ -100,4 +100,15 @@ fn bench_reports_json_with_a_correct_final_loss() {
     // y = X w* + b* + 0.01 noise: after 200 steps at lr 0.1 the MSE is at the noise floor 1e-4.
     let loss = w1["final_loss"].as_f64().unwrap();
     assert!(loss > 0.5e-4 && loss < 2e-4, "{loss}");
+    // 65536 rows run as two shards on flex; the process's peak memory is reported.
+    assert_eq!(w1["shards"], 2);
+    assert_eq!(w1["rows"], 65536);
+    assert!(w1["peak_rss_mib"].as_f64().unwrap() > 4.0, "X alone is 4 MiB: {w1}");
+    // ndarray keeps batches whole; a smaller X reaches the same noise floor.
+    let o = gdlab(&["bench", "--workload", "W1", "--repeat", "1", "--json", "--backend", "ndarray", "--rows", "8192"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!((&v["W1"]["shards"], &v["W1"]["rows"], &v["W1"]["backend"]), (&1.into(), &8192.into(), &"ndarray".into()));
+    let loss = v["W1"]["final_loss"].as_f64().unwrap();
+    assert!(loss > 0.5e-4 && loss < 2e-4, "{loss}");
 }
