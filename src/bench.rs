@@ -32,7 +32,7 @@ pub struct Result {
     pub threads: usize,
     pub backend: String,
     pub steps: usize,
-    /// Row shards per full batch.
+    /// Row shards per update (a full batch or a mini-batch).
     pub shards: usize,
     /// Rows of X.
     pub rows: usize,
@@ -153,18 +153,19 @@ fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Work
     }
 }
 
-/// Runs a workload once: (seconds, steps, final loss).
-fn run_once(w: &Workload, device: &Device) -> std::result::Result<(f64, usize, f64), GdlabError> {
-    let d = w.x.dims()[1];
+/// Runs a workload once: (seconds, steps, final loss, shards per update).
+fn run_once(w: &Workload, backend: BackendName, device: &Device) -> std::result::Result<(f64, usize, f64, usize), GdlabError> {
+    let (n, d) = (w.x.dims()[0], w.x.dims()[1]);
     let names: Vec<String> = (1..=d).map(|i| format!("x{i}")).collect();
     let model = Network::new(&w.model, d, 1, &names, 0, device)?;
+    let shards = w.settings.shards.unwrap_or_else(|| crate::shard::auto_shards(backend, w.settings.batch_size.unwrap_or(n), model.num_params()));
     let objective = Objective::new(w.loss, w.model.output(), 1, device)?;
     let data = DeviceData::from_parts(w.x.clone(), &w.y, 1, &objective, device);
     let never = AtomicBool::new(false);
     let start = Instant::now();
     let out = train::train_on(model, &objective, data, None, &w.settings, device, &never, &mut |_| {});
     let secs = start.elapsed().as_secs_f64();
-    Ok((secs, out.steps, out.records.last().map_or(f64::NAN, |r| r.loss)))
+    Ok((secs, out.steps, out.records.last().map_or(f64::NAN, |r| r.loss), shards))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -178,13 +179,13 @@ pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, sha
     let mut w = workload(name, rows, backend, &device);
     w.settings.shards = shards;
     // Warm-up: one run, not counted (first-touch allocations, kernel caches).
-    run_once(&w, &device)?;
+    run_once(&w, backend, &device)?;
     let mut rates = Vec::new();
-    let mut last = (0, f64::NAN);
+    let mut last = (0, f64::NAN, 1);
     for _ in 0..repeat.max(1) {
-        let (secs, steps, loss) = run_once(&w, &device)?;
+        let (secs, steps, loss, shards) = run_once(&w, backend, &device)?;
         rates.push(steps as f64 / secs);
-        last = (steps, loss);
+        last = (steps, loss, shards);
     }
     Ok(Result {
         steps_per_s: median(rates.clone()),
@@ -192,7 +193,7 @@ pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, sha
         threads: rayon::current_num_threads(),
         backend: format!("{backend:?}").to_lowercase(),
         steps: last.0,
-        shards: w.settings.shards.unwrap_or_else(|| crate::shard::auto_shards(backend, w.settings.batch_size.unwrap_or(w.x.dims()[0]))),
+        shards: last.2,
         rows: w.x.dims()[0],
         peak_rss_mib: peak_rss_mib(),
         repeats: rates,

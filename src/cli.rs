@@ -155,7 +155,7 @@ pub enum Command {
         /// Rows of X for W1 and W2 (the fixed workloads use 65536; scaling runs 2^14..2^20).
         #[arg(long, default_value_t = 65536)]
         rows: usize,
-        /// Row shards per batch (default: as `gdlab train` picks them, one per 16384 rows).
+        /// Row shards per update (default: as `gdlab train` picks them, see `backend.shards`).
         #[arg(long)]
         shards: Option<usize>,
     },

@@ -421,7 +421,7 @@ pub struct Backend {
     pub name: BackendName,
     #[serde(default)]
     pub dtype: DType,
-    /// Row shards per batch, each on its own thread (absent: one per 16384 rows, at most 8).
+    /// Row shards per batch, each on its own thread (absent: `shard::auto_shards`).
     /// Results depend on the shard count, never on the machine's cores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shards: Option<usize>,
@@ -822,7 +822,7 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
         return Err(l.invalid("model.scale", "must be a finite number >= 0", "e.g. scale = 0.1"));
     }
     if c.backend.shards == Some(0) {
-        return Err(l.invalid("backend.shards", "must be at least 1", "1 runs each batch unsplit; leave it out for one shard per 16384 rows"));
+        return Err(l.invalid("backend.shards", "must be at least 1", "1 runs each batch unsplit; leave it out to let gdlab pick from the batch and model size"));
     }
     if c.output.log_every == 0 {
         return Err(l.invalid("output.log_every", "must be at least 1", "1 logs every step"));

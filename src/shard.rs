@@ -17,18 +17,23 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rayon::prelude::*;
 
-/// Rows below which a shard is not worth a thread hand-off (measured: a 16384 x 16 shard step
-/// takes ~0.1 ms, the hand-off a few microseconds).
-pub const SHARD_ROWS: usize = 32_768;
+/// Work per shard, in multiply-adds of the forward pass (rows x parameters), below which a
+/// thread hand-off costs more than it saves (measured W1, 65536 x 17: 2 shards beat 1 by
+/// 1.7x, 4 shards lost 10% to 2).
+pub const SHARD_WORK: usize = 1 << 19;
+/// Fewest rows in a shard: a mini-batch of 64 rows stays whole whatever the model.
+pub const MIN_SHARD_ROWS: usize = 1024;
 /// Upper bound of the automatic shard count.
 pub const MAX_SHARDS: usize = 8;
 
-/// The automatic shard count for a batch of `rows` on `backend`. flex: one per `SHARD_ROWS`,
-/// at least 1. ndarray: always 1, because it already spreads a matmul over rayon's threads,
-/// and shards competing for the same pool made W1 seven times slower (57 -> 8 steps/s).
-pub fn auto_shards(backend: BackendName, rows: usize) -> usize {
+/// The automatic shard count for a batch of `rows` through a model of `params` parameters
+/// (about the multiply-adds per row) on `backend`. flex: one shard per `SHARD_WORK`, at least
+/// `MIN_SHARD_ROWS` rows each, at most `MAX_SHARDS`. ndarray: always 1, because it already
+/// spreads a matmul over threads of its own, and shards competing with them made W1 seven
+/// times slower (57 -> 8 steps/s).
+pub fn auto_shards(backend: BackendName, rows: usize, params: usize) -> usize {
     match backend {
-        BackendName::Flex => (rows / SHARD_ROWS).clamp(1, MAX_SHARDS),
+        BackendName::Flex => (rows.saturating_mul(params) / SHARD_WORK).min(rows / MIN_SHARD_ROWS).clamp(1, MAX_SHARDS),
         BackendName::Ndarray => 1,
     }
 }
@@ -224,11 +229,15 @@ mod tests {
     #[test]
     fn auto_shards_depends_on_rows_only() {
         let flex = BackendName::Flex;
-        assert_eq!(auto_shards(flex, 0), 1);
-        assert_eq!(auto_shards(flex, SHARD_ROWS - 1), 1);
-        assert_eq!(auto_shards(flex, 2 * SHARD_ROWS), 2);
-        assert_eq!(auto_shards(flex, 65_536), 2);
-        assert_eq!(auto_shards(flex, 1 << 20), MAX_SHARDS);
-        assert_eq!(auto_shards(BackendName::Ndarray, 1 << 20), 1);
+        assert_eq!(auto_shards(flex, 0, 17), 1);
+        // W1 and W2 (65536 rows, 17 parameters): two shards; a quarter of the rows: one.
+        assert_eq!(auto_shards(flex, 65_536, 17), 2);
+        assert_eq!(auto_shards(flex, 16_384, 17), 1);
+        assert_eq!(auto_shards(flex, 1 << 20, 17), MAX_SHARDS);
+        // W3's mini-batches of 64 stay whole; its full-set evaluation (8192 rows) splits.
+        assert_eq!(auto_shards(flex, 64, 8449), 1);
+        assert_eq!(auto_shards(flex, 8192, 8449), 8);
+        assert_eq!(auto_shards(flex, 2047, 8449), 1);
+        assert_eq!(auto_shards(BackendName::Ndarray, 1 << 20, 17), 1);
     }
 }

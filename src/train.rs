@@ -191,7 +191,7 @@ pub fn train_on(
 ) -> Outcome {
     let rows = data.rows();
     let batch = s.batch_size.unwrap_or(rows).min(rows);
-    if s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, batch)) > 1 {
+    if s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, batch, model.num_params())) > 1 {
         rayon::scope(|_| descend(model, obj, data, val, s, device, interrupt, observe))
     } else {
         descend(model, obj, data, val, s, device, interrupt, observe)
@@ -217,8 +217,9 @@ fn descend(
         (None, Some(e)) => e * per_epoch,
         (None, None) => crate::config::DEFAULT_STEPS,
     };
-    let shards = |rows: usize| s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, rows));
-    let few_params = params::values(&model).len() <= MAX_PARAM_COLUMNS;
+    let n_params = model.num_params();
+    let shards = |rows: usize| s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, rows, n_params));
+    let few_params = n_params <= MAX_PARAM_COLUMNS;
 
     let mut sgd = SgdConfig::new();
     if s.momentum > 0.0 {
