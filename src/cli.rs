@@ -296,7 +296,15 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                     if !json {
                         println!("scaling (W1, 200 steps, median of {repeat}, one process per n):");
                         for r in &rows {
-                            println!("  n = {:>8}  {:>9.3} ms/step  peak RSS {:>7.1} MiB  (X in f32: {:.1} MiB)", r.n, r.ms_per_step, r.peak_rss_mib, r.x_mib);
+                            println!(
+                                "  n = {:>8}  {:>8.3} ms/step  {:>5.2} ns/row  peak RSS {:>6.1} MiB = {:.2} x X in f32 ({:.1} MiB)",
+                                r.n,
+                                r.ms_per_step,
+                                r.ms_per_step * 1e6 / r.n as f64,
+                                r.peak_rss_mib,
+                                r.peak_rss_mib / r.x_mib,
+                                r.x_mib
+                            );
                         }
                     }
                     doc.insert("scaling".into(), serde_json::to_value(rows).expect("rows serialise"));
