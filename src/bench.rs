@@ -154,11 +154,11 @@ fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Work
 }
 
 /// Runs a workload once: (seconds, steps, final loss, shards per update).
-fn run_once(w: &Workload, backend: BackendName, device: &Device) -> std::result::Result<(f64, usize, f64, usize), GdlabError> {
+fn run_once(w: &Workload, device: &Device) -> std::result::Result<(f64, usize, f64, usize), GdlabError> {
     let (n, d) = (w.x.dims()[0], w.x.dims()[1]);
     let names: Vec<String> = (1..=d).map(|i| format!("x{i}")).collect();
     let model = Network::new(&w.model, d, 1, &names, 0, device)?;
-    let shards = w.settings.shards.unwrap_or_else(|| crate::shard::auto_shards(backend, w.settings.batch_size.unwrap_or(n), model.num_params()));
+    let shards = train::update_shards(&w.settings, n, model.num_params());
     let objective = Objective::new(w.loss, w.model.output(), 1, device)?;
     let data = DeviceData::from_parts(w.x.clone(), &w.y, 1, &objective, device);
     let never = AtomicBool::new(false);
@@ -179,11 +179,11 @@ pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, sha
     let mut w = workload(name, rows, backend, &device);
     w.settings.shards = shards;
     // Warm-up: one run, not counted (first-touch allocations, kernel caches).
-    run_once(&w, backend, &device)?;
+    run_once(&w, &device)?;
     let mut rates = Vec::new();
     let mut last = (0, f64::NAN, 1);
     for _ in 0..repeat.max(1) {
-        let (secs, steps, loss, shards) = run_once(&w, backend, &device)?;
+        let (secs, steps, loss, shards) = run_once(&w, &device)?;
         rates.push(steps as f64 / secs);
         last = (steps, loss, shards);
     }
