@@ -82,13 +82,46 @@ def run(workload):
     return rate, final
 
 
+def scaling(repeat):
+    """W1 at n = 2^14 .. 2^21: ms per step and ns per row (like `gdlab bench --workload scaling`)."""
+    rows = []
+    for p in range(14, 22):
+        n = 1 << p
+        x, y = linear_data(n, 16, False, 1)
+        model = nn.Linear(16, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        loss_fn = nn.MSELoss()
+        rates = []
+        for _ in range(repeat + 1):  # the first is the warm-up
+            start = time.perf_counter()
+            for _ in range(200):
+                opt.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+                loss.item()
+            rates.append((time.perf_counter() - start) / 200)
+        sec = statistics.median(rates[1:])
+        rows.append({"n": n, "ms_per_step": 1e3 * sec, "ns_per_row": 1e9 * sec / n})
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--scaling", action="store_true", help="W1 time per step at n = 2^14 .. 2^21 instead")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.scaling:
+        rows = scaling(a.repeat)
+        if a.json:
+            print(json.dumps({"scaling": rows}))
+        else:
+            for r in rows:
+                print(f"  n = {r['n']:>8}  {r['ms_per_step']:8.3f} ms/step  {r['ns_per_row']:5.2f} ns/row")
+        return
     doc = {}
     for w in ("W1", "W2", "W3"):
         run(w)  # warm-up
