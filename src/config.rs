@@ -754,7 +754,7 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
     if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
         return Err(l.invalid("optimizer.weight_decay", format!("must be >= 0, got {}", o.weight_decay), "0 means none"));
     }
-    if !(o.diverge_above > 0.0) {
+    if o.diverge_above.is_nan() || o.diverge_above <= 0.0 {
         return Err(l.invalid("optimizer.diverge_above", "must be > 0", "e.g. diverge_above = 1e12"));
     }
     let d = &c.data;
@@ -858,7 +858,7 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
         ModelKind::Mlp => {
             match &m.layers {
                 None => return Err(l.invalid("model.layers", "kind = \"mlp\" needs layer sizes", "layers = [2, 3, 1]: inputs, hidden sizes, outputs")),
-                Some(v) if v.len() < 2 || v.iter().any(|&n| n == 0) => {
+                Some(v) if v.len() < 2 || v.contains(&0) => {
                     return Err(l.invalid("model.layers", format!("{v:?} is not a network: give at least input and output sizes, all >= 1"), "layers = [2, 3, 1]"));
                 }
                 _ => {}

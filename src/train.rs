@@ -155,6 +155,7 @@ fn evaluate(model: &Network, obj: &Objective, data: &DeviceData, shards: usize, 
 
 /// Runs plain (or momentum) SGD from `model` until a stop condition, calling `observe` on
 /// every record as it is made. `interrupt` is polled every step (Ctrl-C).
+#[allow(clippy::too_many_arguments)]
 pub fn train(
     model: Network,
     obj: &Objective,
@@ -236,14 +237,14 @@ fn descend(
     }
     let mut optim = sgd.init();
 
-    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0xBA7C_4E5);
+    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0x0BA7_C4E5);
     let mut order: Vec<usize> = (0..n).collect();
     let mut records: Vec<Record> = Vec::new();
     let mut stall = 0usize;
     let mut step = 0usize;
     let mut diverged_at = None;
     let diverged = |loss: f64| !loss.is_finite() || loss > s.diverge_above;
-    let will_log = |k: usize| k == 0 || k == max_steps || (k % per_epoch == 0 && (k / per_epoch) % s.log_every == 0);
+    let will_log = |k: usize| k == 0 || k == max_steps || (k.is_multiple_of(per_epoch) && (k / per_epoch).is_multiple_of(s.log_every));
     // (gradient, parameters, loss) before an update whose row will be logged: the Taylor check.
     let mut before: Option<(Vec<f64>, Vec<f64>, f64)> = None;
 

@@ -11,8 +11,10 @@
 //!   - bce with sigmoid: the sigmoid derivative cancels, delta_j = (a_j - y_j) / k
 //!   - cross-entropy with softmax: the softmax Jacobian cancels, delta_j = a_j - [j = y]
 //!   - softmax with mse/mae: delta_j = a_j (g_j - sum_m g_m a_m), g = dL/da
+//!
 //! Backwards, through the transposed weights:
 //!   delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1})
+//!
 //! with f' = a (1 - a) for sigmoid, 1 - a^2 for tanh, [z > 0] for relu, 1 for identity.
 //! Gradients: dC/dW_l = a_{l-1}^T delta_l / n, dC/db_l = mean over rows of delta_l.
 

@@ -10,6 +10,7 @@
 //! - finite differences vs autodiff: the quotient's rounding error is ~eps C / h with
 //!   h = cbrt(eps) max(|theta|, 1), i.e. ~2.4e-5 C in f32 and ~3.7e-11 C in f64, plus a
 //!   truncation error ~h^2. f64: atol 1e-7 C, rtol 1e-5; f32: atol 1e-3 C, rtol 1e-2.
+//!
 //! MAE has a kink at zero residual: where a row's residual lies inside the finite-difference
 //! stencil, the quotient straddles the kink and is not a derivative; such rows are reported as
 //! "kink" instead of a failure (autodiff and the formula still must agree).
