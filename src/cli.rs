@@ -4,7 +4,7 @@ use crate::config::{BackendName, DType};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_DIVERGED, EXIT_INTERRUPTED, GdlabError};
 use crate::train::StopReason;
 use crate::{config, eval, inspect, run, shipped, sweep};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -18,21 +18,28 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `train` and `perceptron` share: overrides and where the run folder goes.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Override a key, value parsed as TOML: --set optimizer.lr=0.05 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Write the run folder exactly here (must be new or empty).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar and no summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train one experiment and write its run folder.
     Train {
         /// Experiment file (TOML). Default: the embedded configs/linear_regression.toml.
         config: Option<PathBuf>,
-        /// Override a key, value parsed as TOML: --set optimizer.lr=0.05 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// Write the run folder exactly here (must be new or empty).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// No progress bar and no summary.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Load a run's checkpoint and print its loss (and accuracy) on its data or another CSV.
     Eval {
@@ -80,12 +87,8 @@ pub enum Command {
     /// Train a step neuron with the perceptron rule (w <- w + lr (t - o) x), same run folder as train.
     Perceptron {
         config: PathBuf,
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// The loss over a grid of two parameters: heat map with contours (and a run's path), and a 3-D view.
     Surface {
@@ -195,7 +198,7 @@ pub fn main() -> i32 {
 
 fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
     match cli.command {
-        Command::Train { config: path, set, out, quiet } => {
+        Command::Train { config: path, run: RunArgs { set, out, quiet } } => {
             let loaded = match &path {
                 Some(p) => config::load(p, &set)?,
                 None => {
@@ -241,7 +244,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out, quiet: false })?;
             Ok(0)
         }
-        Command::Perceptron { config: path, set, out, quiet } => {
+        Command::Perceptron { config: path, run: RunArgs { set, out, quiet } } => {
             let loaded = config::load(&path, &set)?;
             let lr = loaded.config.optimizer.lr;
             let result = crate::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;

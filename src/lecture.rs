@@ -89,6 +89,11 @@ fn first_step(run: &Path, col: &str, pred: impl Fn(f64) -> bool) -> Option<usize
     column(run, col).iter().zip(&steps).find(|(v, _)| pred(**v)).map(|(_, s)| *s as usize)
 }
 
+/// A line chart at the report's figure size, written as `dir/stem.svg` and `dir/stem.png`.
+fn line_figure(dir: &Path, stem: &str, chart: LineChart) -> Result<(), GdlabError> {
+    plot::write(dir, stem, (900, 560), &chart).map_err(GdlabError::io(format!("cannot write the {stem} figure")))
+}
+
 fn yes(b: bool) -> &'static str {
     if b { "holds" } else { "DOES NOT HOLD" }
 }
@@ -163,13 +168,11 @@ fn parabola(lab: &Lab) -> Result<Claim, GdlabError> {
         series.push(Series::line("", vec![(x - 0.8, c - 0.8 * slope), (x + 0.8, c + 0.8 * slope)]));
     }
     let fig = lab.dir.join("1_parabola").join("parabola");
-    plot::write(
+    line_figure(
         fig.parent().unwrap(),
         "parabola",
-        (900, 560),
-        &LineChart { title: "Descent on C(b) = (3 - b)^2 from b = -2 (lr = 0.1), with tangents", x_label: "b", y_label: "C(b)", series: &series, log_y: Some(false) },
-    )
-    .map_err(GdlabError::io("cannot write the parabola figure"))?;
+        LineChart { title: "Descent on C(b) = (3 - b)^2 from b = -2 (lr = 0.1), with tangents", x_label: "b", y_label: "C(b)", series: &series, log_y: Some(false) },
+    )?;
     let holds = toward && steps_shrink && (end - a).abs() < 1e-3;
     Ok(Claim {
         id: "parabola",
@@ -284,13 +287,11 @@ fn cross_entropy(lab: &Lab) -> Result<Claim, GdlabError> {
         .map(|(r, n)| Series::line(*n, column(&r.dir, "step").into_iter().zip(column(&r.dir, "accuracy")).collect()))
         .collect();
     let dir = lab.dir.join("4_cross_entropy");
-    plot::write(
+    line_figure(
         &dir,
         "accuracy",
-        (900, 560),
-        &LineChart { title: "From a saturated wrong start (w = [-6, 6]): training accuracy", x_label: "step", y_label: "accuracy", series: &series, log_y: Some(false) },
-    )
-    .map_err(GdlabError::io("cannot write the accuracy figure"))?;
+        LineChart { title: "From a saturated wrong start (w = [-6, 6]): training accuracy", x_label: "step", y_label: "accuracy", series: &series, log_y: Some(false) },
+    )?;
     Ok(Claim {
         id: "cross_entropy",
         title: "Cross-entropy learns faster than MSE with a sigmoid",
@@ -334,8 +335,7 @@ fn mae(lab: &Lab) -> Result<Claim, GdlabError> {
         Series::line(format!("MAE fit y = {wa:.2}x + {ba:.2}"), fit(wa, ba)),
     ];
     let dir = lab.dir.join("5_mse_mae");
-    plot::write(&dir, "fits", (900, 560), &LineChart { title: "Outliers pull the MSE fit, not the MAE fit", x_label: "x", y_label: "y", series: &series, log_y: Some(false) })
-        .map_err(GdlabError::io("cannot write the fits figure"))?;
+    line_figure(&dir, "fits", LineChart { title: "Outliers pull the MSE fit, not the MAE fit", x_label: "x", y_label: "y", series: &series, log_y: Some(false) })?;
     let (abs, sq) = ((1.0f64 - 1.1).abs(), (1.0f64 - 1.1).powi(2));
     Ok(Claim {
         id: "mse_mae",
@@ -459,13 +459,11 @@ fn perceptron_vs_gd(lab: &Lab) -> Result<Claim, GdlabError> {
         .map(|(name, dir)| Series::line(*name, column(dir, "epoch").into_iter().zip(column(dir, "loss")).take(41).collect()))
         .collect();
     let fig = lab.dir.join("8_perceptron");
-    plot::write(
+    line_figure(
         &fig,
         "perceptron",
-        (900, 560),
-        &LineChart { title: "Perceptron rule: training error rate per epoch", x_label: "epoch", y_label: "fraction misclassified", series: &series, log_y: Some(false) },
-    )
-    .map_err(GdlabError::io("cannot write the perceptron figure"))?;
+        LineChart { title: "Perceptron rule: training error rate per epoch", x_label: "epoch", y_label: "fraction misclassified", series: &series, log_y: Some(false) },
+    )?;
     Ok(Claim {
         id: "perceptron",
         title: "Perceptron rule vs gradient descent",

@@ -300,3 +300,41 @@ pub fn check_mlp(c: &MlpCase, dtype: DType) -> (f64, f64) {
     }
     worst
 }
+
+/// The agreement tests for one dtype; each dtype's test file invokes it once (one dtype per
+/// test process).
+macro_rules! agreement_tests {
+    ($dtype:expr, $label:literal) => {
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..proptest::prelude::ProptestConfig::default() })]
+            #[test]
+            fn three_gradients_agree(case in agreement::cases()) {
+                agreement::check(&case, $dtype);
+            }
+
+            #[test]
+            fn backprop_autodiff_and_finite_differences_agree_for_mlps(case in agreement::mlp_cases()) {
+                agreement::check_mlp(&case, $dtype);
+            }
+        }
+
+        #[test]
+        fn saturated_sigmoid_bce_gradients_are_finite_and_exact() {
+            agreement::saturated_bce($dtype);
+        }
+
+        #[test]
+        fn worst_disagreement_over_400_seeded_cases() {
+            let worst = agreement::sweep($dtype);
+            // Printed for the record (cargo test -- --nocapture); every case already passed its tolerance.
+            for (backend, (formula, numeric)) in ["flex", "ndarray"].iter().zip(worst) {
+                eprintln!(
+                    "{} {backend}: worst |autodiff - formula| = {formula:.3e}, worst |autodiff - finite differences| = {numeric:.3e}",
+                    $label
+                );
+                assert!(formula.is_finite() && numeric.is_finite());
+            }
+        }
+    };
+}
+pub(crate) use agreement_tests;
