@@ -18,10 +18,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    match &result {
+        Ok(()) => remove_stale_temps(dir, name),
+        Err(_) => {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
     result
+}
+
+/// Removes temp files of `name` left by a killed process (`.name.tmp-PID`), so none survives
+/// a later successful write.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp-");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 /// Creates a fresh run folder. With `exact`, that folder (which must not exist or be empty);
@@ -52,21 +68,52 @@ pub fn create_run_dir(root: &Path, name: &str, exact: Option<&Path>) -> std::io:
     unreachable!()
 }
 
-/// metrics.csv: fixed columns, then one column per parameter when there are few.
-/// Numbers use Rust's shortest round-trip formatting, so equal runs give equal bytes.
-pub fn metrics_csv(records: &[Record], param_names: &[String]) -> Vec<u8> {
-    let with_params = records.first().is_some_and(|r| !r.params.is_empty());
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = ["step", "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr", "predicted_dc", "actual_dc", "taylor_ratio"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    if with_params {
-        header.extend(param_names.iter().cloned());
+/// The fixed columns of metrics.csv, before one column per parameter (when there are few).
+const METRICS_COLUMNS: [&str; 11] =
+    ["step", "epoch", "loss", "val_loss", "accuracy", "val_accuracy", "grad_norm", "lr", "predicted_dc", "actual_dc", "taylor_ratio"];
+
+/// metrics.csv, written a row at a time as the run makes them (memory does not grow with the
+/// steps). Numbers use Rust's shortest round-trip formatting, so equal runs give equal bytes.
+/// `sync` makes everything written so far durable; a checkpoint records the length, and a
+/// resume truncates the file back to it.
+pub struct MetricsWriter {
+    file: std::io::BufWriter<std::fs::File>,
+    param_names: Vec<String>,
+    /// Bytes written so far (flushed or not).
+    len: u64,
+    /// The step of the last row and the file length before it.
+    last_row: Option<(usize, u64)>,
+}
+
+impl MetricsWriter {
+    /// Opens `path` for appending after its first `keep` bytes (0: a new, empty file).
+    pub fn open(path: &Path, param_names: &[String], keep: u64) -> std::io::Result<Self> {
+        let file = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(path)?;
+        file.set_len(keep)?;
+        let mut file = std::io::BufWriter::new(file);
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(keep))?;
+        Ok(Self { file, param_names: param_names.to_vec(), len: keep, last_row: None })
     }
-    w.write_record(&header).expect("in-memory write");
-    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    for r in records {
+
+    fn put(&mut self, fields: &[String]) -> std::io::Result<()> {
+        let mut w = csv::Writer::from_writer(Vec::with_capacity(256));
+        w.write_record(fields)?;
+        let bytes = w.into_inner().map_err(|e| e.into_error())?;
+        self.file.write_all(&bytes)?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    pub fn write(&mut self, r: &Record) -> std::io::Result<()> {
+        let before = self.len;
+        if self.len == 0 {
+            let mut header: Vec<String> = METRICS_COLUMNS.iter().map(|s| s.to_string()).collect();
+            if !r.params.is_empty() {
+                header.extend(self.param_names.iter().cloned());
+            }
+            self.put(&header)?;
+        }
+        let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         let mut row = vec![
             r.step.to_string(),
             r.epoch.to_string(),
@@ -80,12 +127,37 @@ pub fn metrics_csv(records: &[Record], param_names: &[String]) -> Vec<u8> {
             opt(r.actual_dc),
             opt(r.predicted_dc.zip(r.actual_dc).map(|(p, a)| a / p)),
         ];
-        if with_params {
-            row.extend(r.params.iter().map(|p| p.to_string()));
-        }
-        w.write_record(&row).expect("in-memory write");
+        row.extend(r.params.iter().map(|p| p.to_string()));
+        self.put(&row)?;
+        self.last_row = Some((r.step, before));
+        Ok(())
     }
-    w.into_inner().expect("in-memory flush")
+
+    /// The file length that holds exactly the rows of steps before `step`.
+    pub fn len_before(&self, step: usize) -> u64 {
+        match self.last_row {
+            Some((s, before)) if s >= step => before,
+            _ => self.len,
+        }
+    }
+
+    /// Flushes and fsyncs what was written.
+    pub fn sync(&mut self) -> std::io::Result<()> {
+        self.file.flush()?;
+        self.file.get_ref().sync_data()
+    }
+}
+
+/// metrics.csv for records held in memory (the perceptron rule's run).
+pub fn write_metrics(path: &Path, records: &[Record], param_names: &[String]) -> std::io::Result<()> {
+    let tmp = path.with_file_name(format!(".metrics.csv.tmp-{}", std::process::id()));
+    let mut w = MetricsWriter::open(&tmp, param_names, 0)?;
+    for r in records {
+        w.write(r)?;
+    }
+    w.sync()?;
+    drop(w);
+    std::fs::rename(&tmp, path)
 }
 
 /// Named numeric columns of a run's metrics.csv (NaN for an empty cell). The error names the
@@ -135,6 +207,41 @@ pub struct Summary {
     pub wall_time_s: f64,
     pub gdlab_version: String,
     pub burn_version: String,
+}
+
+/// What a run folder holds: a finished run (summary.json), or one stopped before it could
+/// write its summary (killed), with its last checkpoint.
+#[derive(Debug, Clone)]
+pub enum RunState {
+    Finished(Box<Summary>),
+    /// Killed: the last checkpoint is at `step` (None: killed before its first checkpoint).
+    Interrupted { step: Option<usize> },
+}
+
+impl RunState {
+    /// Reads the folder's state; an error when it is not a run folder at all.
+    pub fn read(dir: &Path) -> Result<Self, String> {
+        if dir.join("summary.json").exists() {
+            return Summary::read(dir).map(|s| RunState::Finished(Box::new(s)));
+        }
+        if !dir.join("config.toml").is_file() {
+            return Err(format!("{}: not a gdlab run folder (no summary.json, no config.toml)", dir.display()));
+        }
+        match crate::checkpoint::read(dir) {
+            Ok(Some((h, _))) => Ok(RunState::Interrupted { step: Some(h.step) }),
+            Ok(None) => Ok(RunState::Interrupted { step: None }),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// One line for people: "completed after 100 steps", "interrupted (killed), last checkpoint at step 40".
+    pub fn describe(&self) -> String {
+        match self {
+            RunState::Finished(s) => format!("{} after {} steps", s.stop_reason.word(), s.steps),
+            RunState::Interrupted { step: Some(k) } => format!("interrupted (killed), last checkpoint at step {k}; continue with gdlab train --resume"),
+            RunState::Interrupted { step: None } => "interrupted (killed) before its first checkpoint; gdlab train --resume starts it again".into(),
+        }
+    }
 }
 
 impl Summary {

@@ -37,7 +37,12 @@ pub enum Command {
     /// Train one experiment and write its run folder.
     Train {
         /// Experiment file (TOML). Default: the embedded configs/linear_regression.toml.
+        #[arg(conflicts_with = "resume")]
         config: Option<PathBuf>,
+        /// Continue the run in this folder from its last checkpoint (--set may change
+        /// optimizer.steps/epochs/lr and output.log_every/checkpoint_every).
+        #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+        resume: Option<PathBuf>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -198,16 +203,21 @@ pub fn main() -> i32 {
 
 fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
     match cli.command {
-        Command::Train { config: path, run: RunArgs { set, out, quiet } } => {
-            let loaded = match &path {
-                Some(p) => config::load(p, &set)?,
+        Command::Train { config: path, resume, run: RunArgs { set, out, quiet } } => {
+            let result = match resume {
+                Some(dir) => run::resume(&dir, &set, quiet, &INTERRUPTED)?,
                 None => {
-                    let s = shipped::default_config();
-                    config::from_text(s.text, &format!("<embedded {}>", s.path), PathBuf::from("."), &set)?
+                    let loaded = match &path {
+                        Some(p) => config::load(p, &set)?,
+                        None => {
+                            let s = shipped::default_config();
+                            config::from_text(s.text, &format!("<embedded {}>", s.path), PathBuf::from("."), &set)?
+                        }
+                    };
+                    run::train(loaded, &run::TrainOptions { out, quiet }, &INTERRUPTED)?
                 }
             };
-            let lr = loaded.config.optimizer.lr;
-            let result = run::train(loaded, &run::TrainOptions { out, quiet }, &INTERRUPTED)?;
+            let lr = config::load(&result.dir.join("config.toml"), &[])?.config.optimizer.lr;
             if !quiet || result.summary.stop_reason == StopReason::Diverged {
                 print!("{}", run::report(&result, lr));
             }
@@ -218,7 +228,9 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             })
         }
         Command::Eval { run_dir, data } => {
-            for s in eval::eval(&run_dir, data.as_deref())? {
+            let e = eval::eval(&run_dir, data.as_deref())?;
+            println!("run: {}", e.state);
+            for s in e.scores {
                 let acc = s.accuracy.map(|a| format!("  accuracy {:.2}%", a * 100.0)).unwrap_or_default();
                 println!("{:<12} rows {:>5}  loss {:.6e}{acc}", s.part, s.rows, s.loss);
             }

@@ -1,14 +1,13 @@
 //! `gdlab eval RUN_DIR [--data CSV]`: load a run's checkpoint and measure it on its own data
 //! (train and validation parts) or on another CSV with the same columns.
 
-use crate::artifacts::Summary;
+use crate::artifacts::RunState;
 use crate::config::{self, LossKind};
 use crate::data::{self, Dataset};
 use crate::error::GdlabError;
 use crate::loss::{Objective, Targets};
 use crate::experiment::model_outputs;
 use crate::model::Network;
-use burn::module::Module;
 use std::path::Path;
 
 /// Loss (and accuracy for classifiers) of one data set.
@@ -20,27 +19,39 @@ pub struct Score {
     pub accuracy: Option<f64>,
 }
 
-pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabError> {
+/// What `gdlab eval` found: the run folder's state in words and a score per data set.
+pub struct Evaluation {
+    pub state: String,
+    pub scores: Vec<Score>,
+}
+
+pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabError> {
     let not_a_run = |what: String| GdlabError::Input(format!("{}: not a gdlab run folder: {what}", run_dir.display()));
-    let summary = Summary::read(run_dir).map_err(not_a_run)?;
+    let state = RunState::read(run_dir).map_err(not_a_run)?;
     let loaded = config::load(&run_dir.join("config.toml"), &[])?;
     let c = &loaded.config;
+    // A finished run's summary names its columns; a killed run's come from its config's data.
+    let (features, targets, standardiser) = match &state {
+        RunState::Finished(s) => (s.features.clone(), s.targets.clone(), s.standardiser.clone()),
+        RunState::Interrupted { .. } => {
+            let exp = crate::experiment::prepare(loaded.clone())?;
+            (exp.splits.train.feature_names.clone(), exp.splits.train.target_names.clone(), exp.splits.standardiser.clone())
+        }
+    };
     let device = crate::backend::device(c.backend.name, c.backend.dtype)?;
-    let outputs = model_outputs(c, summary.targets.len())?;
+    let outputs = model_outputs(c, targets.len())?;
     let objective = Objective::new(c.loss.kind, c.model.output(), outputs, &device)?;
-    let model = Network::new(&c.model, summary.features.len(), outputs, &summary.features, c.experiment.seed, &device)?;
-    let model = model
-        .try_load_file(run_dir.join("model.bpk"))
-        .map_err(|e| GdlabError::Runtime(format!("{}: cannot load model.bpk: {e}", run_dir.display())))?;
+    let model = Network::new(&c.model, features.len(), outputs, &features, c.experiment.seed, &device)?;
+    let model = crate::run::load_parameters(run_dir, &state, model)?;
 
     let mut parts: Vec<(String, Dataset)> = Vec::new();
     match other {
         Some(path) => {
-            let mut d = data::csv::read(path, &summary.targets, Some(&summary.features), c.data.positive.as_deref())?;
+            let mut d = data::csv::read(path, &targets, Some(&features), c.data.positive.as_deref())?;
             if d.is_empty() {
                 return Err(data::DataError::Empty { origin: d.name, hint: "the CSV needs data rows".into() }.into());
             }
-            if let Some(s) = &summary.standardiser {
+            if let Some(s) = &standardiser {
                 s.apply(&mut d);
             }
             parts.push((path.display().to_string(), d));
@@ -70,5 +81,5 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Vec<Score>, GdlabErr
             .then(|| objective.accuracy(&z.clone().try_into_vec_as::<f64>().expect("readable z"), &d.y, z.dims()[1]));
         scores.push(Score { part, rows: d.len(), loss, accuracy: acc });
     }
-    Ok(scores)
+    Ok(Evaluation { state: state.describe(), scores })
 }

@@ -1,7 +1,7 @@
 //! `gdlab gradcheck` and `gdlab taylor`: look at the gradient of an experiment without
 //! training it to the end. Orchestration and output only; the maths is in `gradient`.
 
-use crate::artifacts::{self, Summary};
+use crate::artifacts;
 use crate::config::{self, DType};
 use crate::error::GdlabError;
 use crate::experiment::{self, Experiment};
@@ -9,7 +9,6 @@ use crate::gradient::{self, LossFn, Report, params, taylor};
 use crate::model::Network;
 use crate::plot::{self, LineChart, LogLogScatter, Series};
 use crate::train::{self, Settings};
-use burn::module::Module;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -26,13 +25,8 @@ fn prepare(config_path: &Path, sets: &[String], dtype: Option<DType>) -> Result<
 /// The experiment's starting model, or a finished run's parameters loaded into it.
 pub fn model_at(exp: &Experiment, run_dir: Option<&Path>) -> Result<Network, GdlabError> {
     let Some(dir) = run_dir else { return Ok(exp.model.clone()) };
-    let bad = |what: String| GdlabError::Input(format!("{}: {what}", dir.display()));
-    Summary::read(dir).map_err(|e| bad(format!("not a gdlab run folder: {e}")))?;
-    let loaded = exp
-        .model
-        .clone()
-        .try_load_file(dir.join("model.bpk"))
-        .map_err(|e| bad(format!("its model does not fit this config: {e}")))?;
+    let state = artifacts::RunState::read(dir).map_err(|e| GdlabError::Input(format!("not a gdlab run folder: {e}")))?;
+    let loaded = crate::run::load_parameters(dir, &state, exp.model.clone())?;
     // Re-create the parameters in this process's dtype (the run may have used another).
     Ok(params::with_values(&exp.model, &params::values(&loaded)))
 }

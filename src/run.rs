@@ -6,8 +6,10 @@ use crate::config::{self, Loaded};
 use crate::error::GdlabError;
 use crate::data::Splits;
 use crate::experiment::{self, Experiment};
+use crate::model::Network;
 use crate::plot::{self, LineChart, Series};
-use crate::train::{self, Outcome, Record, StopReason};
+use crate::checkpoint;
+use crate::train::{self, Checkpoint, Outcome, Record, StopReason, Trainer};
 use burn::module::Module;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -30,22 +32,138 @@ pub struct RunResult {
 pub fn train(loaded: Loaded, opts: &TrainOptions, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
     let exp = experiment::prepare(loaded)?;
     let dir = open_run_folder(&exp.loaded, opts.out.as_deref())?;
+    let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, 0)
+        .map_err(GdlabError::io("cannot write metrics.csv"))?;
+    descend(&exp, dir, metrics, None, opts.quiet, interrupt)
+}
+
+/// `gdlab train --resume RUN_DIR`: continues a run from its last checkpoint. `overrides` may
+/// change the budget (`optimizer.steps`/`epochs`), `optimizer.lr` and `output.log_every` /
+/// `output.checkpoint_every`; any other change is refused, naming the key. A run killed before
+/// its first checkpoint starts again from step 0 in the same folder.
+pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
+    let not_a_run = |what: String| GdlabError::Input(format!("{}: cannot resume: {what}", dir.display()));
+    let config_path = dir.join("config.toml");
+    if !config_path.is_file() {
+        return Err(not_a_run("no config.toml: not a gdlab run folder".into()));
+    }
+    let stored = config::load(&config_path, &[])?;
+    let loaded = config::load(&config_path, overrides)?;
+    let changes = config::diff(&stored.config, &loaded.config);
+    if let Some((key, was, now)) = changes.iter().find(|(k, _, _)| !RESUMABLE_KEYS.contains(&k.as_str())) {
+        return Err(GdlabError::Input(format!(
+            "{}: key `{key}`: a resumed run keeps its model, data, loss and the rest of its settings (it was {was}, --set gives {now})\n  hint: only {} may change on --resume; start a new run for anything else",
+            dir.display(),
+            RESUMABLE_KEYS.join(", ")
+        )));
+    }
+    let exp = experiment::prepare(loaded)?;
+    let checkpoint = checkpoint::read(dir)?;
+    if let Some((h, _)) = &checkpoint
+        && h.order.as_ref().is_some_and(|o| o.len() != exp.splits.train.len())
+    {
+        return Err(not_a_run("the checkpoint's batch order does not match the data (was the data file changed?)".into()));
+    }
+    // The folder is now a run in progress again: no summary until it stops.
+    match std::fs::remove_file(dir.join("summary.json")) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(GdlabError::io("cannot remove the old summary.json")(e)),
+    }
+    let at = checkpoint.as_ref().map_or(0, |(h, _)| h.step);
+    if !changes.is_empty() {
+        record_history(dir, &exp.loaded, at, &changes)?;
+    }
+    let keep = checkpoint.as_ref().map_or(0, |(h, _)| h.metrics_len);
+    let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, keep)
+        .map_err(GdlabError::io("cannot reopen metrics.csv"))?;
+    descend(&exp, dir.to_path_buf(), metrics, checkpoint.map(|(_, c)| c), quiet, interrupt)
+}
+
+/// Config keys a resumed run may change.
+pub const RESUMABLE_KEYS: [&str; 5] = ["optimizer.steps", "optimizer.epochs", "optimizer.lr", "output.log_every", "output.checkpoint_every"];
+
+/// Writes the new config.toml and appends the change to history.json.
+fn record_history(dir: &Path, loaded: &Loaded, at_step: usize, changes: &[(String, String, String)]) -> Result<(), GdlabError> {
+    let path = dir.join("history.json");
+    let mut history: Vec<serde_json::Value> = match std::fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| GdlabError::Runtime(format!("{}: {e}", path.display())))?,
+        Err(_) => Vec::new(),
+    };
+    let changed: Vec<serde_json::Value> =
+        changes.iter().map(|(k, was, now)| serde_json::json!({ "key": k, "was": was, "now": now })).collect();
+    history.push(serde_json::json!({ "resumed_at_step": at_step, "time": chrono::Utc::now().to_rfc3339(), "changes": changed }));
+    let text = serde_json::to_string_pretty(&history).map_err(|e| GdlabError::Runtime(e.to_string()))?;
+    artifacts::write_atomic(&path, text.as_bytes()).map_err(GdlabError::io("cannot write history.json"))?;
+    write_config(loaded, dir, &loaded.config)
+}
+
+/// The run folder as a trainer's observer: metrics rows streamed to disk, checkpoints every
+/// `output.checkpoint_every` updates, and the progress bar.
+struct FolderWriter<'a> {
+    dir: &'a Path,
+    metrics: artifacts::MetricsWriter,
+    every: usize,
+    bar: &'a ProgressBar,
+    last: Option<Record>,
+}
+
+impl train::Observer for FolderWriter<'_> {
+    fn record(&mut self, r: &Record) -> Result<(), GdlabError> {
+        self.metrics.write(r).map_err(GdlabError::io("cannot write metrics.csv"))?;
+        self.bar.set_position(r.step as u64);
+        self.bar.set_message(format!("loss {:.6}", r.loss));
+        self.last = Some(r.clone());
+        Ok(())
+    }
+
+    fn checkpoint_every(&self) -> Option<usize> {
+        Some(self.every)
+    }
+
+    /// metrics.csv is made durable first, so a checkpoint never points past what is on disk.
+    fn checkpoint(&mut self, c: &Checkpoint) -> Result<(), GdlabError> {
+        self.metrics.sync().map_err(GdlabError::io("cannot write metrics.csv"))?;
+        checkpoint::write(self.dir, c, self.metrics.len_before(c.state.step))
+    }
+}
+
+/// Runs the trainer (from `from` when resuming) into the run folder `dir`.
+fn descend(
+    exp: &Experiment,
+    dir: PathBuf,
+    metrics: artifacts::MetricsWriter,
+    from: Option<Checkpoint>,
+    quiet: bool,
+    interrupt: &AtomicBool,
+) -> Result<RunResult, GdlabError> {
     let started = Instant::now();
-    let bar = progress_bar(&exp, opts.quiet);
-    let outcome = train::train(
+    let mut trainer = Trainer::for_datasets(
         exp.model.clone(),
         &exp.objective,
         &exp.splits.train,
         exp.splits.validation.as_ref(),
         &exp.settings,
         &exp.device,
-        interrupt,
-        &mut |r: &Record| {
-            bar.set_position(r.step as u64);
-            bar.set_message(format!("loss {:.6}", r.loss));
-        },
     );
+    if let Some(c) = &from {
+        trainer.restore(c)?;
+    }
+    let bar = progress_bar(trainer.max_steps(), quiet);
+    bar.set_position(trainer.step_count() as u64);
+    let mut writer = FolderWriter { dir: &dir, metrics, every: exp.loaded.config.output.checkpoint_every, bar: &bar, last: None };
+    let stop = trainer.run(interrupt, &mut writer)?;
     bar.finish_and_clear();
+    let last = writer.last.take().ok_or_else(|| GdlabError::Runtime("the run stopped without evaluating its parameters".into()))?;
+    let outcome = Outcome {
+        rule: train::Rule::GradientDescent,
+        model: trainer.model().clone(),
+        records: vec![last],
+        stop,
+        steps: trainer.step_count(),
+        diverged_at: trainer.diverged_at(),
+    };
+    drop(writer);
     let wall = started.elapsed().as_secs_f64();
     let ctx = RunContext { loaded: &exp.loaded, splits: &exp.splits, param_names: &exp.param_names, batch_size: exp.settings.batch_size };
     let summary = write_outputs(&ctx, &outcome, &dir, wall)?;
@@ -58,9 +176,16 @@ pub fn train(loaded: Loaded, opts: &TrainOptions, interrupt: &AtomicBool) -> Res
 pub fn open_run_folder(loaded: &Loaded, out: Option<&Path>) -> Result<PathBuf, GdlabError> {
     let c = &loaded.config;
     let dir = artifacts::create_run_dir(&c.output.dir, &c.experiment.name, out).map_err(GdlabError::io("cannot create the run folder"))?;
+    write_config(loaded, &dir, c)?;
+    Ok(dir)
+}
+
+/// Writes `c` as the run folder's config.toml. The data path is rewritten relative to the run
+/// folder so that `gdlab train <run>/config.toml` finds the same file.
+fn write_config(loaded: &Loaded, dir: &Path, c: &config::Config) -> Result<(), GdlabError> {
     let mut stored = c.clone();
     if let Some(p) = &c.data.path {
-        stored.data.path = Some(relocate(&loaded.base_dir.join(p), &dir));
+        stored.data.path = Some(relocate(&loaded.base_dir.join(p), dir));
     }
     let header = format!(
         "# gdlab {} resolved config: defaults filled in, overrides applied.\n# Reproduce with: gdlab train {}\n\n",
@@ -68,8 +193,22 @@ pub fn open_run_folder(loaded: &Loaded, out: Option<&Path>) -> Result<PathBuf, G
         dir.join("config.toml").display()
     );
     let toml_text = format!("{header}{}", config::to_toml(&stored));
-    artifacts::write_atomic(&dir.join("config.toml"), toml_text.as_bytes()).map_err(GdlabError::io("cannot write config.toml"))?;
-    Ok(dir)
+    artifacts::write_atomic(&dir.join("config.toml"), toml_text.as_bytes()).map_err(GdlabError::io("cannot write config.toml"))
+}
+
+/// `model` with the parameters of the run in `dir`: a finished run's model.bpk, or a killed
+/// run's last checkpoint.
+pub fn load_parameters(dir: &Path, state: &artifacts::RunState, model: Network) -> Result<Network, GdlabError> {
+    let bad = |what: String| GdlabError::Runtime(format!("{}: {what}", dir.display()));
+    match state {
+        artifacts::RunState::Finished(_) => model.try_load_file(dir.join("model.bpk")).map_err(|e| bad(format!("cannot load model.bpk: {e}"))),
+        artifacts::RunState::Interrupted { .. } => {
+            let (_, c) = checkpoint::read(dir)?.ok_or_else(|| bad("killed before its first checkpoint: no parameters to load (gdlab train --resume starts it again)".into()))?;
+            let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(c.model))
+                .map_err(|e| bad(format!("cannot read the checkpoint's parameters: {e}")))?;
+            model.try_load_record(record).map_err(|e| bad(format!("the checkpoint's parameters do not fit this model: {e}")))
+        }
+    }
 }
 
 /// What the run folder writer needs to know besides the outcome.
@@ -80,11 +219,7 @@ pub struct RunContext<'a> {
     pub batch_size: Option<usize>,
 }
 
-fn progress_bar(exp: &Experiment, quiet: bool) -> ProgressBar {
-    let n = exp.splits.train.len();
-    let s = &exp.settings;
-    let per_epoch = n.div_ceil(s.batch_size.unwrap_or(n).min(n).max(1));
-    let total = s.steps.unwrap_or_else(|| s.epochs.unwrap_or(config::DEFAULT_STEPS) * per_epoch);
+fn progress_bar(total: usize, quiet: bool) -> ProgressBar {
     // stderr draw targets hide themselves when stderr is not a terminal.
     let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
     let bar = ProgressBar::with_draw_target(Some(total as u64), target);
@@ -107,8 +242,9 @@ fn relocate(target: &Path, from: &Path) -> PathBuf {
 pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> Result<Summary, GdlabError> {
     let c = &ctx.loaded.config;
     let splits = ctx.splits;
-    let csv = artifacts::metrics_csv(&out.records, ctx.param_names);
-    artifacts::write_atomic(&dir.join("metrics.csv"), &csv).map_err(GdlabError::io("cannot write metrics.csv"))?;
+    if out.rule == train::Rule::Perceptron {
+        artifacts::write_metrics(&dir.join("metrics.csv"), &out.records, ctx.param_names).map_err(GdlabError::io("cannot write metrics.csv"))?;
+    }
 
     let bytes = out
         .model
@@ -149,15 +285,18 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
     artifacts::write_atomic(&dir.join("summary.json"), json.as_bytes())
         .map_err(GdlabError::io("cannot write summary.json"))?;
 
-    let mut series = vec![Series::line("training loss", out.records.iter().map(|r| (r.step as f64, r.loss)).collect())];
-    if out.records.iter().any(|r| r.val_loss.is_some()) {
-        series.push(Series::line("validation loss", out.records.iter().filter_map(|r| r.val_loss.map(|v| (r.step as f64, v))).collect()));
+    // The plot reads metrics.csv: a resumed run's rows are not all in memory.
+    let cols = artifacts::metrics_columns(dir, &["step", "loss", "val_loss"]).map_err(GdlabError::Runtime)?;
+    let points = |ys: &[f64]| -> Vec<(f64, f64)> { cols[0].iter().zip(ys).filter(|(_, y)| !y.is_nan()).map(|(x, y)| (*x, *y)).collect() };
+    let mut series = vec![Series::line("training loss", points(&cols[1]))];
+    if cols[2].iter().any(|v| !v.is_nan()) {
+        series.push(Series::line("validation loss", points(&cols[2])));
     }
     let loss_name = match out.rule {
         crate::train::Rule::GradientDescent => format!("{} loss", format!("{:?}", c.loss.kind).to_uppercase()),
         crate::train::Rule::Perceptron => "error rate (perceptron rule)".to_string(),
     };
-    let title = format!("{}: {} ({})", c.experiment.name, loss_name, stop_word(out.stop));
+    let title = format!("{}: {} ({})", c.experiment.name, loss_name, out.stop.word());
     plot::write(
         dir,
         "loss",
@@ -168,22 +307,13 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
     Ok(summary)
 }
 
-fn stop_word(s: StopReason) -> &'static str {
-    match s {
-        StopReason::Completed => "completed",
-        StopReason::Converged => "converged",
-        StopReason::Diverged => "diverged",
-        StopReason::Interrupted => "interrupted",
-    }
-}
-
 /// The one-screen summary printed after a run.
 pub fn report(r: &RunResult, lr: f64) -> String {
     let s = &r.summary;
     let mut out = format!(
         "{}: {} after {} steps ({} epochs) in {:.2} s on {} {}\n",
         s.experiment,
-        stop_word(s.stop_reason),
+        s.stop_reason.word(),
         s.steps,
         s.epochs,
         s.wall_time_s,

@@ -14,13 +14,16 @@ use crate::model::Network;
 use crate::shard;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, SgdConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::GdlabError;
+use burn::tensor::Bytes;
 
 /// Models with at most this many scalar parameters get one metrics column per parameter.
 pub const MAX_PARAM_COLUMNS: usize = 8;
@@ -58,6 +61,18 @@ pub enum StopReason {
     Interrupted,
 }
 
+impl StopReason {
+    /// The word used in summaries and tables (the same as in summary.json).
+    pub fn word(self) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::Converged => "converged",
+            StopReason::Diverged => "diverged",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// Loop settings, resolved from `[optimizer]` and `[output]`.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -76,6 +91,22 @@ pub struct Settings {
     pub shards: Option<usize>,
     /// The backend, for the automatic shard count and X's layout.
     pub backend: BackendName,
+}
+
+impl Settings {
+    /// Updates per epoch on `rows` training rows.
+    pub fn per_epoch(&self, rows: usize) -> usize {
+        rows.div_ceil(self.batch_size.unwrap_or(rows).min(rows).max(1)).max(1)
+    }
+
+    /// The update budget: `steps`, else `epochs` passes, else the default.
+    pub fn max_steps(&self, rows: usize) -> usize {
+        match (self.steps, self.epochs) {
+            (Some(k), _) => k,
+            (None, Some(e)) => e * self.per_epoch(rows),
+            (None, None) => crate::config::DEFAULT_STEPS,
+        }
+    }
 }
 
 /// How the parameters were updated.
@@ -166,10 +197,8 @@ pub fn train(
     interrupt: &AtomicBool,
     observe: &mut (dyn FnMut(&Record) + Send),
 ) -> Outcome {
-    let column_major = shard::column_major(s.backend) && s.batch_size.is_none_or(|b| b >= train.len());
-    let data = DeviceData::new(train, obj, device, column_major);
-    let val = validation.map(|v| DeviceData::new(v, obj, device, column_major));
-    train_on(model, obj, data, val, s, device, interrupt, observe)
+    let mut t = Trainer::for_datasets(model, obj, train, validation, s, device);
+    t.run_collecting(interrupt, observe)
 }
 
 /// Row shards of each update on `rows` training rows: `s.shards`, else automatic for a batch
@@ -180,13 +209,6 @@ pub fn update_shards(s: &Settings, rows: usize, params: usize) -> usize {
 }
 
 /// `train` on data already on the device.
-///
-/// When batches are split, the loop runs on a worker of rayon's pool (the calling thread
-/// waits): the shards of a step then start from a worker, which runs one itself and wakes one
-/// other, instead of the caller waking the pool and sleeping on every step (measured W1, 2
-/// shards: about 1.2x faster). Unsplit batches stay on the calling thread, where rayon's idle
-/// workers do not compete with the kernels' own threads.
-#[allow(clippy::too_many_arguments)]
 pub fn train_on(
     model: Network,
     obj: &Objective,
@@ -197,83 +219,290 @@ pub fn train_on(
     interrupt: &AtomicBool,
     observe: &mut (dyn FnMut(&Record) + Send),
 ) -> Outcome {
-    if update_shards(s, data.rows(), model.num_params()) > 1 {
-        rayon::scope(|_| descend(model, obj, data, val, s, device, interrupt, observe))
-    } else {
-        descend(model, obj, data, val, s, device, interrupt, observe)
+    Trainer::new(model, obj, data, val, s, device).run_collecting(interrupt, observe)
+}
+
+/// What a trainer reports while it runs. A closure `FnMut(&Record)` is an observer that only
+/// sees records; the run folder writer also takes checkpoints.
+pub trait Observer: Send {
+    fn record(&mut self, r: &Record) -> Result<(), GdlabError>;
+    /// Checkpoint every this many updates (and at the start and the end); None: never.
+    fn checkpoint_every(&self) -> Option<usize> {
+        None
+    }
+    fn checkpoint(&mut self, _c: &Checkpoint) -> Result<(), GdlabError> {
+        Ok(())
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn descend(
-    mut model: Network,
-    obj: &Objective,
+impl<F: FnMut(&Record) + Send> Observer for F {
+    fn record(&mut self, r: &Record) -> Result<(), GdlabError> {
+        self(r);
+        Ok(())
+    }
+}
+
+/// The first-order (Taylor) probe: gradient, parameters and loss before an update whose row
+/// will be logged, to compare grad C . dW with the actual change on that row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaylorProbe {
+    pub grad: Vec<f64>,
+    pub params: Vec<f64>,
+    pub loss: f64,
+}
+
+/// The loop's own state at the top of an iteration (before the evaluation of `step`): with the
+/// parameters, the optimiser state and the batch order, everything the next update depends on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopState {
+    /// Updates applied so far.
+    pub step: usize,
+    /// Logged rows in a row whose loss fell by less than `tol`.
+    pub stall: usize,
+    /// The loss of the last logged row (the early-stop rule compares with it).
+    pub last_loss: Option<f64>,
+    pub probe: Option<TaylorProbe>,
+}
+
+/// The mini-batch order: a permutation of the training rows, reshuffled at each epoch's start
+/// by a generator seeded from the experiment.
+struct BatchPlan {
+    rows: usize,
+    batch: usize,
+    per_epoch: usize,
+    order: Vec<usize>,
+    rng: ChaCha8Rng,
+}
+
+impl BatchPlan {
+    fn new(rows: usize, s: &Settings) -> Self {
+        let batch = s.batch_size.unwrap_or(rows).min(rows).max(1);
+        Self {
+            rows,
+            batch,
+            per_epoch: s.per_epoch(rows),
+            order: (0..rows).collect(),
+            rng: ChaCha8Rng::seed_from_u64(s.seed ^ 0x0BA7_C4E5),
+        }
+    }
+
+    /// The rows of update `step` (shuffling first at an epoch's start).
+    fn batch(&mut self, step: usize) -> &[usize] {
+        let within = step % self.per_epoch;
+        if within == 0 {
+            self.order.shuffle(&mut self.rng); // a fresh order every epoch, from the seed
+        }
+        &self.order[within * self.batch..((within + 1) * self.batch).min(self.rows)]
+    }
+}
+
+/// Everything a resumed trainer needs, as written by `Trainer::checkpoint`. The model and
+/// optimiser state are burnpack bytes; the mini-batch order and generator position are kept
+/// only for mini-batch training.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    pub state: LoopState,
+    /// Set when the run has stopped: the checkpoint is then the top of the stopping iteration.
+    pub stop: Option<StopReason>,
+    pub diverged_at: Option<usize>,
+    pub model: Vec<u8>,
+    /// burn's optimiser record (momentum); empty when the optimiser keeps no state.
+    pub optimizer: Vec<u8>,
+    pub order: Option<Vec<u32>>,
+    /// ChaCha8 word position of the batch-order generator.
+    pub rng_word_pos: u128,
+}
+
+/// The result of one call to `Trainer::step`.
+pub struct Step {
+    pub record: Option<Record>,
+    pub stop: Option<StopReason>,
+}
+
+/// One gradient-descent run: the model, burn's optimiser and its state, the data on the
+/// device, the batch plan, the step counter, the stop rule and the Taylor probe. `step`
+/// advances one update; `run` loops with checkpoints.
+pub struct Trainer<'o> {
+    model: Network,
+    optim: ModuleOptimizer,
+    obj: &'o Objective,
     data: DeviceData,
     val: Option<DeviceData>,
-    s: &Settings,
-    device: &Device,
-    interrupt: &AtomicBool,
-    observe: &mut (dyn FnMut(&Record) + Send),
-) -> Outcome {
-    let n = data.rows();
-    let batch = s.batch_size.unwrap_or(n).min(n);
-    let per_epoch = n.div_ceil(batch);
-    let max_steps = match (s.steps, s.epochs) {
-        (Some(k), _) => k,
-        (None, Some(e)) => e * per_epoch,
-        (None, None) => crate::config::DEFAULT_STEPS,
-    };
-    let n_params = model.num_params();
-    let shards = |rows: usize| s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, rows, n_params));
-    let few_params = n_params <= MAX_PARAM_COLUMNS;
+    s: Settings,
+    device: Device,
+    plan: BatchPlan,
+    state: LoopState,
+    max_steps: usize,
+    n_params: usize,
+    /// Set once the run stopped, with the state at the top of the stopping iteration (what a
+    /// final checkpoint stores, so resuming re-does that iteration exactly).
+    stopped: Option<(StopReason, LoopState)>,
+    diverged_at: Option<usize>,
+}
 
-    let mut sgd = SgdConfig::new();
-    if s.momentum > 0.0 {
-        // dampening 0: v <- m v + g, the textbook heavy-ball form.
-        sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(s.momentum).with_dampening(0.0)));
+impl<'o> Trainer<'o> {
+    /// A trainer on host datasets (uploaded in the layout the backend runs fastest on).
+    pub fn for_datasets(model: Network, obj: &'o Objective, train: &Dataset, validation: Option<&Dataset>, s: &Settings, device: &Device) -> Self {
+        let column_major = shard::column_major(s.backend) && s.batch_size.is_none_or(|b| b >= train.len());
+        let data = DeviceData::new(train, obj, device, column_major);
+        let val = validation.map(|v| DeviceData::new(v, obj, device, column_major));
+        Self::new(model, obj, data, val, s, device)
     }
-    if s.weight_decay > 0.0 {
-        sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(s.weight_decay as f32)));
+
+    pub fn new(model: Network, obj: &'o Objective, data: DeviceData, val: Option<DeviceData>, s: &Settings, device: &Device) -> Self {
+        let n = data.rows();
+        let mut sgd = SgdConfig::new();
+        if s.momentum > 0.0 {
+            // dampening 0: v <- m v + g, the textbook heavy-ball form.
+            sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(s.momentum).with_dampening(0.0)));
+        }
+        if s.weight_decay > 0.0 {
+            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(s.weight_decay as f32)));
+        }
+        Self {
+            n_params: model.num_params(),
+            model,
+            optim: sgd.init(),
+            obj,
+            plan: BatchPlan::new(n, s),
+            max_steps: s.max_steps(n),
+            data,
+            val,
+            s: s.clone(),
+            device: device.clone(),
+            state: LoopState { step: 0, stall: 0, last_loss: None, probe: None },
+            stopped: None,
+            diverged_at: None,
+        }
     }
-    let mut optim = sgd.init();
 
-    let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0x0BA7_C4E5);
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut records: Vec<Record> = Vec::new();
-    let mut stall = 0usize;
-    let mut step = 0usize;
-    let mut diverged_at = None;
-    let diverged = |loss: f64| !loss.is_finite() || loss > s.diverge_above;
-    let will_log = |k: usize| k == 0 || k == max_steps || (k.is_multiple_of(per_epoch) && (k / per_epoch).is_multiple_of(s.log_every));
-    // (gradient, parameters, loss) before an update whose row will be logged: the Taylor check.
-    let mut before: Option<(Vec<f64>, Vec<f64>, f64)> = None;
+    /// Continues from `c` (taken from a run of the same model, data and loss). The budget,
+    /// learning rate and logging schedule are this trainer's settings, not the checkpoint's.
+    pub fn restore(&mut self, c: &Checkpoint) -> Result<(), GdlabError> {
+        let bad = |what: String| GdlabError::Runtime(format!("the checkpoint does not fit this run: {what}"));
+        let record = burn::store::ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model.clone())).map_err(|e| bad(format!("parameters: {e}")))?;
+        let model = self.model.clone().try_load_record(record).map_err(|e| bad(format!("parameters: {e}")))?;
+        if !c.optimizer.is_empty() {
+            self.optim = std::mem::replace(&mut self.optim, SgdConfig::new().init())
+                .from_bytes(Bytes::from_bytes_vec(c.optimizer.clone()))
+                .map_err(|e| bad(format!("optimiser state: {e}")))?;
+        }
+        match &c.order {
+            Some(order) if order.len() == self.plan.rows => self.plan.order = order.iter().map(|&i| i as usize).collect(),
+            Some(order) => return Err(bad(format!("{} rows in the batch order, the data has {}", order.len(), self.plan.rows))),
+            None => {}
+        }
+        self.plan.rng.set_word_pos(c.rng_word_pos);
+        self.model = model;
+        self.state = c.state.clone();
+        self.diverged_at = None;
+        self.stopped = None;
+        Ok(())
+    }
 
-    let stop = loop {
+    /// The checkpoint of this moment: the top of the next iteration, or, once stopped, the top
+    /// of the stopping one.
+    pub fn checkpoint(&self) -> Result<Checkpoint, GdlabError> {
+        let model = self.model.clone().into_record()
+            .into_bytes()
+            .map_err(|e| GdlabError::Runtime(format!("cannot serialise the model: {e}")))?;
+        let optimizer = if self.s.momentum > 0.0 {
+            self.optim.into_bytes().map_err(|e| GdlabError::Runtime(format!("cannot serialise the optimiser state: {e}")))?.to_vec()
+        } else {
+            Vec::new()
+        };
+        let (stop, state) = match &self.stopped {
+            Some((reason, at)) => (Some(*reason), at.clone()),
+            None => (None, self.state.clone()),
+        };
+        Ok(Checkpoint {
+            state,
+            stop,
+            diverged_at: self.diverged_at,
+            model: model.to_vec(),
+            optimizer,
+            order: (self.plan.per_epoch > 1).then(|| self.plan.order.iter().map(|&i| i as u32).collect()),
+            rng_word_pos: self.plan.rng.get_word_pos(),
+        })
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.state.step
+    }
+
+    pub fn max_steps(&self) -> usize {
+        self.max_steps
+    }
+
+    pub fn model(&self) -> &Network {
+        &self.model
+    }
+
+    fn shards(&self, rows: usize) -> usize {
+        self.s.shards.unwrap_or_else(|| shard::auto_shards(self.s.backend, rows, self.n_params))
+    }
+
+    fn will_log(&self, k: usize) -> bool {
+        let per_epoch = self.plan.per_epoch;
+        k == 0 || k == self.max_steps || (k.is_multiple_of(per_epoch) && (k / per_epoch).is_multiple_of(self.s.log_every))
+    }
+
+    fn diverged(&self, loss: f64) -> bool {
+        !loss.is_finite() || loss > self.s.diverge_above
+    }
+
+    fn params_column(&self) -> Vec<f64> {
+        if self.n_params <= MAX_PARAM_COLUMNS { params::values(&self.model) } else { Vec::new() }
+    }
+
+    /// Logs `r` into the stop rule's state.
+    fn note(&mut self, r: &Record) {
+        if let (Some(tol), Some(prev)) = (self.s.tol, self.state.last_loss) {
+            self.state.stall = if prev - r.loss < tol { self.state.stall + 1 } else { 0 };
+        }
+        self.state.last_loss = Some(r.loss);
+    }
+
+    fn stop(&mut self, reason: StopReason, top: LoopState) -> Step {
+        self.stopped = Some((reason, top));
+        Step { record: None, stop: Some(reason) }
+    }
+
+    /// One iteration: evaluate (and log) where due, check the stop rules, then apply one
+    /// update. Row k of the record stream is the state after k updates.
+    pub fn step(&mut self, interrupted: bool) -> Step {
+        if let Some((reason, _)) = &self.stopped {
+            return Step { record: None, stop: Some(*reason) };
+        }
+        let top = self.state.clone();
+        let step = self.state.step;
+        let per_epoch = self.plan.per_epoch;
+        let n = self.data.rows();
         let epoch = step / per_epoch;
-        let log_now = will_log(step);
-        let interrupted = interrupt.load(Ordering::Relaxed);
+        let log_now = self.will_log(step);
+        let mut record = None;
 
         // Full batch: this forward/backward is also the update's. Mini-batch: only at logs.
         let mut full_grads = None;
         if log_now || per_epoch == 1 || interrupted {
-            let (ev, grads) = evaluate(&model, obj, &data, shards(n), true);
+            let (ev, grads) = evaluate(&self.model, self.obj, &self.data, self.shards(n), true);
             let grads = grads.expect("backward ran");
-            let bad = diverged(ev.loss);
-            let taylor_next = per_epoch == 1 && will_log(step + 1);
-            let flat_grads = (log_now || bad || interrupted || taylor_next).then(|| params::gradients_by_id(&model, &grads));
-            let flat_params = (taylor_next || (per_epoch == 1 && before.is_some())).then(|| params::values(&model));
-            let (predicted_dc, actual_dc) = match (before.take(), &flat_params) {
-                (Some((g, w, c)), Some(now)) => {
-                    let dw: Vec<f64> = now.iter().zip(&w).map(|(a, b)| a - b).collect();
-                    (Some(dot(&g, &dw)), Some(ev.loss - c))
+            let bad = self.diverged(ev.loss);
+            let taylor_next = per_epoch == 1 && self.will_log(step + 1);
+            let flat_grads = (log_now || bad || interrupted || taylor_next).then(|| params::gradients_by_id(&self.model, &grads));
+            let flat_params = (taylor_next || (per_epoch == 1 && self.state.probe.is_some())).then(|| params::values(&self.model));
+            let (predicted_dc, actual_dc) = match (self.state.probe.take(), &flat_params) {
+                (Some(p), Some(now)) => {
+                    let dw: Vec<f64> = now.iter().zip(&p.params).map(|(a, b)| a - b).collect();
+                    (Some(dot(&p.grad, &dw)), Some(ev.loss - p.loss))
                 }
                 _ => (None, None),
             };
             if log_now || bad || interrupted {
-                let (val_loss, val_accuracy) = match &val {
+                let (val_loss, val_accuracy) = match &self.val {
                     Some(v) => {
-                        let (e, _) = evaluate(&model, obj, v, shards(v.rows()), false);
-                        (Some(e.loss), e.accuracy(obj, v))
+                        let (e, _) = evaluate(&self.model, self.obj, v, self.shards(v.rows()), false);
+                        (Some(e.loss), e.accuracy(self.obj, v))
                     }
                     None => (None, None),
                 };
@@ -282,88 +511,133 @@ fn descend(
                     epoch,
                     loss: ev.loss,
                     val_loss,
-                    accuracy: ev.accuracy(obj, &data),
+                    accuracy: ev.accuracy(self.obj, &self.data),
                     val_accuracy,
                     grad_norm: flat_grads.as_deref().map(|g| dot(g, g).sqrt()),
-                    lr: s.lr,
-                    params: if few_params { params::values(&model) } else { Vec::new() },
+                    lr: self.s.lr,
+                    params: self.params_column(),
                     predicted_dc,
                     actual_dc,
                 };
-                if let (Some(tol), Some(prev)) = (s.tol, records.last()) {
-                    stall = if prev.loss - r.loss < tol { stall + 1 } else { 0 };
-                }
-                observe(&r);
-                records.push(r);
+                self.note(&r);
+                record = Some(r);
             }
             if bad {
-                diverged_at = Some(step);
-                break StopReason::Diverged;
+                self.diverged_at = Some(step);
+                return Step { record, ..self.stop(StopReason::Diverged, top) };
             }
-            if let (true, Some(g), Some(w)) = (taylor_next, flat_grads, flat_params) {
-                before = Some((g, w, ev.loss));
+            if let (true, Some(grad), Some(params)) = (taylor_next, flat_grads, flat_params) {
+                self.state.probe = Some(TaylorProbe { grad, params, loss: ev.loss });
             }
             full_grads = Some(grads);
         }
-        if interrupted {
-            break StopReason::Interrupted;
-        }
-        if step >= max_steps {
-            break StopReason::Completed;
-        }
-        if stall >= s.patience {
-            break StopReason::Converged;
-        }
-
-        let grads = if per_epoch == 1 {
-            full_grads.expect("computed above for full batch")
+        let stop = if interrupted {
+            Some(StopReason::Interrupted)
+        } else if step >= self.max_steps {
+            Some(StopReason::Completed)
+        } else if self.state.stall >= self.s.patience {
+            Some(StopReason::Converged)
         } else {
-            let within = step % per_epoch;
-            if within == 0 {
-                order.shuffle(&mut rng); // a fresh order every epoch, from the seed
-            }
-            let rows: Vec<i64> = order[within * batch..((within + 1) * batch).min(n)]
-                .iter()
-                .map(|&i| i as i64)
-                .collect();
-            let len = rows.len();
-            let idx = Tensor::<1, Int>::from_data(TensorData::new(rows, [len]), device);
-            let x = data.x.clone().select(0, idx.clone());
-            let p = shard::pass(&model, obj, &x, &data.y.select(&idx), shards(len), true);
-            if diverged(p.loss) {
-                diverged_at = Some(step);
-                let (ev, _) = evaluate(&model, obj, &data, shards(n), false);
-                let r = Record {
-                    step,
-                    epoch,
-                    loss: ev.loss,
-                    val_loss: None,
-                    accuracy: ev.accuracy(obj, &data),
-                    val_accuracy: None,
-                    grad_norm: None,
-                    lr: s.lr,
-                    params: if few_params { params::values(&model) } else { Vec::new() },
-                    predicted_dc: None,
-                    actual_dc: None,
-                };
-                if records.last().map(|r| r.step) != Some(step) {
-                    observe(&r);
-                    records.push(r);
-                }
-                break StopReason::Diverged;
-            }
-            p.grads.expect("backward ran")
+            None
         };
-        model = optim.step(s.lr, model, grads);
-        step += 1;
-    };
+        if let Some(reason) = stop {
+            return Step { record, ..self.stop(reason, top) };
+        }
 
-    Outcome {
-        rule: Rule::GradientDescent,
-        model,
-        records,
-        stop,
-        steps: step,
-        diverged_at,
+        let grads = match full_grads {
+            Some(g) if per_epoch == 1 => g,
+            _ => {
+                let rows: Vec<i64> = self.plan.batch(step).iter().map(|&i| i as i64).collect();
+                let len = rows.len();
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(rows, [len]), &self.device);
+                let x = self.data.x.clone().select(0, idx.clone());
+                let p = shard::pass(&self.model, self.obj, &x, &self.data.y.select(&idx), self.shards(len), true);
+                if self.diverged(p.loss) {
+                    self.diverged_at = Some(step);
+                    if record.is_none() {
+                        let (ev, _) = evaluate(&self.model, self.obj, &self.data, self.shards(n), false);
+                        let r = Record {
+                            step,
+                            epoch,
+                            loss: ev.loss,
+                            val_loss: None,
+                            accuracy: ev.accuracy(self.obj, &self.data),
+                            val_accuracy: None,
+                            grad_norm: None,
+                            lr: self.s.lr,
+                            params: self.params_column(),
+                            predicted_dc: None,
+                            actual_dc: None,
+                        };
+                        self.note(&r);
+                        record = Some(r);
+                    }
+                    return Step { record, ..self.stop(StopReason::Diverged, top) };
+                }
+                p.grads.expect("backward ran")
+            }
+        };
+        let model = self.model.clone();
+        self.model = self.optim.step(self.s.lr, model, grads);
+        self.state.step += 1;
+        Step { record, stop: None }
+    }
+
+    /// Whether updates are split into row shards (then the loop runs on a rayon worker).
+    fn split(&self) -> bool {
+        update_shards(&self.s, self.data.rows(), self.n_params) > 1
+    }
+
+    /// Steps until a stop rule fires, reporting records and checkpoints to `obs`.
+    ///
+    /// When batches are split, the loop runs on a worker of rayon's pool (the calling thread
+    /// waits): the shards of a step then start from a worker, which runs one itself and wakes
+    /// one other, instead of the caller waking the pool and sleeping on every step (measured
+    /// W1, 2 shards: about 1.2x faster). Unsplit batches stay on the calling thread, where
+    /// rayon's idle workers do not compete with the kernels' own threads.
+    pub fn run(&mut self, interrupt: &AtomicBool, obs: &mut dyn Observer) -> Result<StopReason, GdlabError> {
+        if self.split() { rayon::scope(|_| self.run_here(interrupt, obs)) } else { self.run_here(interrupt, obs) }
+    }
+
+    fn run_here(&mut self, interrupt: &AtomicBool, obs: &mut dyn Observer) -> Result<StopReason, GdlabError> {
+        let every = obs.checkpoint_every();
+        let first = self.state.step;
+        loop {
+            if let Some(k) = every
+                && (self.state.step == first || self.state.step.is_multiple_of(k.max(1)))
+            {
+                obs.checkpoint(&self.checkpoint()?)?;
+            }
+            let out = self.step(interrupt.load(Ordering::Relaxed));
+            if let Some(r) = &out.record {
+                obs.record(r)?;
+            }
+            if let Some(reason) = out.stop {
+                if every.is_some() {
+                    obs.checkpoint(&self.checkpoint()?)?;
+                }
+                return Ok(reason);
+            }
+        }
+    }
+
+    /// `run` keeping every record in memory (for library callers and short runs).
+    pub fn run_collecting(&mut self, interrupt: &AtomicBool, observe: &mut (dyn FnMut(&Record) + Send)) -> Outcome {
+        let mut records = Vec::new();
+        let mut keep = |r: &Record| {
+            observe(r);
+            records.push(r.clone());
+        };
+        let stop = self.run(interrupt, &mut keep).expect("an in-memory observer does not fail");
+        Outcome { rule: Rule::GradientDescent, model: self.model.clone(), records, stop, steps: self.state.step, diverged_at: self.diverged_at }
+    }
+
+    /// The stop reason, once stopped.
+    pub fn stopped(&self) -> Option<StopReason> {
+        self.stopped.as_ref().map(|(r, _)| *r)
+    }
+
+    pub fn diverged_at(&self) -> Option<usize> {
+        self.diverged_at
     }
 }

@@ -1,0 +1,170 @@
+//! Resume: a run stopped at any step and continued from its checkpoint ends exactly where the
+//! uninterrupted run ends (every metrics row and every parameter bit), in the library and
+//! through the real binary (SIGKILL at random moments, extension of a finished run).
+
+mod common;
+use common::*;
+use gdlab::train::{Record, Trainer};
+use proptest::prelude::*;
+use std::time::Duration;
+
+/// Records and final parameters of a run of `exp`, optionally stopped after `stop_after`
+/// iterations, checkpointed, and continued in a fresh trainer from that checkpoint.
+fn run(exp: &gdlab::experiment::Experiment, stop_after: Option<usize>) -> (Vec<Record>, Vec<u64>) {
+    let fresh = || Trainer::for_datasets(exp.model.clone(), &exp.objective, &exp.splits.train, exp.splits.validation.as_ref(), &exp.settings, &exp.device);
+    let mut t = fresh();
+    let mut records = Vec::new();
+    let mut iterations = 0;
+    loop {
+        if Some(iterations) == stop_after {
+            let c = t.checkpoint().unwrap();
+            t = fresh();
+            t.restore(&c).unwrap();
+        }
+        let s = t.step(false);
+        records.extend(s.record);
+        iterations += 1;
+        if s.stop.is_some() {
+            break;
+        }
+    }
+    let params = gdlab::gradient::params::values(t.model()).iter().map(|v| v.to_bits()).collect();
+    (records, params)
+}
+
+fn bits(r: &[Record]) -> Vec<String> {
+    // Debug prints f64 in shortest round-trip form: equal strings mean equal bits.
+    r.iter().map(|r| format!("{r:?}")).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Random configs: neuron and mlp, full batch and mini-batch, with and without momentum,
+    /// both CPU backends, logging every row or every third; stopped after a random k of N.
+    #[test]
+    fn resuming_after_any_step_changes_nothing(
+        config in prop::sample::select(vec!["configs/linear_regression.toml", "configs/logistic_regression.toml", "configs/xor_mlp.toml", "configs/iris_mlp.toml"]),
+        batch in prop::sample::select(vec![None, Some(16usize)]),
+        momentum in prop::sample::select(vec![0.0, 0.9]),
+        backend in prop::sample::select(vec!["flex", "ndarray"]),
+        log_every in prop::sample::select(vec![1usize, 3]),
+        steps in 1usize..40,
+        k_frac in 0.0f64..1.0,
+    ) {
+        let mut sets = vec![
+            format!("backend.name=\"{backend}\""),
+            format!("optimizer.momentum={momentum}"),
+            format!("output.log_every={log_every}"),
+            format!("optimizer.steps={steps}"),
+        ];
+        if let Some(b) = batch {
+            sets.push(format!("optimizer.batch_size={b}"));
+        }
+        let loaded = gdlab::config::load(&root().join(config), &sets).unwrap();
+        let exp = gdlab::experiment::prepare(loaded).unwrap();
+        let k = (k_frac * steps as f64) as usize;
+        let (whole, p_whole) = run(&exp, None);
+        let (resumed, p_resumed) = run(&exp, Some(k));
+        prop_assert_eq!(bits(&whole), bits(&resumed), "stopped after {} of {} ({:?})", k, steps, sets);
+        prop_assert_eq!(p_whole, p_resumed);
+    }
+}
+
+fn kill_after(args: &[&str], delay: Duration) -> std::process::ExitStatus {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gdlab")).args(args).current_dir(root()).spawn().unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill(); // SIGKILL
+    child.wait().unwrap()
+}
+
+fn temp_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.contains(".tmp-")).collect()
+}
+
+/// The real binary killed with SIGKILL at several moments on several configs: `eval` reads the
+/// killed folder, `--resume` finishes it with a metrics.csv byte-identical to the
+/// uninterrupted run's, the same parameters, and no temp file left.
+#[test]
+fn sigkill_then_resume_gives_the_uninterrupted_run() {
+    let cases: [(&str, &[&str]); 3] = [
+        ("configs/linear_regression.toml", &["optimizer.steps=30000", "output.checkpoint_every=500"]),
+        ("configs/iris_mlp.toml", &["optimizer.epochs=400", "optimizer.batch_size=8", "optimizer.momentum=0.9", "output.checkpoint_every=300"]),
+        ("configs/xor_mlp.toml", &["optimizer.steps=20000", "output.log_every=7", "output.checkpoint_every=999"]),
+    ];
+    let mut killed = 0;
+    for (config, sets) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole");
+        train_ok(config, &whole, sets);
+        let expected = std::fs::read(whole.join("metrics.csv")).unwrap();
+        for (i, ms) in [150u64, 400, 900].into_iter().enumerate() {
+            let out = dir.path().join(format!("killed{i}"));
+            let mut args = vec!["train", config, "--quiet", "--out", out.to_str().unwrap()];
+            for s in sets {
+                args.extend(["--set", s]);
+            }
+            let status = kill_after(&args, Duration::from_millis(ms));
+            if status.code().is_none() {
+                killed += 1;
+                assert!(!out.join("summary.json").exists());
+                let e = gdlab(&["eval", out.to_str().unwrap()]);
+                let text = stdout(&e);
+                if out.join("checkpoint.bin").exists() {
+                    assert!(e.status.success(), "eval on a killed folder: {}", stderr(&e));
+                    assert!(text.contains("interrupted (killed), last checkpoint at step"), "{text}");
+                } else {
+                    assert!(stderr(&e).contains("before its first checkpoint"), "{}", stderr(&e));
+                }
+            }
+            let r = gdlab(&["train", "--resume", out.to_str().unwrap(), "--quiet"]);
+            assert!(r.status.success(), "resume {config} after {ms} ms: {}", stderr(&r));
+            assert!(std::fs::read(out.join("metrics.csv")).unwrap() == expected, "{config}: metrics.csv differs after a kill at {ms} ms and --resume");
+            assert_eq!(summary(&out)["parameters"], summary(&whole)["parameters"]);
+            assert_eq!(summary(&out)["steps"], summary(&whole)["steps"]);
+            assert!(temp_files(&out).is_empty(), "temp files left: {:?}", temp_files(&out));
+        }
+    }
+    assert!(killed >= 3, "only {killed} of 9 runs were still running when killed: lengthen the runs");
+}
+
+/// Extending a finished N-step run to 2N steps gives the 2N-step run from scratch, and the
+/// change is recorded in the folder's history.
+#[test]
+fn extending_a_finished_run_equals_the_longer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for (config, n) in [("configs/linear_regression.toml", 37), ("configs/digits_mlp.toml", 3)] {
+        let key = if config.contains("digits") { "optimizer.epochs" } else { "optimizer.steps" };
+        let short = dir.path().join(format!("short-{n}"));
+        let long = dir.path().join(format!("long-{n}"));
+        train_ok(config, &short, &[&format!("{key}={n}"), "output.log_every=3"]);
+        train_ok(config, &long, &[&format!("{key}={}", 2 * n), "output.log_every=3"]);
+        let r = gdlab(&["train", "--resume", short.to_str().unwrap(), "--quiet", "--set", &format!("{key}={}", 2 * n)]);
+        assert!(r.status.success(), "{}", stderr(&r));
+        assert!(std::fs::read(short.join("metrics.csv")).unwrap() == std::fs::read(long.join("metrics.csv")).unwrap(), "{config}");
+        assert_eq!(summary(&short)["parameters"], summary(&long)["parameters"]);
+        let history: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(short.join("history.json")).unwrap()).unwrap();
+        assert_eq!(history[0]["changes"][0]["key"], key);
+        assert_eq!(history[0]["changes"][0]["now"], (2 * n).to_string());
+    }
+}
+
+/// Changing the model, the data or the loss on --resume is refused, naming the key; the
+/// folder is left as it was.
+#[test]
+fn resume_refuses_a_changed_model_data_or_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train_ok("configs/linear_regression.toml", &out, &["optimizer.steps=5"]);
+    let before = std::fs::read(out.join("metrics.csv")).unwrap();
+    for (set, key) in [("model.bias=false", "model.bias"), ("data.n=50", "data.n"), ("loss.kind=\"mae\"", "loss.kind"), ("optimizer.momentum=0.5", "optimizer.momentum")] {
+        let r = gdlab(&["train", "--resume", out.to_str().unwrap(), "--set", set]);
+        assert_eq!(r.status.code(), Some(2), "{set}: {}", stderr(&r));
+        assert!(stderr(&r).contains(&format!("key `{key}`")), "{set}: {}", stderr(&r));
+        assert!(out.join("summary.json").exists());
+    }
+    assert_eq!(std::fs::read(out.join("metrics.csv")).unwrap(), before);
+    let r = gdlab(&["train", "--resume", dir.path().join("nothing").to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("not a gdlab run folder"), "{}", stderr(&r));
+}
