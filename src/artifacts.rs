@@ -215,7 +215,9 @@ pub struct Summary {
 pub enum RunState {
     Finished(Box<Summary>),
     /// Killed: the last checkpoint is at `step` (None: killed before its first checkpoint).
-    Interrupted { step: Option<usize> },
+    Interrupted {
+        step: Option<usize>,
+    },
 }
 
 impl RunState {
@@ -238,8 +240,12 @@ impl RunState {
     pub fn describe(&self) -> String {
         match self {
             RunState::Finished(s) => format!("{} after {} steps", s.stop_reason.word(), s.steps),
-            RunState::Interrupted { step: Some(k) } => format!("interrupted (killed), last checkpoint at step {k}; continue with gdlab train --resume"),
-            RunState::Interrupted { step: None } => "interrupted (killed) before its first checkpoint; gdlab train --resume starts it again".into(),
+            RunState::Interrupted { step: Some(k) } => {
+                format!("interrupted (killed), last checkpoint at step {k}; continue with gdlab train --resume")
+            }
+            RunState::Interrupted { step: None } => {
+                "interrupted (killed) before its first checkpoint; gdlab train --resume starts it again".into()
+            }
         }
     }
 }

@@ -10,18 +10,12 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum BackendError {
-    #[error("backend `{backend}` is already set to {current:?} in this process, cannot switch to {wanted:?}\n  hint: run experiments with different dtypes in separate gdlab processes")]
-    DtypeLocked {
-        backend: String,
-        current: FloatDType,
-        wanted: FloatDType,
-    },
+    #[error(
+        "backend `{backend}` is already set to {current:?} in this process, cannot switch to {wanted:?}\n  hint: run experiments with different dtypes in separate gdlab processes"
+    )]
+    DtypeLocked { backend: String, current: FloatDType, wanted: FloatDType },
     #[error("backend `{backend}` cannot use {wanted:?}: {message}")]
-    Unsupported {
-        backend: String,
-        wanted: FloatDType,
-        message: String,
-    },
+    Unsupported { backend: String, wanted: FloatDType, message: String },
 }
 
 pub fn float_dtype(dtype: DType) -> FloatDType {
@@ -49,11 +43,7 @@ pub fn base_device(name: BackendName, dtype: DType) -> Result<Device, BackendErr
     }
     let current = device.settings().float_dtype;
     if current != wanted {
-        return Err(BackendError::Unsupported {
-            backend,
-            wanted,
-            message: format!("the device reports {current:?}"),
-        });
+        return Err(BackendError::Unsupported { backend, wanted, message: format!("the device reports {current:?}") });
     }
     Ok(device)
 }

@@ -9,7 +9,7 @@
 //!
 //! W1 and W2 generate X straight into the f32 buffer that becomes the device tensor, in the
 //! layout `gdlab train` gives a full batch on that backend (no f64 copy of X is ever made),
-//! then train with `train::train_on`, the loop `gdlab train` runs.
+//! then train with `train::Trainer`, the loop `gdlab train` runs.
 
 use crate::config::{self, Activation, BackendName, Init, LossKind, ModelKind};
 use crate::error::GdlabError;
@@ -119,11 +119,23 @@ fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Work
     match name {
         "W1" => {
             let (x, y) = linear_data(n, 16, false, 1, crate::shard::column_major(backend), device);
-            Workload { x, y, model: neuron(Activation::Identity), loss: LossKind::Mse, settings: settings(backend, 0.1, Some(200), None, None) }
+            Workload {
+                x,
+                y,
+                model: neuron(Activation::Identity),
+                loss: LossKind::Mse,
+                settings: settings(backend, 0.1, Some(200), None, None),
+            }
         }
         "W2" => {
             let (x, y) = linear_data(n, 16, true, 2, crate::shard::column_major(backend), device);
-            Workload { x, y, model: neuron(Activation::Sigmoid), loss: LossKind::Bce, settings: settings(backend, 0.5, Some(200), None, None) }
+            Workload {
+                x,
+                y,
+                model: neuron(Activation::Sigmoid),
+                loss: LossKind::Bce,
+                settings: settings(backend, 0.5, Some(200), None, None),
+            }
         }
         _ => {
             // W3: labels from a random 64-32-1 teacher net; X row-major (mini-batches gather rows).
@@ -163,7 +175,7 @@ fn run_once(w: &Workload, device: &Device) -> std::result::Result<(f64, usize, f
     let data = DeviceData::from_parts(w.x.clone(), &w.y, 1, &objective, device);
     let never = AtomicBool::new(false);
     let start = Instant::now();
-    let out = train::train_on(model, &objective, data, None, &w.settings, device, &never, &mut |_| {});
+    let out = train::Trainer::new(model, &objective, data, None, &w.settings, device).run_collecting(&never, &mut |_| {});
     let secs = start.elapsed().as_secs_f64();
     Ok((secs, out.steps, out.records.last().map_or(f64::NAN, |r| r.loss), shards))
 }
@@ -174,7 +186,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `rows`: X's rows for W1/W2 (65536 is the fixed workload; scaling varies it).
-pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, shards: Option<usize>) -> std::result::Result<Result, GdlabError> {
+pub fn measure(
+    name: &str,
+    backend: BackendName,
+    repeat: usize,
+    rows: usize,
+    shards: Option<usize>,
+) -> std::result::Result<Result, GdlabError> {
     let device = crate::backend::device(backend, config::DType::F32)?;
     let mut w = workload(name, rows, backend, &device);
     w.settings.shards = shards;
@@ -209,7 +227,8 @@ fn peak_rss_mib() -> f64 {
 
 /// W1 at n = 2^14 .. 2^20, each in a fresh process of this binary (so each peak is its own).
 pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> std::result::Result<Vec<ScalingRow>, GdlabError> {
-    let exe = std::env::current_exe().map_err(|e| GdlabError::Input(format!("cannot find the gdlab binary to run the scaling sizes: {e}")))?;
+    let exe =
+        std::env::current_exe().map_err(|e| GdlabError::Input(format!("cannot find the gdlab binary to run the scaling sizes: {e}")))?;
     let mut rows = Vec::new();
     for p in 14..=20 {
         let n = 1usize << p;
@@ -220,9 +239,8 @@ pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> st
             .args(shards.map(|s| format!("--shards={s}")))
             .output()
             .map_err(|e| GdlabError::Input(format!("cannot run {}: {e}", exe.display())))?;
-        let parsed: Option<Result> = serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .ok()
-            .and_then(|v| serde_json::from_value(v.get("W1")?.clone()).ok());
+        let parsed: Option<Result> =
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).ok().and_then(|v| serde_json::from_value(v.get("W1")?.clone()).ok());
         let Some(r) = parsed.filter(|_| out.status.success()) else {
             return Err(GdlabError::Input(format!(
                 "scaling at n = {n}: the child bench failed ({}): {}",
@@ -230,7 +248,12 @@ pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> st
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         };
-        rows.push(ScalingRow { n, ms_per_step: 1e3 / r.steps_per_s, peak_rss_mib: r.peak_rss_mib, x_mib: (n * 16 * 4) as f64 / (1 << 20) as f64 });
+        rows.push(ScalingRow {
+            n,
+            ms_per_step: 1e3 / r.steps_per_s,
+            peak_rss_mib: r.peak_rss_mib,
+            x_mib: (n * 16 * 4) as f64 / (1 << 20) as f64,
+        });
     }
     Ok(rows)
 }

@@ -95,7 +95,11 @@ mod tests {
                 step: 7,
                 stall: 2,
                 last_loss: Some(0.1 + 0.2),
-                probe: Some(crate::train::TaylorProbe { grad: vec![1e-300, -3.5], params: vec![f64::MIN_POSITIVE, 2.0 / 3.0], loss: 1.0 / 7.0 }),
+                probe: Some(crate::train::TaylorProbe {
+                    grad: vec![1e-300, -3.5],
+                    params: vec![f64::MIN_POSITIVE, 2.0 / 3.0],
+                    loss: 1.0 / 7.0,
+                }),
             },
             stop: Some(StopReason::Interrupted),
             diverged_at: None,

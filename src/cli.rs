@@ -12,7 +12,9 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 #[derive(Parser, Debug)]
 #[command(name = "gdlab", version, about = "A gradient-descent laboratory on burn: run, look at and compare how neurons learn.")]
-#[command(after_help = "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (files kept), 4 check failed, 130 interrupted (files kept).")]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (files kept), 4 check failed, 130 interrupted (files kept)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -103,7 +105,7 @@ pub enum Command {
         params: Vec<String>,
         /// lo:hi,lo:hi for the two parameters (default: around the start and the run's path).
         #[arg(long, value_parser = crate::surface::parse_range, allow_hyphen_values = true)]
-        range: Option<((f64, f64), (f64, f64))>,
+        range: Option<crate::surface::Ranges>,
         /// Points per side.
         #[arg(long, default_value_t = 41)]
         grid: usize,
@@ -267,7 +269,10 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::Surface { config: path, params, range, grid, run, set, out } => {
             if params.len() != 2 {
-                return Err(GdlabError::Input(format!("--params {}: give exactly two parameter names, e.g. --params w_x1,b", params.join(","))));
+                return Err(GdlabError::Input(format!(
+                    "--params {}: give exactly two parameter names, e.g. --params w_x1,b",
+                    params.join(",")
+                )));
             }
             let opts = crate::surface::SurfaceOptions { params: (params[0].clone(), params[1].clone()), range, grid, run, out };
             let (dir, _) = crate::surface::surface(&path, &set, &opts)?;

@@ -13,18 +13,9 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read config {path}: {source}\n  hint: check the path; data paths inside a config are relative to the config file")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{origin}:{line}:{column}: {message}{hint}")]
-    Parse {
-        origin: String,
-        line: usize,
-        column: usize,
-        message: String,
-        hint: String,
-    },
+    Parse { origin: String, line: usize, column: usize, message: String, hint: String },
     #[error("{origin}{line}: key `{key}`: {message}\n  hint: {hint}")]
     Invalid {
         origin: String,
@@ -77,11 +68,7 @@ fn default_seed() -> u64 {
 
 impl Default for Experiment {
     fn default() -> Self {
-        Self {
-            name: default_name(),
-            seed: default_seed(),
-            description: String::new(),
-        }
+        Self { name: default_name(), seed: default_seed(), description: String::new() }
     }
 }
 
@@ -458,11 +445,7 @@ fn one_usize() -> usize {
 
 impl Default for Output {
     fn default() -> Self {
-        Self {
-            dir: default_dir(),
-            log_every: 1,
-            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
-        }
+        Self { dir: default_dir(), log_every: 1, checkpoint_every: DEFAULT_CHECKPOINT_EVERY }
     }
 }
 
@@ -484,18 +467,10 @@ impl Loaded {
     }
 }
 
-fn invalid_at(
-    origin: &str,
-    text: &str,
-    key: &str,
-    message: impl Into<String>,
-    hint: impl Into<String>,
-) -> ConfigError {
+fn invalid_at(origin: &str, text: &str, key: &str, message: impl Into<String>, hint: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         origin: origin.to_string(),
-        line: find_key_line(text, key)
-            .map(|l| format!(":{l}"))
-            .unwrap_or_default(),
+        line: find_key_line(text, key).map(|l| format!(":{l}")).unwrap_or_default(),
         key: key.to_string(),
         message: message.into(),
         hint: hint.into(),
@@ -504,64 +479,36 @@ fn invalid_at(
 
 /// Reads a config file, applies `--set` overrides, fills defaults and validates it.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let base_dir = path
-        .parent()
-        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    let base_dir = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).unwrap_or(Path::new(".")).to_path_buf();
     from_text(&text, &path.display().to_string(), base_dir, overrides)
 }
 
 /// Parses config text (a file's or an embedded one) the same way `load` does.
-pub fn from_text(
-    text: &str,
-    origin: &str,
-    base_dir: PathBuf,
-    overrides: &[String],
-) -> Result<Loaded, ConfigError> {
+pub fn from_text(text: &str, origin: &str, base_dir: PathBuf, overrides: &[String]) -> Result<Loaded, ConfigError> {
     // First pass on the text itself, so errors carry the file's line numbers.
     let mut config: Config = toml::from_str(text).map_err(|e| parse_error(origin, text, &e))?;
     if !overrides.is_empty() {
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| parse_error(origin, text, &e))?;
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| parse_error(origin, text, &e))?;
         for arg in overrides {
             apply_override(&mut table, arg)?;
         }
         let merged = toml::to_string(&table).expect("a toml table serialises");
         config = toml::from_str(&merged).map_err(|e| {
-            let ConfigError::Parse { message, hint, .. } = parse_error(origin, &merged, &e) else {
-                unreachable!()
-            };
-            ConfigError::Override {
-                arg: overrides.join(" --set "),
-                message: format!("{message}{hint}"),
-            }
+            let ConfigError::Parse { message, hint, .. } = parse_error(origin, &merged, &e) else { unreachable!() };
+            ConfigError::Override { arg: overrides.join(" --set "), message: format!("{message}{hint}") }
         })?;
     }
     resolve_defaults(&mut config);
-    let loaded = Loaded {
-        config,
-        origin: origin.to_string(),
-        base_dir,
-        text: text.to_string(),
-    };
+    let loaded = Loaded { config, origin: origin.to_string(), base_dir, text: text.to_string() };
     validate(&loaded)?;
     Ok(loaded)
 }
 
 /// `a.b.c=value`: value parsed as TOML (a bare word that is not valid TOML is taken as a string).
 pub fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError> {
-    let err = |message: String| ConfigError::Override {
-        arg: arg.to_string(),
-        message,
-    };
-    let (key, raw) = arg
-        .split_once('=')
-        .ok_or_else(|| err("missing `=`".into()))?;
+    let err = |message: String| ConfigError::Override { arg: arg.to_string(), message };
+    let (key, raw) = arg.split_once('=').ok_or_else(|| err("missing `=`".into()))?;
     let key = key.trim();
     let raw = raw.trim();
     if key.is_empty() || key.split('.').any(|k| k.is_empty()) {
@@ -574,12 +521,8 @@ pub fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigEr
     let parts: Vec<&str> = key.split('.').collect();
     let mut cur = table;
     for part in &parts[..parts.len() - 1] {
-        let entry = cur
-            .entry(part.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        cur = entry
-            .as_table_mut()
-            .ok_or_else(|| err(format!("`{part}` is a value, not a section")))?;
+        let entry = cur.entry(part.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry.as_table_mut().ok_or_else(|| err(format!("`{part}` is a value, not a section")))?;
     }
     let last = parts[parts.len() - 1];
     // The budget is `steps` or `epochs`: setting one replaces the other.
@@ -595,14 +538,9 @@ pub fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigEr
 }
 
 fn parse_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
-    let (line, column) = e
-        .span()
-        .map(|s| line_col(text, s.start))
-        .unwrap_or((1, 1));
+    let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
     let message = e.message().trim().to_string();
-    let hint = suggest(&message)
-        .map(|s| format!("\n  hint: did you mean `{s}`?"))
-        .unwrap_or_default();
+    let hint = suggest(&message).map(|s| format!("\n  hint: did you mean `{s}`?")).unwrap_or_default();
     let section = section_at(text, line);
     // Name the key the error sits on, when the line assigns one.
     let key = text
@@ -617,13 +555,7 @@ fn parse_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
         (None, Some(s)) => format!("{message} (in [{s}])"),
         (None, None) => message,
     };
-    ConfigError::Parse {
-        origin: origin.to_string(),
-        line,
-        column,
-        message,
-        hint,
-    }
+    ConfigError::Parse { origin: origin.to_string(), line, column, message, hint }
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), the
@@ -655,8 +587,7 @@ fn section_at(text: &str, line: usize) -> Option<String> {
         .take(line)
         .filter_map(|l| {
             let t = l.trim();
-            (t.starts_with('[') && t.ends_with(']'))
-                .then(|| t.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+            (t.starts_with('[') && t.ends_with(']')).then(|| t.trim_matches(|c| c == '[' || c == ']').trim().to_string())
         })
         .last()
 }
@@ -679,9 +610,7 @@ pub fn find_key_line(text: &str, key_path: &str) -> Option<usize> {
         }
     }
     // The section itself, when the key is missing but its table exists.
-    text.lines()
-        .position(|l| l.trim() == format!("[{section}]"))
-        .map(|i| i + 1)
+    text.lines().position(|l| l.trim() == format!("[{section}]")).map(|i| i + 1)
 }
 
 /// Fills defaults that depend on other values, so the stored config says exactly what ran.
@@ -751,11 +680,7 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
         return Err(l.invalid("optimizer.epochs", "must be at least 1", "give the number of passes; steps = 0 evaluates the start only"));
     }
     if o.batch_size == Some(0) {
-        return Err(l.invalid(
-            "optimizer.batch_size",
-            "must be at least 1",
-            "leave it out for full-batch gradient descent",
-        ));
+        return Err(l.invalid("optimizer.batch_size", "must be at least 1", "leave it out for full-batch gradient descent"));
     }
     if let Some(tol) = o.tol
         && !(tol.is_finite() && tol >= 0.0)
@@ -788,17 +713,17 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
     }
     if d.source == Source::Csv {
         if d.path.is_none() {
-            return Err(l.invalid("data.path", "source = \"csv\" needs a `path`", "path = \"../data/iris.csv\" (relative to the config file)"));
+            return Err(l.invalid(
+                "data.path",
+                "source = \"csv\" needs a `path`",
+                "path = \"../data/iris.csv\" (relative to the config file)",
+            ));
         }
         if d.target.is_none() {
             return Err(l.invalid("data.target", "source = \"csv\" needs a `target` column name", "target = \"progression\""));
         }
     } else {
-        for (key, set) in [
-            ("data.path", d.path.is_some()),
-            ("data.target", d.target.is_some()),
-            ("data.features", d.features.is_some()),
-        ] {
+        for (key, set) in [("data.path", d.path.is_some()), ("data.target", d.target.is_some()), ("data.features", d.features.is_some())] {
             if set {
                 return Err(l.invalid(key, "only applies to source = \"csv\"", "remove it, or set source = \"csv\""));
             }
@@ -818,7 +743,11 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
         }
     }
     if d.source == Source::Constant && d.dims != Some(0) {
-        return Err(l.invalid("data.dims", "source = \"constant\" has no inputs: dims must be 0", "remove `dims`; the model is the bias alone"));
+        return Err(l.invalid(
+            "data.dims",
+            "source = \"constant\" has no inputs: dims must be 0",
+            "remove `dims`; the model is the bias alone",
+        ));
     }
     if d.source == Source::Gates && d.dims != Some(2) {
         return Err(l.invalid("data.dims", "logic gates have two inputs: dims must be 2", "remove `dims`"));
@@ -843,7 +772,11 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
         return Err(l.invalid("model.scale", "must be a finite number >= 0", "e.g. scale = 0.1"));
     }
     if c.backend.shards == Some(0) {
-        return Err(l.invalid("backend.shards", "must be at least 1", "1 runs each batch unsplit; leave it out to let gdlab pick from the batch and model size"));
+        return Err(l.invalid(
+            "backend.shards",
+            "must be at least 1",
+            "1 runs each batch unsplit; leave it out to let gdlab pick from the batch and model size",
+        ));
     }
     if c.output.log_every == 0 {
         return Err(l.invalid("output.log_every", "must be at least 1", "1 logs every step"));
@@ -851,10 +784,7 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
     if c.output.checkpoint_every == 0 {
         return Err(l.invalid("output.checkpoint_every", "must be at least 1", "1 checkpoints after every update; the default is 1000"));
     }
-    if c.experiment.name.is_empty()
-        || c.experiment.name.contains(['/', '\\'])
-        || c.experiment.name.starts_with('.')
-    {
+    if c.experiment.name.is_empty() || c.experiment.name.contains(['/', '\\']) || c.experiment.name.starts_with('.') {
         return Err(l.invalid(
             "experiment.name",
             format!("`{}` cannot be a folder name", c.experiment.name),
@@ -876,14 +806,28 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
                 ));
             }
             if m.start.as_ref().is_some_and(|s| s.layers.is_some()) {
-                return Err(l.invalid("model.start.layers", "only applies to kind = \"mlp\"", "a neuron starts from start.weights and start.bias"));
+                return Err(l.invalid(
+                    "model.start.layers",
+                    "only applies to kind = \"mlp\"",
+                    "a neuron starts from start.weights and start.bias",
+                ));
             }
         }
         ModelKind::Mlp => {
             match &m.layers {
-                None => return Err(l.invalid("model.layers", "kind = \"mlp\" needs layer sizes", "layers = [2, 3, 1]: inputs, hidden sizes, outputs")),
+                None => {
+                    return Err(l.invalid(
+                        "model.layers",
+                        "kind = \"mlp\" needs layer sizes",
+                        "layers = [2, 3, 1]: inputs, hidden sizes, outputs",
+                    ));
+                }
                 Some(v) if v.len() < 2 || v.contains(&0) => {
-                    return Err(l.invalid("model.layers", format!("{v:?} is not a network: give at least input and output sizes, all >= 1"), "layers = [2, 3, 1]"));
+                    return Err(l.invalid(
+                        "model.layers",
+                        format!("{v:?} is not a network: give at least input and output sizes, all >= 1"),
+                        "layers = [2, 3, 1]",
+                    ));
                 }
                 _ => {}
             }
@@ -895,10 +839,18 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
                 ));
             }
             if !matches!(m.output(), Activation::Identity | Activation::Sigmoid | Activation::Softmax) {
-                return Err(l.invalid("model.output_activation", format!("\"{}\" is not an output activation", m.output().name()), "use identity, sigmoid or softmax"));
+                return Err(l.invalid(
+                    "model.output_activation",
+                    format!("\"{}\" is not an output activation", m.output().name()),
+                    "use identity, sigmoid or softmax",
+                ));
             }
             if m.start.as_ref().is_some_and(|s| s.weights.is_some() || s.bias.is_some()) {
-                return Err(l.invalid("model.start.weights", "an mlp starts from [[model.start.layers]] tables", "one table per layer with `weights` (rows of d_out values, one row per input) and `bias`"));
+                return Err(l.invalid(
+                    "model.start.weights",
+                    "an mlp starts from [[model.start.layers]] tables",
+                    "one table per layer with `weights` (rows of d_out values, one row per input) and `bias`",
+                ));
             }
         }
     }
@@ -997,7 +949,11 @@ mod tests {
 
     #[test]
     fn resolved_config_round_trips() {
-        let c = parse("[data]\nsource = \"blobs\"\noffset = 4.0\n[model]\nactivation = \"sigmoid\"\n[model.start]\nweights = [1.0, 2.0]\n", &[]).unwrap();
+        let c = parse(
+            "[data]\nsource = \"blobs\"\noffset = 4.0\n[model]\nactivation = \"sigmoid\"\n[model.start]\nweights = [1.0, 2.0]\n",
+            &[],
+        )
+        .unwrap();
         let again = parse(&to_toml(&c), &[]).unwrap();
         assert_eq!(c, again);
     }

@@ -22,10 +22,7 @@ pub enum GdlabError {
     #[error("{0}")]
     Input(String),
     #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
     #[error("{0}")]
     Runtime(String),
 }

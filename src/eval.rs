@@ -5,8 +5,8 @@ use crate::artifacts::RunState;
 use crate::config::{self, LossKind};
 use crate::data::{self, Dataset};
 use crate::error::GdlabError;
-use crate::loss::{Objective, Targets};
 use crate::experiment::model_outputs;
+use crate::loss::{Objective, Targets};
 use crate::model::Network;
 use std::path::Path;
 

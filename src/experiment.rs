@@ -66,13 +66,13 @@ pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
 pub fn model_outputs(c: &Config, target_columns: usize) -> Result<usize, GdlabError> {
     let bad = |message: String, hint: &str| GdlabError::Input(format!("key `data.target`: {message}\n  hint: {hint}"));
     match (c.model.kind, c.loss.kind) {
-        (ModelKind::Neuron, _) if target_columns != 1 => {
-            Err(bad(format!("a neuron has one output but {target_columns} target columns are given"), "use kind = \"mlp\" for several outputs"))
-        }
-        (_, LossKind::CrossEntropy) if target_columns != 1 => Err(bad(
-            format!("cross_entropy takes one column of class indices, got {target_columns}"),
-            "give the class column as target",
+        (ModelKind::Neuron, _) if target_columns != 1 => Err(bad(
+            format!("a neuron has one output but {target_columns} target columns are given"),
+            "use kind = \"mlp\" for several outputs",
         )),
+        (_, LossKind::CrossEntropy) if target_columns != 1 => {
+            Err(bad(format!("cross_entropy takes one column of class indices, got {target_columns}"), "give the class column as target"))
+        }
         (ModelKind::Mlp, LossKind::CrossEntropy) => Ok(*c.model.layers.as_ref().expect("validated").last().unwrap()),
         _ => Ok(target_columns),
     }

@@ -8,7 +8,7 @@ use crate::experiment::{self, Experiment};
 use crate::gradient::{self, LossFn, Report, params, taylor};
 use crate::model::Network;
 use crate::plot::{self, LineChart, LogLogScatter, Series};
-use crate::train::{self, Settings};
+use crate::train::{Settings, Trainer};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -46,8 +46,7 @@ pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> R
     let report = gradient::check(&exp, &model, o.perturb.as_deref());
     let json = serde_json::to_string_pretty(&report.rows).expect("rows serialise");
     if let Some(dir) = &o.at {
-        artifacts::write_atomic(&dir.join("gradcheck.json"), json.as_bytes())
-            .map_err(GdlabError::io("cannot write gradcheck.json"))?;
+        artifacts::write_atomic(&dir.join("gradcheck.json"), json.as_bytes()).map_err(GdlabError::io("cannot write gradcheck.json"))?;
     }
     if o.json {
         println!("{json}");
@@ -74,7 +73,10 @@ pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> R
             gradient::numeric::relative_step(report.dtype)
         );
         if report.dtype != c.backend.dtype {
-            println!("note: {} computes sigmoid in f32 even on an f64 device, so this check uses f32 precision", format!("{:?}", c.backend.name).to_lowercase());
+            println!(
+                "note: {} computes sigmoid in f32 even on an f64 device, so this check uses f32 precision",
+                format!("{:?}", c.backend.name).to_lowercase()
+            );
         }
         if report.kink_rows > 0 {
             println!(
@@ -134,8 +136,10 @@ pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<
     let never = AtomicBool::new(false);
     let mut results = Vec::new();
     for &lr in &o.lrs {
-        let settings = Settings { lr, steps: Some(o.steps), epochs: None, batch_size: None, tol: None, log_every: 1, ..exp.settings.clone() };
-        let out = train::train(exp.model.clone(), &exp.objective, &exp.splits.train, None, &settings, &exp.device, &never, &mut |_| {});
+        let settings =
+            Settings { lr, steps: Some(o.steps), epochs: None, batch_size: None, tol: None, log_every: 1, ..exp.settings.clone() };
+        let out = Trainer::for_datasets(exp.model.clone(), &exp.objective, &exp.splits.train, None, &settings, &exp.device)
+            .run_collecting(&never, &mut |_| {});
         let steps: Vec<taylor::Step> = out
             .records
             .iter()
@@ -211,7 +215,7 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
                 s.ratio().to_string(),
                 s.resolvable().to_string(),
             ])
-                .expect("in-memory");
+            .expect("in-memory");
         }
     }
     artifacts::write_atomic(&dir.join("taylor.csv"), &w.into_inner().expect("in-memory"))
@@ -223,7 +227,9 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
     let series: Vec<Series> = r
         .lrs
         .iter()
-        .map(|l| Series::dots(format!("lr = {}", l.lr), l.steps.iter().filter(|s| s.resolvable()).map(|s| (-s.predicted, -s.actual)).collect()))
+        .map(|l| {
+            Series::dots(format!("lr = {}", l.lr), l.steps.iter().filter(|s| s.resolvable()).map(|s| (-s.predicted, -s.actual)).collect())
+        })
         .collect();
     plot::write(
         dir,

@@ -162,7 +162,8 @@ fn parabola(lab: &Lab) -> Result<Claim, GdlabError> {
     let slope_end = -2.0 * (a - end);
     // The figure: the parabola, the iterates on it and the tangent at each of the first ones.
     let curve: Vec<(f64, f64)> = (0..=200).map(|k| -3.0 + 9.0 * k as f64 / 200.0).map(|x| (x, (a - x) * (a - x))).collect();
-    let mut series = vec![Series::line("C(b) = (3 - b)^2", curve), Series::dots("iterates b_k", b.iter().map(|&x| (x, (a - x) * (a - x))).collect())];
+    let mut series =
+        vec![Series::line("C(b) = (3 - b)^2", curve), Series::dots("iterates b_k", b.iter().map(|&x| (x, (a - x) * (a - x))).collect())];
     for &x in b.iter().take(6) {
         let (c, slope) = ((a - x) * (a - x), -2.0 * (a - x));
         series.push(Series::line("", vec![(x - 0.8, c - 0.8 * slope), (x + 0.8, c + 0.8 * slope)]));
@@ -171,7 +172,13 @@ fn parabola(lab: &Lab) -> Result<Claim, GdlabError> {
     line_figure(
         fig.parent().unwrap(),
         "parabola",
-        LineChart { title: "Descent on C(b) = (3 - b)^2 from b = -2 (lr = 0.1), with tangents", x_label: "b", y_label: "C(b)", series: &series, log_y: Some(false) },
+        LineChart {
+            title: "Descent on C(b) = (3 - b)^2 from b = -2 (lr = 0.1), with tangents",
+            x_label: "b",
+            y_label: "C(b)",
+            series: &series,
+            log_y: Some(false),
+        },
     )?;
     let holds = toward && steps_shrink && (end - a).abs() < 1e-3;
     Ok(Claim {
@@ -290,7 +297,13 @@ fn cross_entropy(lab: &Lab) -> Result<Claim, GdlabError> {
     line_figure(
         &dir,
         "accuracy",
-        LineChart { title: "From a saturated wrong start (w = [-6, 6]): training accuracy", x_label: "step", y_label: "accuracy", series: &series, log_y: Some(false) },
+        LineChart {
+            title: "From a saturated wrong start (w = [-6, 6]): training accuracy",
+            x_label: "step",
+            y_label: "accuracy",
+            series: &series,
+            log_y: Some(false),
+        },
     )?;
     Ok(Claim {
         id: "cross_entropy",
@@ -335,7 +348,11 @@ fn mae(lab: &Lab) -> Result<Claim, GdlabError> {
         Series::line(format!("MAE fit y = {wa:.2}x + {ba:.2}"), fit(wa, ba)),
     ];
     let dir = lab.dir.join("5_mse_mae");
-    line_figure(&dir, "fits", LineChart { title: "Outliers pull the MSE fit, not the MAE fit", x_label: "x", y_label: "y", series: &series, log_y: Some(false) })?;
+    line_figure(
+        &dir,
+        "fits",
+        LineChart { title: "Outliers pull the MSE fit, not the MAE fit", x_label: "x", y_label: "y", series: &series, log_y: Some(false) },
+    )?;
     let (abs, sq) = ((1.0f64 - 1.1).abs(), (1.0f64 - 1.1).powi(2));
     Ok(Claim {
         id: "mse_mae",
@@ -357,7 +374,13 @@ fn not_a_parabola(lab: &Lab) -> Result<Claim, GdlabError> {
     let (sdir, field) = surface::surface(
         &lab.config("sigmoid_surface"),
         &[],
-        &SurfaceOptions { params: ("w_x1".into(), "w_x2".into()), range: Some(((-10.0, 10.0), (-10.0, 10.0))), grid: 61, run: Some(run.dir.clone()), out: Some(out) },
+        &SurfaceOptions {
+            params: ("w_x1".into(), "w_x2".into()),
+            range: Some(((-10.0, 10.0), (-10.0, 10.0))),
+            grid: 61,
+            run: Some(run.dir.clone()),
+            out: Some(out),
+        },
     )?;
     // A parabola (quadratic) has the same positive curvature everywhere; count grid points
     // where the loss curves downward along an axis, and the flat plateau cells.
@@ -404,8 +427,9 @@ fn taylor(lab: &Lab) -> Result<Claim, GdlabError> {
         &[],
         &TaylorOptions { lrs: vec![0.001, 0.01, 0.1, 0.5, 1.2], steps: 10, directions: 200, out: Some(out), quiet: true },
     )?;
-    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("taylor.json")).map_err(GdlabError::io("taylor.json"))?)
-        .map_err(|e| GdlabError::Runtime(e.to_string()))?;
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("taylor.json")).map_err(GdlabError::io("taylor.json"))?)
+            .map_err(|e| GdlabError::Runtime(e.to_string()))?;
     let ratios: Vec<f64> = r["lrs"].as_array().into_iter().flatten().map(|l| l["first_ratio"].as_f64().unwrap_or(f64::NAN)).collect();
     let beaten = r["random_directions_beating_gradient"].as_u64().unwrap_or(u64::MAX);
     let holds = (ratios[0] - 1.0).abs() < 0.01 && (ratios[ratios.len() - 1] - 1.0).abs() > 0.5 && beaten == 0;
@@ -438,7 +462,12 @@ fn perceptron_vs_gd(lab: &Lab) -> Result<Claim, GdlabError> {
         let ga = gd.summary.final_accuracy.unwrap_or(0.0);
         let separable = gate != "xor";
         holds &= if separable { pa == 1.0 && ga == 1.0 } else { pa < 1.0 && ga < 1.0 };
-        parts.push(format!("{gate}: perceptron {:.0}% (stop: {:?}), gradient descent {:.0}%", 100.0 * pa, p.summary.stop_reason, 100.0 * ga));
+        parts.push(format!(
+            "{gate}: perceptron {:.0}% (stop: {:?}), gradient descent {:.0}%",
+            100.0 * pa,
+            p.summary.stop_reason,
+            100.0 * ga
+        ));
         numbers.insert(gate.into(), json!({ "perceptron_accuracy": pa, "gd_accuracy": ga, "perceptron_steps": p.summary.steps }));
         runs.push((gate, p.dir.clone()));
     }
@@ -462,7 +491,13 @@ fn perceptron_vs_gd(lab: &Lab) -> Result<Claim, GdlabError> {
     line_figure(
         &fig,
         "perceptron",
-        LineChart { title: "Perceptron rule: training error rate per epoch", x_label: "epoch", y_label: "fraction misclassified", series: &series, log_y: Some(false) },
+        LineChart {
+            title: "Perceptron rule: training error rate per epoch",
+            x_label: "epoch",
+            y_label: "fraction misclassified",
+            series: &series,
+            log_y: Some(false),
+        },
     )?;
     Ok(Claim {
         id: "perceptron",
@@ -479,7 +514,12 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
     let seeds: Vec<String> = (1..=20).map(|s| s.to_string()).collect();
     let (sdir, rows, _) = sweep::sweep(
         &lab.config("xor_mlp"),
-        &SweepOptions { axes: vec![format!("experiment.seed={}", seeds.join(","))], until_loss: None, jobs: None, out: Some(lab.dir.join("9_local_minima").join("sweep")) },
+        &SweepOptions {
+            axes: vec![format!("experiment.seed={}", seeds.join(","))],
+            until_loss: None,
+            jobs: None,
+            out: Some(lab.dir.join("9_local_minima").join("sweep")),
+        },
     )?;
     let finals: Vec<f64> = rows.iter().map(|r| r.summary.final_loss).collect();
     let solved = rows.iter().filter(|r| r.summary.final_accuracy == Some(1.0)).count();
@@ -488,7 +528,8 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
     ends.sort_unstable();
     ends.dedup();
     let holds = solved > 0 && solved < rows.len() && ends.len() >= 2;
-    let stalled: Vec<String> = rows.iter().filter(|r| r.summary.final_accuracy != Some(1.0)).map(|r| format!("{:.3}", r.summary.final_loss)).collect();
+    let stalled: Vec<String> =
+        rows.iter().filter(|r| r.summary.final_accuracy != Some(1.0)).map(|r| format!("{:.3}", r.summary.final_loss)).collect();
     Ok(Claim {
         id: "local_minima",
         title: "Local minima (and the bridge to backpropagation)",
@@ -505,6 +546,15 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
         numbers: json!({ "starts": rows.len(), "solved": solved, "final_losses": finals, "distinct_end_points": ends.len() }),
     })
 }
+
+/// One lecture claim: its runs, figure and verdict.
+type ClaimStep = fn(&Lab) -> Result<Claim, GdlabError>;
+
+/// The claims in report order: adding one is a function and an entry here.
+const STEPS: &[ClaimStep] = &[parabola, learning_rate, bias, cross_entropy, mae, not_a_parabola, taylor, perceptron_vs_gd, local_minima];
+
+/// How many claims the report holds.
+pub const CLAIM_COUNT: usize = STEPS.len();
 
 /// Runs every claim and writes the report into `out` (default `artifacts/lecture`). An earlier
 /// report there is kept aside while the new one is made and restored if it fails.
@@ -534,8 +584,7 @@ pub fn lecture(out: Option<&Path>) -> Result<(PathBuf, Vec<Claim>), GdlabError> 
             .map_err(restore)?;
     }
     let lab = Lab { dir: work.clone(), never: AtomicBool::new(false) };
-    let steps: [fn(&Lab) -> Result<Claim, GdlabError>; 9] =
-        [parabola, learning_rate, bias, cross_entropy, mae, not_a_parabola, taylor, perceptron_vs_gd, local_minima];
+    let steps: &[ClaimStep] = &[parabola, learning_rate, bias, cross_entropy, mae, not_a_parabola, taylor, perceptron_vs_gd, local_minima];
     let mut claims = Vec::new();
     for step in steps {
         claims.push(step(&lab).map_err(restore)?);
@@ -557,7 +606,8 @@ fn write_report(dir: &Path, claims: &[Claim]) -> Result<(), GdlabError> {
         for (k, f) in c.figures.iter_mut().enumerate() {
             let name = format!("figures/{}_{}", c.id, k + 1);
             for ext in ["png", "svg"] {
-                std::fs::copy(dir.join(format!("{f}.{ext}")), dir.join(format!("{name}.{ext}"))).map_err(GdlabError::io(format!("cannot copy {f}.{ext}")))?;
+                std::fs::copy(dir.join(format!("{f}.{ext}")), dir.join(format!("{name}.{ext}")))
+                    .map_err(GdlabError::io(format!("cannot copy {f}.{ext}")))?;
             }
             *f = name;
         }
@@ -565,8 +615,12 @@ fn write_report(dir: &Path, claims: &[Claim]) -> Result<(), GdlabError> {
     let claims = &claims;
     let json = serde_json::to_string_pretty(claims).expect("claims serialise");
     artifacts::write_atomic(&dir.join("lecture.json"), json.as_bytes()).map_err(GdlabError::io("cannot write lecture.json"))?;
-    let mut md = String::from("# gdlab lecture report\n\nEvery verdict below is computed from the runs in this folder by `gdlab lecture` (configs in `configs/`); nothing is written in advance.\n\n");
-    let mut html = String::from("<!doctype html><html><head><meta charset=\"utf-8\"><title>gdlab lecture report</title><style>body{font-family:sans-serif;max-width:980px;margin:2em auto;line-height:1.45}figure{margin:1em 0}svg{max-width:100%;height:auto}.v{padding:.6em;border-left:4px solid #2c7;background:#f4fbf6}.x{border-color:#d33;background:#fdf2f2}</style></head><body><h1>gdlab lecture report</h1><p>Every verdict is computed from the runs by <code>gdlab lecture</code>.</p>");
+    let mut md = String::from(
+        "# gdlab lecture report\n\nEvery verdict below is computed from the runs in this folder by `gdlab lecture` (configs in `configs/`); nothing is written in advance.\n\n",
+    );
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>gdlab lecture report</title><style>body{font-family:sans-serif;max-width:980px;margin:2em auto;line-height:1.45}figure{margin:1em 0}svg{max-width:100%;height:auto}.v{padding:.6em;border-left:4px solid #2c7;background:#f4fbf6}.x{border-color:#d33;background:#fdf2f2}</style></head><body><h1>gdlab lecture report</h1><p>Every verdict is computed from the runs by <code>gdlab lecture</code>.</p>",
+    );
     for (k, c) in claims.iter().enumerate() {
         md += &format!("## {}. {}\n\n{}\n\n**Verdict:** {}\n\n", k + 1, c.title, c.statement, c.verdict);
         html += &format!(

@@ -7,19 +7,24 @@
 use crate::config::{Activation, LossKind};
 use crate::model::activate;
 use burn::nn::loss::{
-    BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss, CrossEntropyLossConfig, LpLossConfig, MseLoss,
-    Reduction,
+    BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss, CrossEntropyLossConfig, LpLossConfig, MseLoss, Reduction,
 };
 use burn::prelude::*;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum LossError {
-    #[error("key `loss.kind`: \"bce\" needs a probability output, but the output activation is \"{0}\"\n  hint: set the output activation to \"sigmoid\" (model.activation for a neuron, model.output_activation for an mlp); bce is computed from the logits, which is stable")]
+    #[error(
+        "key `loss.kind`: \"bce\" needs a probability output, but the output activation is \"{0}\"\n  hint: set the output activation to \"sigmoid\" (model.activation for a neuron, model.output_activation for an mlp); bce is computed from the logits, which is stable"
+    )]
     BceNeedsSigmoid(&'static str),
-    #[error("key `loss.kind`: \"cross_entropy\" needs a softmax output over at least 2 classes (got output activation \"{0}\" with {1} outputs)\n  hint: kind = \"mlp\", output_activation = \"softmax\", and the last layer size = the number of classes")]
+    #[error(
+        "key `loss.kind`: \"cross_entropy\" needs a softmax output over at least 2 classes (got output activation \"{0}\" with {1} outputs)\n  hint: kind = \"mlp\", output_activation = \"softmax\", and the last layer size = the number of classes"
+    )]
     CrossEntropyNeedsSoftmax(&'static str, usize),
-    #[error("key `model.activation`: \"step\" has no gradient (its derivative is 0 everywhere but the jump), so gradient descent cannot train it\n  hint: use `gdlab perceptron CONFIG` for the perceptron rule, or activation = \"sigmoid\" for gradient descent")]
+    #[error(
+        "key `model.activation`: \"step\" has no gradient (its derivative is 0 everywhere but the jump), so gradient descent cannot train it\n  hint: use `gdlab perceptron CONFIG` for the perceptron rule, or activation = \"sigmoid\" for gradient descent"
+    )]
     StepHasNoGradient,
 }
 
@@ -103,9 +108,7 @@ impl Objective {
             LossKind::Mse => MseLoss::new().forward(activate(self.output, z), targets.float.clone(), Reduction::Mean),
             LossKind::Mae => LpLossConfig::l1().forward(activate(self.output, z), targets.float.clone(), Reduction::Mean),
             LossKind::Bce => self.bce.as_ref().expect("built for bce").forward(z, targets.int.clone().expect("int targets")),
-            LossKind::CrossEntropy => {
-                self.ce.as_ref().expect("built for ce").forward(z, targets.class.clone().expect("class targets"))
-            }
+            LossKind::CrossEntropy => self.ce.as_ref().expect("built for ce").forward(z, targets.class.clone().expect("class targets")),
         }
     }
 

@@ -15,13 +15,17 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum ModelError {
-    #[error("key `model.start.weights`: {given} values for {dims} input features ({names})\n  hint: give one weight per feature, in feature order")]
+    #[error(
+        "key `model.start.weights`: {given} values for {dims} input features ({names})\n  hint: give one weight per feature, in feature order"
+    )]
     StartLength { given: usize, dims: usize, names: String },
     #[error("key `model.start.bias`: the model has no bias (model.bias = false)\n  hint: remove start.bias or set model.bias = true")]
     StartBiasWithoutBias,
     #[error("key `model.layers`: {message}\n  hint: {hint}")]
     Layers { message: String, hint: String },
-    #[error("key `model.start.layers`: layer {layer}: {message}\n  hint: weights are rows of d_out values, one row per input (burn's [d_in][d_out] layout); bias has d_out values")]
+    #[error(
+        "key `model.start.layers`: layer {layer}: {message}\n  hint: weights are rows of d_out values, one row per input (burn's [d_in][d_out] layout); bias has d_out values"
+    )]
     StartLayer { layer: usize, message: String },
 }
 
@@ -54,10 +58,9 @@ impl Parameters {
     pub fn flat(&self) -> Vec<f64> {
         match self {
             Parameters::Neuron { weights, bias } => weights.iter().copied().chain(*bias).collect(),
-            Parameters::Mlp { layers } => layers
-                .iter()
-                .flat_map(|l| l.weights.iter().flatten().copied().chain(l.bias.iter().flatten().copied()))
-                .collect(),
+            Parameters::Mlp { layers } => {
+                layers.iter().flat_map(|l| l.weights.iter().flatten().copied().chain(l.bias.iter().flatten().copied())).collect()
+            }
         }
     }
 }
@@ -234,11 +237,9 @@ impl Network {
     /// `l<k>.w[i,j]`, `l<k>.b[j]` (k from 1) for an mlp.
     pub fn parameter_names(&self, kind: ModelKind, feature_names: &[String]) -> Vec<String> {
         match kind {
-            ModelKind::Neuron => feature_names
-                .iter()
-                .map(|f| format!("w_{f}"))
-                .chain(self.layers[0].bias.is_some().then(|| "b".to_string()))
-                .collect(),
+            ModelKind::Neuron => {
+                feature_names.iter().map(|f| format!("w_{f}")).chain(self.layers[0].bias.is_some().then(|| "b".to_string())).collect()
+            }
             ModelKind::Mlp => self
                 .layers
                 .iter()

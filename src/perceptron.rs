@@ -45,7 +45,10 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
     let seed = c.experiment.seed;
     let raw = data::load(&c.data, seed, &loaded.base_dir)?;
     if raw.outputs() != 1 {
-        return Err(GdlabError::Input(format!("{}: key `data.target`: the perceptron has one output; give one target column", loaded.origin)));
+        return Err(GdlabError::Input(format!(
+            "{}: key `data.target`: the perceptron has one output; give one target column",
+            loaded.origin
+        )));
     }
     raw.check_binary_targets()?;
     let splits = data::split(raw, c.data.validation, c.data.standardise, seed)?;
@@ -112,14 +115,8 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
         }
     }
     let values: Vec<f64> = w.iter().copied().chain(c.model.bias.then_some(b)).collect();
-    let outcome = Outcome {
-        rule: Rule::Perceptron,
-        model: params::with_values(&model, &values),
-        records,
-        stop,
-        steps: step,
-        diverged_at: None,
-    };
+    let outcome =
+        Outcome { rule: Rule::Perceptron, model: params::with_values(&model, &values), records, stop, steps: step, diverged_at: None };
     let ctx = RunContext { loaded: &loaded, splits: &splits, param_names: &param_names, batch_size: Some(1) };
     let summary = run::write_outputs(&ctx, &outcome, &dir, started.elapsed().as_secs_f64())?;
     Ok(RunResult { dir, summary })

@@ -93,11 +93,7 @@ where
         (y0, y1) = positive_range(c.series);
     }
     let mut builder = ChartBuilder::on(&root);
-    builder
-        .caption(c.title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(72);
+    builder.caption(c.title, ("sans-serif", 22)).margin(12).x_label_area_size(42).y_label_area_size(72);
     if log {
         let mut chart = builder.build_cartesian_2d(x0..x1, (y0 * 0.8..y1 * 1.25).log_scale())?;
         chart
@@ -137,11 +133,7 @@ where
     for (i, s) in series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let style = color.stroke_width(2);
-        let pts = s
-            .points
-            .iter()
-            .filter(|p| p.0.is_finite() && p.1.is_finite())
-            .map(|p| (p.0, floor.map_or(p.1, |f| p.1.max(f))));
+        let pts = s.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|p| (p.0, floor.map_or(p.1, |f| p.1.max(f))));
         if s.dots {
             let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
             if !s.name.is_empty() {
@@ -158,7 +150,10 @@ where
 }
 
 /// The legend box every chart uses: translucent white behind, black border, at `position`.
-fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> DrawResult
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult
 where
     DB::ErrorType: 'static + Send + Sync,
 {
@@ -369,9 +364,7 @@ where
     for k in 1..levels {
         let level = lo + span * k as f64 / levels as f64;
         chart.draw_series(
-            contour_segments(h.xs, h.ys, &v, level)
-                .into_iter()
-                .map(|s| PathElement::new(s.to_vec(), WHITE.mix(0.6).stroke_width(1))),
+            contour_segments(h.xs, h.ys, &v, level).into_iter().map(|s| PathElement::new(s.to_vec(), WHITE.mix(0.6).stroke_width(1))),
         )?;
     }
     if !h.path.is_empty() {
@@ -410,14 +403,16 @@ impl Chart for Surface3d<'_> {
         root.fill(&WHITE)?;
         // The true height (not log): the shape of the surface is the point of this view.
         let v: Vec<Vec<f64>> = h.z.to_vec();
-        let (lo, hi) = v.iter().flatten().filter(|z| z.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), z| (a.min(*z), b.max(*z)));
+        let (lo, hi) =
+            v.iter().flatten().filter(|z| z.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), z| (a.min(*z), b.max(*z)));
         let hi = if hi > lo { hi } else { lo + 1.0 };
         let (x0, x1) = (h.xs[0], *h.xs.last().unwrap());
         let (y0, y1) = (h.ys[0], *h.ys.last().unwrap());
-        let mut chart = ChartBuilder::on(&root)
-            .caption(format!("{} (3-D)", h.title), ("sans-serif", 20))
-            .margin(16)
-            .build_cartesian_3d(x0..x1, lo..hi, y0..y1)?;
+        let mut chart = ChartBuilder::on(&root).caption(format!("{} (3-D)", h.title), ("sans-serif", 20)).margin(16).build_cartesian_3d(
+            x0..x1,
+            lo..hi,
+            y0..y1,
+        )?;
         chart.with_projection(|mut p| {
             p.yaw = 0.6;
             p.pitch = 0.45;
@@ -431,9 +426,8 @@ impl Chart for Surface3d<'_> {
             v[j.min(h.ys.len() - 1)][i.min(h.xs.len() - 1)]
         };
         chart.draw_series(
-            SurfaceSeries::xoz(h.xs.iter().copied(), h.ys.iter().copied(), |x, y| index(x, y)).style_func(&|z: &f64| {
-                ViridisRGB::get_color(((z - lo) / (hi - lo)).clamp(0.0, 1.0) as f32).mix(0.85).filled()
-            }),
+            SurfaceSeries::xoz(h.xs.iter().copied(), h.ys.iter().copied(), index)
+                .style_func(&|z: &f64| ViridisRGB::get_color(((z - lo) / (hi - lo)).clamp(0.0, 1.0) as f32).mix(0.85).filled()),
         )?;
         root.present()?;
         Ok(())

@@ -2,13 +2,13 @@
 //! every artifact. Nothing is created on disk until the inputs have been accepted.
 
 use crate::artifacts::{self, Summary};
+use crate::checkpoint;
 use crate::config::{self, Loaded};
-use crate::error::GdlabError;
 use crate::data::Splits;
+use crate::error::GdlabError;
 use crate::experiment::{self, Experiment};
 use crate::model::Network;
 use crate::plot::{self, LineChart, Series};
-use crate::checkpoint;
 use crate::train::{self, Checkpoint, Outcome, Record, StopReason, Trainer};
 use burn::module::Module;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -81,7 +81,8 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
 }
 
 /// Config keys a resumed run may change.
-pub const RESUMABLE_KEYS: [&str; 5] = ["optimizer.steps", "optimizer.epochs", "optimizer.lr", "output.log_every", "output.checkpoint_every"];
+pub const RESUMABLE_KEYS: [&str; 5] =
+    ["optimizer.steps", "optimizer.epochs", "optimizer.lr", "output.log_every", "output.checkpoint_every"];
 
 /// Writes the new config.toml and appends the change to history.json.
 fn record_history(dir: &Path, loaded: &Loaded, at_step: usize, changes: &[(String, String, String)]) -> Result<(), GdlabError> {
@@ -201,9 +202,13 @@ fn write_config(loaded: &Loaded, dir: &Path, c: &config::Config) -> Result<(), G
 pub fn load_parameters(dir: &Path, state: &artifacts::RunState, model: Network) -> Result<Network, GdlabError> {
     let bad = |what: String| GdlabError::Runtime(format!("{}: {what}", dir.display()));
     match state {
-        artifacts::RunState::Finished(_) => model.try_load_file(dir.join("model.bpk")).map_err(|e| bad(format!("cannot load model.bpk: {e}"))),
+        artifacts::RunState::Finished(_) => {
+            model.try_load_file(dir.join("model.bpk")).map_err(|e| bad(format!("cannot load model.bpk: {e}")))
+        }
         artifacts::RunState::Interrupted { .. } => {
-            let (_, c) = checkpoint::read(dir)?.ok_or_else(|| bad("killed before its first checkpoint: no parameters to load (gdlab train --resume starts it again)".into()))?;
+            let (_, c) = checkpoint::read(dir)?.ok_or_else(|| {
+                bad("killed before its first checkpoint: no parameters to load (gdlab train --resume starts it again)".into())
+            })?;
             let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(c.model))
                 .map_err(|e| bad(format!("cannot read the checkpoint's parameters: {e}")))?;
             model.try_load_record(record).map_err(|e| bad(format!("the checkpoint's parameters do not fit this model: {e}")))
@@ -243,15 +248,12 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
     let c = &ctx.loaded.config;
     let splits = ctx.splits;
     if out.rule == train::Rule::Perceptron {
-        artifacts::write_metrics(&dir.join("metrics.csv"), &out.records, ctx.param_names).map_err(GdlabError::io("cannot write metrics.csv"))?;
+        artifacts::write_metrics(&dir.join("metrics.csv"), &out.records, ctx.param_names)
+            .map_err(GdlabError::io("cannot write metrics.csv"))?;
     }
 
-    let bytes = out
-        .model
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(|e| GdlabError::Runtime(format!("cannot serialise the model: {e}")))?;
+    let bytes =
+        out.model.clone().into_record().into_bytes().map_err(|e| GdlabError::Runtime(format!("cannot serialise the model: {e}")))?;
     artifacts::write_atomic(&dir.join("model.bpk"), &bytes).map_err(GdlabError::io("cannot write model.bpk"))?;
 
     let last = out.records.last().expect("every run records step 0");
@@ -282,8 +284,7 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         burn_version: crate::backend::BURN_VERSION.into(),
     };
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
-    artifacts::write_atomic(&dir.join("summary.json"), json.as_bytes())
-        .map_err(GdlabError::io("cannot write summary.json"))?;
+    artifacts::write_atomic(&dir.join("summary.json"), json.as_bytes()).map_err(GdlabError::io("cannot write summary.json"))?;
 
     // The plot reads metrics.csv: a resumed run's rows are not all in memory.
     let cols = artifacts::metrics_columns(dir, &["step", "loss", "val_loss"]).map_err(GdlabError::Runtime)?;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub struct SurfaceOptions {
     pub params: (String, String),
     /// (x range, y range); default: around the start (and the run's path), +- 3.
-    pub range: Option<((f64, f64), (f64, f64))>,
+    pub range: Option<crate::surface::Ranges>,
     pub grid: usize,
     pub run: Option<PathBuf>,
     pub out: Option<PathBuf>,
@@ -29,12 +29,18 @@ pub struct Field {
     pub path: Vec<(f64, f64)>,
 }
 
+/// (lo, hi) for each of the two parameters.
+pub type Ranges = ((f64, f64), (f64, f64));
+
 /// `a:b,c:d`.
-pub fn parse_range(s: &str) -> Result<((f64, f64), (f64, f64)), String> {
+pub fn parse_range(s: &str) -> Result<Ranges, String> {
     let one = |t: &str| -> Result<(f64, f64), String> {
         let (a, b) = t.split_once(':').ok_or_else(|| format!("`{t}` is not lo:hi"))?;
-        let (a, b): (f64, f64) = (a.trim().parse().map_err(|_| format!("`{a}` is not a number"))?, b.trim().parse().map_err(|_| format!("`{b}` is not a number"))?);
-        if !(a < b) {
+        let (a, b): (f64, f64) = (
+            a.trim().parse().map_err(|_| format!("`{a}` is not a number"))?,
+            b.trim().parse().map_err(|_| format!("`{b}` is not a number"))?,
+        );
+        if a.partial_cmp(&b) != Some(std::cmp::Ordering::Less) {
             return Err(format!("`{t}`: lo must be below hi"));
         }
         Ok((a, b))
@@ -108,7 +114,8 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
             w.write_record([x.to_string(), y.to_string(), v.to_string()]).expect("in-memory");
         }
     }
-    artifacts::write_atomic(&dir.join("surface.csv"), &w.into_inner().expect("in-memory")).map_err(GdlabError::io("cannot write surface.csv"))?;
+    artifacts::write_atomic(&dir.join("surface.csv"), &w.into_inner().expect("in-memory"))
+        .map_err(GdlabError::io("cannot write surface.csv"))?;
     let field = Field { xs, ys, z, path };
     let positive = field.z.iter().flatten().filter(|v| v.is_finite());
     let (lo, hi) = positive.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));

@@ -114,8 +114,13 @@ pub fn table(rows: &[RunRow], until: Option<f64>) -> String {
 /// Overlay of the loss curves.
 pub fn overlay(dir: &Path, stem: &str, title: &str, rows: &[RunRow]) -> Result<(), GdlabError> {
     let series: Vec<Series> = rows.iter().map(|r| Series::line(r.label.clone(), r.curve.clone())).collect();
-    plot::write(dir, stem, (900, 560), &LineChart { title, x_label: "step (parameter updates)", y_label: "training loss", series: &series, log_y: None })
-        .map_err(GdlabError::io("cannot write the overlay plot"))
+    plot::write(
+        dir,
+        stem,
+        (900, 560),
+        &LineChart { title, x_label: "step (parameter updates)", y_label: "training loss", series: &series, log_y: None },
+    )
+    .map_err(GdlabError::io("cannot write the overlay plot"))
 }
 
 /// One `gdlab train` to run: config, overrides, exact output folder.
@@ -193,7 +198,11 @@ pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<(PathBuf, Vec<RunRo
     let list: Vec<Job> = combos
         .iter()
         .enumerate()
-        .map(|(k, sets)| Job { config: config_path.to_path_buf(), sets: sets.clone(), out: dir.join("runs").join(format!("{:02}_{}", k + 1, slug(sets))) })
+        .map(|(k, sets)| Job {
+            config: config_path.to_path_buf(),
+            sets: sets.clone(),
+            out: dir.join("runs").join(format!("{:02}_{}", k + 1, slug(sets))),
+        })
         .collect();
     let results = run_all(&list, o.jobs.unwrap_or_else(default_jobs));
 
@@ -228,16 +237,27 @@ pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<(PathBuf, Vec<RunRo
             rows.push(r);
         }
     }
-    artifacts::write_atomic(&dir.join("sweep.csv"), &w.into_inner().expect("in-memory")).map_err(GdlabError::io("cannot write sweep.csv"))?;
+    artifacts::write_atomic(&dir.join("sweep.csv"), &w.into_inner().expect("in-memory"))
+        .map_err(GdlabError::io("cannot write sweep.csv"))?;
     let md = table(&rows, o.until_loss);
     artifacts::write_atomic(&dir.join("sweep.md"), md.as_bytes()).map_err(GdlabError::io("cannot write sweep.md"))?;
-    overlay(&dir, "sweep_loss", &format!("{name}: sweep over {}", axes.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")), &rows)?;
+    overlay(
+        &dir,
+        "sweep_loss",
+        &format!("{name}: sweep over {}", axes.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")),
+        &rows,
+    )?;
     Ok((dir, rows, failed))
 }
 
 /// `gdlab compare`: run folders as they are; configs are trained first (into the compare
 /// folder, in parallel).
-pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>, title: Option<&str>) -> Result<(PathBuf, Vec<RunRow>), GdlabError> {
+pub fn compare(
+    items: &[PathBuf],
+    until: Option<f64>,
+    out: Option<&Path>,
+    title: Option<&str>,
+) -> Result<(PathBuf, Vec<RunRow>), GdlabError> {
     for p in items {
         if p.is_dir() {
             Summary::read(p).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", p.display())))?;
@@ -245,7 +265,8 @@ pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>, title:
             config::load(p, &[])?;
         }
     }
-    let dir = artifacts::create_run_dir(Path::new("artifacts"), "compare", out).map_err(GdlabError::io("cannot create the compare folder"))?;
+    let dir =
+        artifacts::create_run_dir(Path::new("artifacts"), "compare", out).map_err(GdlabError::io("cannot create the compare folder"))?;
     let stem = |p: &Path| p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned());
     let list: Vec<Job> = items
         .iter()

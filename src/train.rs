@@ -7,9 +7,9 @@
 
 use crate::config::BackendName;
 use crate::data::Dataset;
-use crate::loss::{Objective, Targets};
 use crate::gradient::params;
 use crate::gradient::taylor::dot;
+use crate::loss::{Objective, Targets};
 use crate::model::Network;
 use crate::shard;
 use burn::optim::decay::WeightDecayConfig;
@@ -171,8 +171,7 @@ impl Evaluation {
     fn accuracy(&self, obj: &Objective, data: &DeviceData) -> Option<f64> {
         obj.reports_accuracy.then(|| {
             let width = self.z[0].dims()[1];
-            let z: Vec<f64> =
-                self.z.iter().flat_map(|z| z.clone().try_into_vec_as::<f64>().expect("readable z")).collect();
+            let z: Vec<f64> = self.z.iter().flat_map(|z| z.clone().try_into_vec_as::<f64>().expect("readable z")).collect();
             obj.accuracy(&z, data.host_y.as_deref().expect("kept where accuracy is reported"), width)
         })
     }
@@ -184,42 +183,11 @@ fn evaluate(model: &Network, obj: &Objective, data: &DeviceData, shards: usize, 
     (Evaluation { loss: p.loss, z: p.z }, p.grads)
 }
 
-/// Runs plain (or momentum) SGD from `model` until a stop condition, calling `observe` on
-/// every record as it is made. `interrupt` is polled every step (Ctrl-C).
-#[allow(clippy::too_many_arguments)]
-pub fn train(
-    model: Network,
-    obj: &Objective,
-    train: &Dataset,
-    validation: Option<&Dataset>,
-    s: &Settings,
-    device: &Device,
-    interrupt: &AtomicBool,
-    observe: &mut (dyn FnMut(&Record) + Send),
-) -> Outcome {
-    let mut t = Trainer::for_datasets(model, obj, train, validation, s, device);
-    t.run_collecting(interrupt, observe)
-}
-
 /// Row shards of each update on `rows` training rows: `s.shards`, else automatic for a batch
 /// (the full set, or a mini-batch) of this model.
 pub fn update_shards(s: &Settings, rows: usize, params: usize) -> usize {
     let batch = s.batch_size.unwrap_or(rows).min(rows);
     s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, batch, params))
-}
-
-/// `train` on data already on the device.
-pub fn train_on(
-    model: Network,
-    obj: &Objective,
-    data: DeviceData,
-    val: Option<DeviceData>,
-    s: &Settings,
-    device: &Device,
-    interrupt: &AtomicBool,
-    observe: &mut (dyn FnMut(&Record) + Send),
-) -> Outcome {
-    Trainer::new(model, obj, data, val, s, device).run_collecting(interrupt, observe)
 }
 
 /// What a trainer reports while it runs. A closure `FnMut(&Record)` is an observer that only
@@ -277,13 +245,7 @@ struct BatchPlan {
 impl BatchPlan {
     fn new(rows: usize, s: &Settings) -> Self {
         let batch = s.batch_size.unwrap_or(rows).min(rows).max(1);
-        Self {
-            rows,
-            batch,
-            per_epoch: s.per_epoch(rows),
-            order: (0..rows).collect(),
-            rng: ChaCha8Rng::seed_from_u64(s.seed ^ 0x0BA7_C4E5),
-        }
+        Self { rows, batch, per_epoch: s.per_epoch(rows), order: (0..rows).collect(), rng: ChaCha8Rng::seed_from_u64(s.seed ^ 0x0BA7_C4E5) }
     }
 
     /// The rows of update `step` (shuffling first at an epoch's start).
@@ -342,7 +304,14 @@ pub struct Trainer<'o> {
 
 impl<'o> Trainer<'o> {
     /// A trainer on host datasets (uploaded in the layout the backend runs fastest on).
-    pub fn for_datasets(model: Network, obj: &'o Objective, train: &Dataset, validation: Option<&Dataset>, s: &Settings, device: &Device) -> Self {
+    pub fn for_datasets(
+        model: Network,
+        obj: &'o Objective,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        s: &Settings,
+        device: &Device,
+    ) -> Self {
         let column_major = shard::column_major(s.backend) && s.batch_size.is_none_or(|b| b >= train.len());
         let data = DeviceData::new(train, obj, device, column_major);
         let val = validation.map(|v| DeviceData::new(v, obj, device, column_major));
@@ -380,7 +349,8 @@ impl<'o> Trainer<'o> {
     /// learning rate and logging schedule are this trainer's settings, not the checkpoint's.
     pub fn restore(&mut self, c: &Checkpoint) -> Result<(), GdlabError> {
         let bad = |what: String| GdlabError::Runtime(format!("the checkpoint does not fit this run: {what}"));
-        let record = burn::store::ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model.clone())).map_err(|e| bad(format!("parameters: {e}")))?;
+        let record =
+            burn::store::ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model.clone())).map_err(|e| bad(format!("parameters: {e}")))?;
         let model = self.model.clone().try_load_record(record).map_err(|e| bad(format!("parameters: {e}")))?;
         if !c.optimizer.is_empty() {
             self.optim = std::mem::replace(&mut self.optim, SgdConfig::new().init())
@@ -403,9 +373,8 @@ impl<'o> Trainer<'o> {
     /// The checkpoint of this moment: the top of the next iteration, or, once stopped, the top
     /// of the stopping one.
     pub fn checkpoint(&self) -> Result<Checkpoint, GdlabError> {
-        let model = self.model.clone().into_record()
-            .into_bytes()
-            .map_err(|e| GdlabError::Runtime(format!("cannot serialise the model: {e}")))?;
+        let model =
+            self.model.clone().into_record().into_bytes().map_err(|e| GdlabError::Runtime(format!("cannot serialise the model: {e}")))?;
         let optimizer = if self.s.momentum > 0.0 {
             self.optim.into_bytes().map_err(|e| GdlabError::Runtime(format!("cannot serialise the optimiser state: {e}")))?.to_vec()
         } else {
@@ -629,7 +598,14 @@ impl<'o> Trainer<'o> {
             records.push(r.clone());
         };
         let stop = self.run(interrupt, &mut keep).expect("an in-memory observer does not fail");
-        Outcome { rule: Rule::GradientDescent, model: self.model.clone(), records, stop, steps: self.state.step, diverged_at: self.diverged_at }
+        Outcome {
+            rule: Rule::GradientDescent,
+            model: self.model.clone(),
+            records,
+            stop,
+            steps: self.state.step,
+            diverged_at: self.diverged_at,
+        }
     }
 
     /// The stop reason, once stopped.

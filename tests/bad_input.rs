@@ -148,7 +148,8 @@ fn mlp_layer_sizes_must_match_the_data() {
 
 #[test]
 fn cross_entropy_target_must_be_a_class_index() {
-    let cfg = format!("{CSV_CFG}[model]\nkind = \"mlp\"\nlayers = [1, 3]\noutput_activation = \"softmax\"\n[loss]\nkind = \"cross_entropy\"\n");
+    let cfg =
+        format!("{CSV_CFG}[model]\nkind = \"mlp\"\nlayers = [1, 3]\noutput_activation = \"softmax\"\n[loss]\nkind = \"cross_entropy\"\n");
     let (_d, p) = setup(&cfg, Some("a,y\n1,0\n2,3\n"));
     rejects(&p, &[], &["line 3", "class index"]);
 }

@@ -61,7 +61,8 @@ fn taylor_ratio_tends_to_one_for_small_steps_and_departs_for_large() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("taylor");
     let lrs = [0.0001, 0.001, 0.01, 0.1, 0.9];
-    let o = gdlab(&["taylor", "configs/quadratic.toml", "--lr", "0.0001,0.001,0.01,0.1,0.9", "--steps", "5", "--out", out.to_str().unwrap()]);
+    let o =
+        gdlab(&["taylor", "configs/quadratic.toml", "--lr", "0.0001,0.001,0.01,0.1,0.9", "--steps", "5", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("taylor.json")).unwrap()).unwrap();
     let ratios: Vec<f64> = r["lrs"].as_array().unwrap().iter().map(|l| l["first_ratio"].as_f64().unwrap()).collect();
@@ -84,7 +85,18 @@ fn taylor_ratio_tends_to_one_for_small_steps_and_departs_for_large() {
 fn no_random_direction_beats_the_negative_gradient() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("taylor");
-    let o = gdlab(&["taylor", "configs/logistic_regression.toml", "--lr", "0.001,0.1", "--steps", "3", "--directions", "500", "--out", out.to_str().unwrap()]);
+    let o = gdlab(&[
+        "taylor",
+        "configs/logistic_regression.toml",
+        "--lr",
+        "0.001,0.1",
+        "--steps",
+        "3",
+        "--directions",
+        "500",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("taylor.json")).unwrap()).unwrap();
     let s = &r["steepest"];

@@ -6,14 +6,19 @@ use serde_json::Value;
 use std::sync::OnceLock;
 
 /// The lecture runs once for all tests in this file (it takes a few seconds).
-fn report() -> &'static (tempfile::TempDir, Vec<Value>) {
-    static REPORT: OnceLock<(tempfile::TempDir, Vec<Value>)> = OnceLock::new();
+/// The report, made once per test run in cargo's temp folder for integration tests (inside
+/// target/, replaced on the next run, so nothing accumulates in the system temp folder).
+fn report() -> &'static (std::path::PathBuf, Vec<Value>) {
+    static REPORT: OnceLock<(std::path::PathBuf, Vec<Value>)> = OnceLock::new();
     REPORT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("lecture");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lecture-test");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("lecture");
         let o = gdlab(&["lecture", "--out", out.to_str().unwrap()]);
         assert!(o.status.code().is_some(), "{}", stderr(&o));
-        let claims: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(out.join("lecture.json")).expect(&stderr(&o))).unwrap();
+        let text = std::fs::read_to_string(out.join("lecture.json")).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+        let claims: Vec<Value> = serde_json::from_str(&text).unwrap();
         (dir, claims)
     })
 }
@@ -28,8 +33,8 @@ fn num(c: &Value, path: &[&str]) -> f64 {
 
 #[test]
 fn the_report_is_complete_and_self_contained() {
-    let dir = report().0.path().join("lecture");
-    assert_eq!(report().1.len(), 9);
+    let dir = report().0.join("lecture");
+    assert_eq!(report().1.len(), gdlab::lecture::CLAIM_COUNT);
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.matches("<svg").count() >= 9);
     assert!(!html.contains("src=\""), "index.html must not load other files");

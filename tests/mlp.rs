@@ -148,7 +148,8 @@ fn start_summary_start_round_trip_gives_identical_parameters() {
     // Feed the run's parameters back as [[model.start.layers]] and evaluate without a step.
     let mut text = std::fs::read_to_string(root().join("configs/xor_mlp.toml")).unwrap();
     for (w, b) in layers(&s) {
-        let rows: Vec<String> = w.iter().map(|r| format!("[{}]", r.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", "))).collect();
+        let rows: Vec<String> =
+            w.iter().map(|r| format!("[{}]", r.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", "))).collect();
         let bias: Vec<String> = b.iter().map(|v| format!("{v:?}")).collect();
         text += &format!("\n[[model.start.layers]]\nweights = [{}]\nbias = [{}]\n", rows.join(", "), bias.join(", "));
     }

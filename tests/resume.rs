@@ -11,7 +11,16 @@ use std::time::Duration;
 /// Records and final parameters of a run of `exp`, optionally stopped after `stop_after`
 /// iterations, checkpointed, and continued in a fresh trainer from that checkpoint.
 fn run(exp: &gdlab::experiment::Experiment, stop_after: Option<usize>) -> (Vec<Record>, Vec<u64>) {
-    let fresh = || Trainer::for_datasets(exp.model.clone(), &exp.objective, &exp.splits.train, exp.splits.validation.as_ref(), &exp.settings, &exp.device);
+    let fresh = || {
+        Trainer::for_datasets(
+            exp.model.clone(),
+            &exp.objective,
+            &exp.splits.train,
+            exp.splits.validation.as_ref(),
+            &exp.settings,
+            &exp.device,
+        )
+    };
     let mut t = fresh();
     let mut records = Vec::new();
     let mut iterations = 0;
@@ -89,7 +98,10 @@ fn temp_files(dir: &std::path::Path) -> Vec<String> {
 fn sigkill_then_resume_gives_the_uninterrupted_run() {
     let cases: [(&str, &[&str]); 3] = [
         ("configs/linear_regression.toml", &["optimizer.steps=30000", "output.checkpoint_every=500"]),
-        ("configs/iris_mlp.toml", &["optimizer.epochs=400", "optimizer.batch_size=8", "optimizer.momentum=0.9", "output.checkpoint_every=300"]),
+        (
+            "configs/iris_mlp.toml",
+            &["optimizer.epochs=400", "optimizer.batch_size=8", "optimizer.momentum=0.9", "output.checkpoint_every=300"],
+        ),
         ("configs/xor_mlp.toml", &["optimizer.steps=20000", "output.log_every=7", "output.checkpoint_every=999"]),
     ];
     let mut killed = 0;
@@ -119,7 +131,10 @@ fn sigkill_then_resume_gives_the_uninterrupted_run() {
             }
             let r = gdlab(&["train", "--resume", out.to_str().unwrap(), "--quiet"]);
             assert!(r.status.success(), "resume {config} after {ms} ms: {}", stderr(&r));
-            assert!(std::fs::read(out.join("metrics.csv")).unwrap() == expected, "{config}: metrics.csv differs after a kill at {ms} ms and --resume");
+            assert!(
+                std::fs::read(out.join("metrics.csv")).unwrap() == expected,
+                "{config}: metrics.csv differs after a kill at {ms} ms and --resume"
+            );
             assert_eq!(summary(&out)["parameters"], summary(&whole)["parameters"]);
             assert_eq!(summary(&out)["steps"], summary(&whole)["steps"]);
             assert!(temp_files(&out).is_empty(), "temp files left: {:?}", temp_files(&out));
@@ -157,7 +172,12 @@ fn resume_refuses_a_changed_model_data_or_loss() {
     let out = dir.path().join("run");
     train_ok("configs/linear_regression.toml", &out, &["optimizer.steps=5"]);
     let before = std::fs::read(out.join("metrics.csv")).unwrap();
-    for (set, key) in [("model.bias=false", "model.bias"), ("data.n=50", "data.n"), ("loss.kind=\"mae\"", "loss.kind"), ("optimizer.momentum=0.5", "optimizer.momentum")] {
+    for (set, key) in [
+        ("model.bias=false", "model.bias"),
+        ("data.n=50", "data.n"),
+        ("loss.kind=\"mae\"", "loss.kind"),
+        ("optimizer.momentum=0.5", "optimizer.momentum"),
+    ] {
         let r = gdlab(&["train", "--resume", out.to_str().unwrap(), "--set", set]);
         assert_eq!(r.status.code(), Some(2), "{set}: {}", stderr(&r));
         assert!(stderr(&r).contains(&format!("key `{key}`")), "{set}: {}", stderr(&r));

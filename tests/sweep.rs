@@ -8,8 +8,18 @@ fn sweep_runs_the_product_in_parallel_with_results_identical_to_single_runs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
     let o = gdlab(&[
-        "sweep", "configs/quadratic.toml", "--set", "optimizer.lr=0.1,0.9,1.1", "--set", "model.start.bias=-2.0,10.0",
-        "--until-loss", "1e-3", "--jobs", "2", "--out", out.to_str().unwrap(),
+        "sweep",
+        "configs/quadratic.toml",
+        "--set",
+        "optimizer.lr=0.1,0.9,1.1",
+        "--set",
+        "model.start.bias=-2.0,10.0",
+        "--until-loss",
+        "1e-3",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let mut r = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
@@ -33,7 +43,16 @@ fn sweep_runs_the_product_in_parallel_with_results_identical_to_single_runs() {
 fn sweep_marks_diverged_runs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
-    let o = gdlab(&["sweep", "configs/quadratic.toml", "--set", "optimizer.lr=0.1,3", "--set", "optimizer.steps=200", "--out", out.to_str().unwrap()]);
+    let o = gdlab(&[
+        "sweep",
+        "configs/quadratic.toml",
+        "--set",
+        "optimizer.lr=0.1,3",
+        "--set",
+        "optimizer.steps=200",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let line = text.lines().find(|l| l.contains("optimizer.lr=3")).unwrap();

@@ -60,20 +60,37 @@ fn surface_has_its_minimum_at_the_least_squares_point_and_draws_the_path() {
     train_ok("configs/quadratic.toml", &run, &[]);
     // A two-parameter model: linear regression with one input, noise-free line w = 2, b = 0.5.
     let cfg = dir.path().join("line.toml");
-    std::fs::write(&cfg, "[data]\nsource = \"linear\"\ndims = 1\nnoise = 0.0\ntrue_weights = [2.0]\ntrue_bias = 0.5\n[optimizer]\nlr = 0.1\nsteps = 100\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[data]\nsource = \"linear\"\ndims = 1\nnoise = 0.0\ntrue_weights = [2.0]\ntrue_bias = 0.5\n[optimizer]\nlr = 0.1\nsteps = 100\n",
+    )
+    .unwrap();
     let line_run = dir.path().join("line_run");
     train_ok(cfg.to_str().unwrap(), &line_run, &[]);
     let out = dir.path().join("surface");
     let o = gdlab(&[
-        "surface", cfg.to_str().unwrap(), "--params", "w_x1,b", "--range", "-1:5,-2.5:3.5", "--grid", "61", "--run",
-        line_run.to_str().unwrap(), "--out", out.to_str().unwrap(),
+        "surface",
+        cfg.to_str().unwrap(),
+        "--params",
+        "w_x1,b",
+        "--range",
+        "-1:5,-2.5:3.5",
+        "--grid",
+        "61",
+        "--run",
+        line_run.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let mut r = csv::Reader::from_path(out.join("surface.csv")).unwrap();
-    let cells: Vec<(f64, f64, f64)> = r.records().map(|x| {
-        let x = x.unwrap();
-        (x[0].parse().unwrap(), x[1].parse().unwrap(), x[2].parse().unwrap())
-    }).collect();
+    let cells: Vec<(f64, f64, f64)> = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            (x[0].parse().unwrap(), x[1].parse().unwrap(), x[2].parse().unwrap())
+        })
+        .collect();
     assert_eq!(cells.len(), 61 * 61);
     let best = cells.iter().min_by(|a, b| a.2.total_cmp(&b.2)).unwrap();
     // Grid step 0.1: the minimum cell is the noise-free truth (2, 0.5), loss ~0.

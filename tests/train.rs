@@ -25,8 +25,9 @@ fn least_squares(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
         for r in 0..k {
             if r != c {
                 let f = m[r][c] / m[c][c];
-                for j in c..=k {
-                    m[r][j] -= f * m[c][j];
+                let pivot = m[c].clone();
+                for (v, p) in m[r][c..=k].iter_mut().zip(&pivot[c..=k]) {
+                    *v -= f * p;
                 }
             }
         }

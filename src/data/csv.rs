@@ -5,55 +5,27 @@ use std::path::Path;
 
 /// Reads `path`, taking the `targets` columns as y and `features` (default: every other
 /// column) as x. With `positive`, target values in that list become 1 and all others 0.
-pub fn read(
-    path: &Path,
-    targets: &[String],
-    features: Option<&[String]>,
-    positive: Option<&[f64]>,
-) -> Result<Dataset, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(::csv::Trim::All)
-        .from_reader(bytes.as_slice());
-    let malformed = |line: usize, message: String| DataError::Malformed {
-        path: path.to_path_buf(),
-        line,
-        message,
-    };
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| malformed(1, e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+pub fn read(path: &Path, targets: &[String], features: Option<&[String]>, positive: Option<&[f64]>) -> Result<Dataset, DataError> {
+    let bytes = std::fs::read(path).map_err(|source| DataError::Read { path: path.to_path_buf(), source })?;
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).trim(::csv::Trim::All).from_reader(bytes.as_slice());
+    let malformed = |line: usize, message: String| DataError::Malformed { path: path.to_path_buf(), line, message };
+    let header: Vec<String> = reader.headers().map_err(|e| malformed(1, e.to_string()))?.iter().map(str::to_string).collect();
     let column = |name: &str, key: &str| -> Result<usize, DataError> {
         header.iter().position(|h| h == name).ok_or_else(|| {
-            let nearest = header
-                .iter()
-                .map(|h| (strsim::jaro_winkler(name, h), h))
-                .filter(|(s, _)| *s > 0.7)
-                .max_by(|a, b| a.0.total_cmp(&b.0));
+            let nearest =
+                header.iter().map(|h| (strsim::jaro_winkler(name, h), h)).filter(|(s, _)| *s > 0.7).max_by(|a, b| a.0.total_cmp(&b.0));
             DataError::UnknownColumn {
                 path: path.to_path_buf(),
                 name: name.to_string(),
                 key: key.to_string(),
-                suggestion: nearest
-                    .map(|(_, h)| format!("; did you mean `{h}`?"))
-                    .unwrap_or_default(),
+                suggestion: nearest.map(|(_, h)| format!("; did you mean `{h}`?")).unwrap_or_default(),
                 available: header.join(", "),
             }
         })
     };
     let target_cols: Vec<usize> = targets.iter().map(|t| column(t, "target")).collect::<Result<_, _>>()?;
     let feature_cols: Vec<usize> = match features {
-        Some(names) => names
-            .iter()
-            .map(|n| column(n, "features"))
-            .collect::<Result<_, _>>()?,
+        Some(names) => names.iter().map(|n| column(n, "features")).collect::<Result<_, _>>()?,
         None => (0..header.len()).filter(|c| !target_cols.contains(c)).collect(),
     };
     if let Some(c) = feature_cols.iter().find(|c| target_cols.contains(c)) {
@@ -76,12 +48,7 @@ pub fn read(
             continue; // a blank trailing line is not a row
         }
         let cell = |c: usize| -> Result<f64, DataError> {
-            let problem = |p: String| DataError::Cell {
-                path: path.to_path_buf(),
-                line,
-                column: header[c].clone(),
-                problem: p,
-            };
+            let problem = |p: String| DataError::Cell { path: path.to_path_buf(), line, column: header[c].clone(), problem: p };
             let raw = record.get(c).ok_or_else(|| problem("missing cell (row is too short)".into()))?;
             if raw.is_empty() {
                 return Err(problem("empty cell".into()));

@@ -5,8 +5,8 @@ pub mod csv;
 pub mod synthetic;
 
 use crate::config::{self, Source};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -24,9 +24,13 @@ pub enum DataError {
     UnknownColumn { path: PathBuf, name: String, key: String, suggestion: String, available: String },
     #[error("{origin}: the data set has no rows\n  hint: {hint}")]
     Empty { origin: String, hint: String },
-    #[error("{origin}: row {row}: target is {value}, but loss = \"bce\" needs targets 0 or 1\n  hint: map classes to 0/1 with data.positive = [...] (values that become 1), or use loss = \"mse\"")]
+    #[error(
+        "{origin}: row {row}: target is {value}, but loss = \"bce\" needs targets 0 or 1\n  hint: map classes to 0/1 with data.positive = [...] (values that become 1), or use loss = \"mse\""
+    )]
     NotBinary { origin: String, row: String, value: f64 },
-    #[error("{origin}: row {row}: target is {value}, but loss = \"cross_entropy\" needs a class index 0..{classes} (the model has {classes} outputs)\n  hint: number the classes 0, 1, ... and make the last layer size the number of classes")]
+    #[error(
+        "{origin}: row {row}: target is {value}, but loss = \"cross_entropy\" needs a class index 0..{classes} (the model has {classes} outputs)\n  hint: number the classes 0, 1, ... and make the last layer size the number of classes"
+    )]
     NotAClass { origin: String, row: String, value: f64, classes: usize },
     #[error("{what}\n  hint: {hint}")]
     Invalid { what: String, hint: String },
@@ -88,11 +92,9 @@ impl Dataset {
     /// Fails on the first target that is not exactly 0 or 1, naming its row.
     pub fn check_binary_targets(&self) -> Result<(), DataError> {
         match self.y.iter().position(|&v| v != 0.0 && v != 1.0) {
-            Some(i) => Err(DataError::NotBinary {
-                origin: self.name.clone(),
-                row: self.origin[i / self.outputs()].clone(),
-                value: self.y[i],
-            }),
+            Some(i) => {
+                Err(DataError::NotBinary { origin: self.name.clone(), row: self.origin[i / self.outputs()].clone(), value: self.y[i] })
+            }
             None => Ok(()),
         }
     }

@@ -103,10 +103,7 @@ pub fn neuron(p: &Point, activation: Activation, loss: LossKind) -> Option<Gradi
         gb += delta;
     }
     let n = n as f64;
-    Some(Gradient {
-        weights: gw.into_iter().map(|g| g / n).collect(),
-        bias: p.bias.map(|_| gb / n),
-    })
+    Some(Gradient { weights: gw.into_iter().map(|g| g / n).collect(), bias: p.bias.map(|_| gb / n) })
 }
 
 /// Mean loss at `p` in f64 (the quantity whose gradient `neuron` gives), for checks.

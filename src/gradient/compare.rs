@@ -137,14 +137,7 @@ mod tests {
         let names = vec![("linear.weight".to_string(), 0), ("linear.bias".to_string(), 0)];
         let labels = vec!["w_x".to_string(), "b".to_string()];
         compare(
-            &Columns {
-                names: &names,
-                labels: &labels,
-                values: &[0.5, 0.1],
-                autodiff: &[1.25, -0.5],
-                analytic: Some(analytic),
-                numeric,
-            },
+            &Columns { names: &names, labels: &labels, values: &[0.5, 0.1], autodiff: &[1.25, -0.5], analytic: Some(analytic), numeric },
             DType::F64,
             0.3,
             kink,

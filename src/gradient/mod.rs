@@ -96,12 +96,7 @@ pub fn check_on(
     // Anything deeper goes through hand-written backpropagation.
     let host = host_layers(model);
     let neuron = host.len() == 1 && host[0].d_out == 1;
-    let point = analytic::Point {
-        x: &data.x,
-        y: &data.y,
-        weights: &host[0].weights,
-        bias: host[0].bias.as_ref().map(|b| b[0]),
-    };
+    let point = analytic::Point { x: &data.x, y: &data.y, weights: &host[0].weights, bias: host[0].bias.as_ref().map(|b| b[0]) };
     let mut formula = if neuron {
         analytic::neuron(&point, objective.output, objective.kind).map(|g| g.flat())
     } else {
@@ -116,14 +111,7 @@ pub fn check_on(
     // The stencil test is written for a neuron; for deeper MAE models it is not computed.
     let kink_rows = if objective.kind == LossKind::Mae && neuron { rows_in_stencil(&point, objective.output, dtype) } else { 0 };
     let rows = compare::compare(
-        &Columns {
-            names: &names,
-            labels: &labels,
-            values: &values,
-            autodiff: &autodiff,
-            analytic: formula.as_deref(),
-            numeric: &numeric,
-        },
+        &Columns { names: &names, labels: &labels, values: &values, autodiff: &autodiff, analytic: formula.as_deref(), numeric: &numeric },
         dtype,
         value,
         kink_rows > 0,
@@ -148,12 +136,7 @@ pub fn host_layers(model: &Network) -> Vec<backprop::Layer> {
 /// finite-difference step: there the difference quotient crosses the MAE kink.
 fn rows_in_stencil(p: &analytic::Point, activation: Activation, dtype: DType) -> usize {
     let d = p.weights.len();
-    let h = p
-        .weights
-        .iter()
-        .chain(p.bias.iter())
-        .map(|t| numeric::step(*t, dtype))
-        .fold(0.0, f64::max);
+    let h = p.weights.iter().chain(p.bias.iter()).map(|t| numeric::step(*t, dtype)).fold(0.0, f64::max);
     (0..p.y.len())
         .filter(|&i| {
             let row = &p.x[i * d..(i + 1) * d];

@@ -81,11 +81,5 @@ pub fn steepest(loss: &LossFn, model: &Network, length: f64, k: usize, seed: u64
         random_drops.push(drop_along(&u));
         random_first_order.push(-length * dot(&g, &u));
     }
-    Steepest {
-        length,
-        gradient_drop: drop_along(&down),
-        random_drops,
-        gradient_first_order: length * norm,
-        random_first_order,
-    }
+    Steepest { length, gradient_drop: drop_along(&down), random_drops, gradient_first_order: length * norm, random_first_order }
 }

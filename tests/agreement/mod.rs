@@ -65,9 +65,8 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
         w.iter_mut().for_each(|v| *v *= 0.05);
         b = Some(sign * 40.0);
     }
-    let z: Vec<f64> = (0..c.n)
-        .map(|i| x[i * c.d..(i + 1) * c.d].iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b.unwrap_or(0.0))
-        .collect();
+    let z: Vec<f64> =
+        (0..c.n).map(|i| x[i * c.d..(i + 1) * c.d].iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b.unwrap_or(0.0)).collect();
     let y: Vec<f64> = z
         .iter()
         .map(|&z| match kind {
@@ -112,7 +111,18 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
     let mut worst = (0.0f64, 0.0f64);
     for r in &report.rows {
         assert!(r.autodiff.is_finite() && r.numeric.is_finite(), "{r:?}");
-        assert_eq!(r.verdict, Verdict::Ok, "{:?}/{:?} bias={} flex={} saturated={} n={} d={}: {r:?}", activation, kind, c.bias, c.flex, c.saturated, c.n, c.d);
+        assert_eq!(
+            r.verdict,
+            Verdict::Ok,
+            "{:?}/{:?} bias={} flex={} saturated={} n={} d={}: {r:?}",
+            activation,
+            kind,
+            c.bias,
+            c.flex,
+            c.saturated,
+            c.n,
+            c.d
+        );
         worst.0 = worst.0.max((r.autodiff - r.analytic.unwrap()).abs());
         worst.1 = worst.1.max((r.autodiff - r.numeric).abs());
     }

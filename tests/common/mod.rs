@@ -10,11 +10,7 @@ pub fn root() -> PathBuf {
 
 /// Runs gdlab in the repository root with `args`.
 pub fn gdlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gdlab"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("gdlab runs")
+    Command::new(env!("CARGO_BIN_EXE_gdlab")).args(args).current_dir(root()).output().expect("gdlab runs")
 }
 
 pub fn stderr(o: &Output) -> String {
