@@ -1,5 +1,8 @@
-// Records the burn version from Cargo.lock so run summaries can say which burn ran them.
+// Records the burn version from Cargo.lock so run summaries can say which burn ran them, and
+// embeds every shipped config under configs/ (so `gdlab list` and the lecture find them
+// anywhere, and a new config needs no registration).
 fn main() {
+    embed_configs();
     println!("cargo:rerun-if-changed=Cargo.lock");
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
     let mut version = "unknown".to_string();
@@ -13,4 +16,30 @@ fn main() {
         }
     }
     println!("cargo:rustc-env=GDLAB_BURN_VERSION={version}");
+}
+
+/// Writes `$OUT_DIR/shipped.rs`: one `Shipped` per configs/**/*.toml, sorted by path.
+fn embed_configs() {
+    println!("cargo:rerun-if-changed=configs");
+    let mut paths = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from("configs")];
+    while let Some(dir) = stack.pop() {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        for entry in std::fs::read_dir(&dir).expect("configs/ is readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                paths.push(path.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    paths.sort();
+    let mut code = String::from("pub const SHIPPED: &[Shipped] = &[\n");
+    for p in &paths {
+        code += &format!("    Shipped {{ path: {p:?}, text: include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/\", {p:?})) }},\n");
+    }
+    code += "];\n";
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("shipped.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
 }

@@ -33,7 +33,7 @@ pub fn base_device(name: BackendName, dtype: DType) -> Result<Device, BackendErr
         BackendName::Ndarray => Device::ndarray(),
     };
     let wanted = float_dtype(dtype);
-    let backend = format!("{name:?}").to_lowercase();
+    let backend = crate::config::name(&name);
     if device.configure(wanted).is_err() {
         // Already initialised in this process: fine when it already has the dtype we want.
         let current = device.settings().float_dtype;

@@ -25,7 +25,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Result {
+pub struct Measurement {
     pub steps_per_s: f64,
     pub final_loss: f64,
     /// Threads the shards and burn's parallel kernels may use (rayon's pool).
@@ -166,7 +166,7 @@ fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Work
 }
 
 /// Runs a workload once: (seconds, steps, final loss, shards per update).
-fn run_once(w: &Workload, device: &Device) -> std::result::Result<(f64, usize, f64, usize), GdlabError> {
+fn run_once(w: &Workload, device: &Device) -> Result<(f64, usize, f64, usize), GdlabError> {
     let (n, d) = (w.x.dims()[0], w.x.dims()[1]);
     let names: Vec<String> = (1..=d).map(|i| format!("x{i}")).collect();
     let model = Network::new(&w.model, d, 1, &names, 0, device)?;
@@ -186,13 +186,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `rows`: X's rows for W1/W2 (65536 is the fixed workload; scaling varies it).
-pub fn measure(
-    name: &str,
-    backend: BackendName,
-    repeat: usize,
-    rows: usize,
-    shards: Option<usize>,
-) -> std::result::Result<Result, GdlabError> {
+pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, shards: Option<usize>) -> Result<Measurement, GdlabError> {
     let device = crate::backend::device(backend, config::DType::F32)?;
     let mut w = workload(name, rows, backend, &device);
     w.settings.shards = shards;
@@ -205,11 +199,11 @@ pub fn measure(
         rates.push(steps as f64 / secs);
         last = (steps, loss, shards);
     }
-    Ok(Result {
+    Ok(Measurement {
         steps_per_s: median(rates.clone()),
         final_loss: last.1,
         threads: rayon::current_num_threads(),
-        backend: format!("{backend:?}").to_lowercase(),
+        backend: config::name(&backend),
         steps: last.0,
         shards: last.2,
         rows: w.x.dims()[0],
@@ -226,20 +220,20 @@ fn peak_rss_mib() -> f64 {
 }
 
 /// W1 at n = 2^14 .. 2^20, each in a fresh process of this binary (so each peak is its own).
-pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> std::result::Result<Vec<ScalingRow>, GdlabError> {
+pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> Result<Vec<ScalingRow>, GdlabError> {
     let exe =
         std::env::current_exe().map_err(|e| GdlabError::Input(format!("cannot find the gdlab binary to run the scaling sizes: {e}")))?;
     let mut rows = Vec::new();
     for p in 14..=20 {
         let n = 1usize << p;
-        let backend_name = format!("{backend:?}").to_lowercase();
+        let backend_name = config::name(&backend);
         let out = std::process::Command::new(&exe)
             .args(["bench", "--workload", "W1", "--json", "--backend", &backend_name])
             .args(["--repeat", &repeat.to_string(), "--rows", &n.to_string()])
             .args(shards.map(|s| format!("--shards={s}")))
             .output()
             .map_err(|e| GdlabError::Input(format!("cannot run {}: {e}", exe.display())))?;
-        let parsed: Option<Result> =
+        let parsed: Option<Measurement> =
             serde_json::from_slice::<serde_json::Value>(&out.stdout).ok().and_then(|v| serde_json::from_value(v.get("W1")?.clone()).ok());
         let Some(r) = parsed.filter(|_| out.status.success()) else {
             return Err(GdlabError::Input(format!(
@@ -256,4 +250,90 @@ pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> st
         });
     }
     Ok(rows)
+}
+
+/// One entry of `gdlab bench`'s report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Entry {
+    Workload(Measurement),
+    Scaling(Vec<ScalingRow>),
+}
+
+/// `gdlab bench`'s result: JSON is one object keyed by workload ("W1", ..., "scaling").
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub repeat: usize,
+    pub entries: Vec<(String, Entry)>,
+}
+
+impl Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.entries.len()))?;
+        for (k, v) in &self.entries {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (name, e) in &self.entries {
+            match e {
+                Entry::Scaling(rows) => {
+                    writeln!(f, "scaling (W1, 200 steps, median of {}, one process per n):", self.repeat)?;
+                    for r in rows {
+                        writeln!(
+                            f,
+                            "  n = {:>8}  {:>8.3} ms/step  {:>5.2} ns/row  peak RSS {:>6.1} MiB = {:.2} x X in f32 ({:.1} MiB)",
+                            r.n,
+                            r.ms_per_step,
+                            r.ms_per_step * 1e6 / r.n as f64,
+                            r.peak_rss_mib,
+                            r.peak_rss_mib / r.x_mib,
+                            r.x_mib
+                        )?;
+                    }
+                }
+                Entry::Workload(r) => writeln!(
+                    f,
+                    "{name}: {:>9.1} steps/s (median of {}), final loss {:.6e}, {} threads, {}, peak RSS {:.1} MiB",
+                    r.steps_per_s,
+                    r.repeats.len(),
+                    r.final_loss,
+                    r.threads,
+                    r.backend,
+                    r.peak_rss_mib
+                )?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The workloads `--workload` names: one of W1, W2, W3, scaling, or all of them.
+pub const WORKLOADS: [&str; 4] = ["W1", "W2", "W3", "scaling"];
+
+/// `gdlab bench`: measures `workload` (or "all").
+pub fn run(workload: &str, backend: BackendName, repeat: usize, rows: usize, shards: Option<usize>) -> Result<Report, GdlabError> {
+    if rows == 0 || shards == Some(0) {
+        return Err(GdlabError::Input("--rows and --shards must be at least 1".into()));
+    }
+    let names: Vec<&str> = match workload {
+        "all" => WORKLOADS.to_vec(),
+        w if WORKLOADS.contains(&w) => vec![w],
+        other => return Err(GdlabError::Input(format!("--workload {other}: use {} or all", WORKLOADS.join(", ")))),
+    };
+    let mut entries = Vec::new();
+    for name in names {
+        let e = if name == "scaling" {
+            Entry::Scaling(scaling(backend, repeat, shards)?)
+        } else {
+            Entry::Workload(measure(name, backend, repeat, rows, shards)?)
+        };
+        entries.push((name.to_string(), e));
+    }
+    Ok(Report { repeat, entries })
 }

@@ -32,6 +32,9 @@ pub struct RunArgs {
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Print the result (run folder and summary) as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -54,6 +57,9 @@ pub enum Command {
         /// A CSV with the same feature and target columns as the run's data.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Compare the gradient three ways: burn autodiff, the hand-derived formula, finite differences.
     Gradcheck {
@@ -90,6 +96,9 @@ pub enum Command {
         /// Output folder (default: <output.dir>/<name>-taylor/<run-id>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Train a step neuron with the perceptron rule (w <- w + lr (t - o) x), same run folder as train.
     Perceptron {
@@ -131,6 +140,9 @@ pub enum Command {
         /// Sweep folder (default: <output.dir>/<name>-sweep/<run-id>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Overlay and tabulate several runs (run folders, or configs to train first).
     Compare {
@@ -142,6 +154,9 @@ pub enum Command {
         /// Output folder (default: artifacts/compare/<run-id>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Run every lecture experiment and write REPORT.md, index.html and lecture.json.
     Lecture {
@@ -170,7 +185,11 @@ pub enum Command {
         shards: Option<usize>,
     },
     /// List the shipped experiment configs with their descriptions.
-    List,
+    List {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_backend(s: &str) -> Result<BackendName, String> {
@@ -203,9 +222,30 @@ pub fn main() -> i32 {
     }
 }
 
+/// Prints a command's result: JSON for scripts (`--json`), else the human table.
+fn emit<T: std::fmt::Display + serde::Serialize>(value: &T, json: bool) -> Result<(), GdlabError> {
+    if json {
+        let text =
+            serde_json::to_string_pretty(value).map_err(|e| GdlabError::Runtime(format!("cannot encode the result as JSON: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{value}");
+    }
+    Ok(())
+}
+
+/// The exit code of a run that stopped for `reason`.
+fn run_exit(reason: StopReason) -> i32 {
+    match reason {
+        StopReason::Diverged => EXIT_DIVERGED,
+        StopReason::Interrupted => EXIT_INTERRUPTED,
+        StopReason::Completed | StopReason::Converged => 0,
+    }
+}
+
 fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
     match cli.command {
-        Command::Train { config: path, resume, run: RunArgs { set, out, quiet } } => {
+        Command::Train { config: path, resume, run: RunArgs { set, out, quiet, json } } => {
             let result = match resume {
                 Some(dir) => run::resume(&dir, &set, quiet, &INTERRUPTED)?,
                 None => {
@@ -219,34 +259,30 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                     run::train(loaded, &run::TrainOptions { out, quiet }, &INTERRUPTED)?
                 }
             };
-            let lr = config::load(&result.dir.join("config.toml"), &[])?.config.optimizer.lr;
-            if !quiet || result.summary.stop_reason == StopReason::Diverged {
-                print!("{}", run::report(&result, lr));
+            if json || !quiet || result.summary.stop_reason == StopReason::Diverged {
+                emit(&result, json)?;
             }
-            Ok(match result.summary.stop_reason {
-                StopReason::Diverged => EXIT_DIVERGED,
-                StopReason::Interrupted => EXIT_INTERRUPTED,
-                _ => 0,
-            })
+            Ok(run_exit(result.summary.stop_reason))
         }
-        Command::Eval { run_dir, data } => {
-            let e = eval::eval(&run_dir, data.as_deref())?;
-            println!("run: {}", e.state);
-            for s in e.scores {
-                let acc = s.accuracy.map(|a| format!("  accuracy {:.2}%", a * 100.0)).unwrap_or_default();
-                println!("{:<12} rows {:>5}  loss {:.6e}{acc}", s.part, s.rows, s.loss);
+        Command::Perceptron { config: path, run: RunArgs { set, out, quiet, json } } => {
+            let loaded = config::load(&path, &set)?;
+            let result = crate::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;
+            if json || !quiet {
+                emit(&result, json)?;
             }
+            Ok(run_exit(result.summary.stop_reason))
+        }
+        Command::Eval { run_dir, data, json } => {
+            emit(&eval::eval(&run_dir, data.as_deref())?, json)?;
             Ok(0)
         }
         Command::Gradcheck { config: path, at, dtype, json, set, perturb_analytic } => {
             let at = (at != "start").then(|| PathBuf::from(at));
-            let opts = inspect::GradcheckOptions { at, dtype, json, perturb: perturb_analytic };
-            let report = inspect::gradcheck(&path, &set, &opts)?;
-            let failures = report.failures();
+            let opts = inspect::GradcheckOptions { at, dtype, perturb: perturb_analytic };
+            let check = inspect::gradcheck(&path, &set, &opts)?;
+            emit(&check, json)?;
+            let failures = check.report.failures();
             if failures.is_empty() {
-                if !json {
-                    println!("verdict: all {} parameters agree", report.rows.len());
-                }
                 Ok(0)
             } else {
                 let names: Vec<String> = failures.iter().map(|r| format!("{} ({}[{}])", r.label, r.name, r.index)).collect();
@@ -254,18 +290,9 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                 Ok(EXIT_CHECK_FAILED)
             }
         }
-        Command::Taylor { config: path, lr, steps, directions, set, out } => {
-            inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out, quiet: false })?;
+        Command::Taylor { config: path, lr, steps, directions, set, out, json } => {
+            emit(&inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out })?, json)?;
             Ok(0)
-        }
-        Command::Perceptron { config: path, run: RunArgs { set, out, quiet } } => {
-            let loaded = config::load(&path, &set)?;
-            let lr = loaded.config.optimizer.lr;
-            let result = crate::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;
-            if !quiet {
-                print!("{}", run::report(&result, lr));
-            }
-            Ok(if result.summary.stop_reason == StopReason::Interrupted { EXIT_INTERRUPTED } else { 0 })
         }
         Command::Surface { config: path, params, range, grid, run, set, out } => {
             if params.len() != 2 {
@@ -279,16 +306,13 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             println!("surface written to {}", dir.display());
             Ok(0)
         }
-        Command::Sweep { config: path, set, until_loss, jobs, out } => {
-            let (dir, rows, failed) = sweep::sweep(&path, &sweep::SweepOptions { axes: set, until_loss, jobs, out })?;
-            print!("{}", sweep::table(&rows, until_loss));
-            println!("sweep folder: {}", dir.display());
-            Ok(if failed > 0 { 1 } else { 0 })
+        Command::Sweep { config: path, set, until_loss, jobs, out, json } => {
+            let result = sweep::sweep(&path, &sweep::SweepOptions { axes: set, until_loss, jobs, out })?;
+            emit(&result, json)?;
+            Ok(if result.failures.is_empty() { 0 } else { 1 })
         }
-        Command::Compare { runs, until_loss, out } => {
-            let (dir, rows) = sweep::compare(&runs, until_loss, out.as_deref(), None)?;
-            print!("{}", sweep::table(&rows, until_loss));
-            println!("compare folder: {}", dir.display());
+        Command::Compare { runs, until_loss, out, json } => {
+            emit(&sweep::compare(&runs, until_loss, out.as_deref(), None)?, json)?;
             Ok(0)
         }
         Command::Lecture { out } => {
@@ -298,59 +322,14 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                 println!("{}. {}\n   {}", k + 1, c.title, c.verdict);
             }
             println!("report: {} ({:.1} s)", dir.join("REPORT.md").display(), started.elapsed().as_secs_f64());
-            Ok(if claims.iter().all(|c| c.holds) { 0 } else { crate::error::EXIT_CHECK_FAILED })
+            Ok(if claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
         }
         Command::Bench { workload, backend, repeat, json, rows, shards } => {
-            if rows == 0 || shards == Some(0) {
-                return Err(GdlabError::Input("--rows and --shards must be at least 1".into()));
-            }
-            let names: Vec<&str> = match workload.as_str() {
-                "all" => vec!["W1", "W2", "W3", "scaling"],
-                w @ ("W1" | "W2" | "W3" | "scaling") => vec![w],
-                other => return Err(GdlabError::Input(format!("--workload {other}: use W1, W2, W3, scaling or all"))),
-            };
-            let mut doc = serde_json::Map::new();
-            for name in names {
-                if name == "scaling" {
-                    let rows = crate::bench::scaling(backend, repeat, shards)?;
-                    if !json {
-                        println!("scaling (W1, 200 steps, median of {repeat}, one process per n):");
-                        for r in &rows {
-                            println!(
-                                "  n = {:>8}  {:>8.3} ms/step  {:>5.2} ns/row  peak RSS {:>6.1} MiB = {:.2} x X in f32 ({:.1} MiB)",
-                                r.n,
-                                r.ms_per_step,
-                                r.ms_per_step * 1e6 / r.n as f64,
-                                r.peak_rss_mib,
-                                r.peak_rss_mib / r.x_mib,
-                                r.x_mib
-                            );
-                        }
-                    }
-                    doc.insert("scaling".into(), serde_json::to_value(rows).expect("rows serialise"));
-                } else {
-                    let r = crate::bench::measure(name, backend, repeat, rows, shards)?;
-                    if !json {
-                        println!(
-                            "{name}: {:>9.1} steps/s (median of {}), final loss {:.6e}, {} threads, {}, peak RSS {:.1} MiB",
-                            r.steps_per_s,
-                            r.repeats.len(),
-                            r.final_loss,
-                            r.threads,
-                            r.backend,
-                            r.peak_rss_mib
-                        );
-                    }
-                    doc.insert(name.into(), serde_json::to_value(r).expect("result serialises"));
-                }
-            }
-            if json {
-                println!("{}", serde_json::Value::Object(doc));
-            }
+            emit(&crate::bench::run(&workload, backend, repeat, rows, shards)?, json)?;
             Ok(0)
         }
-        Command::List => {
-            print!("{}", shipped::listing());
+        Command::List { json } => {
+            emit(&shipped::listing(), json)?;
             Ok(0)
         }
     }

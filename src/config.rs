@@ -738,7 +738,7 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
         ("data.true_bias", d.true_bias.is_some(), matches!(d.source, Source::Linear | Source::Logistic)),
     ] {
         if set && !owner {
-            let source = format!("{:?}", d.source).to_lowercase();
+            let source = name(&d.source);
             return Err(l.invalid(key, format!("does not apply to source = \"{source}\""), "remove it, or pick the source it belongs to"));
         }
     }
@@ -861,6 +861,15 @@ fn validate(l: &Loaded) -> Result<(), ConfigError> {
 }
 
 /// The resolved config as TOML text, as the run folder stores it.
+/// The config-file spelling of an enum value ("flex", "f64", "cross_entropy"): its serde
+/// name, the one place names come from.
+pub fn name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
 pub fn to_toml(c: &Config) -> String {
     toml::to_string_pretty(c).expect("config serialises")
 }

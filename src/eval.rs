@@ -11,7 +11,7 @@ use crate::model::Network;
 use std::path::Path;
 
 /// Loss (and accuracy for classifiers) of one data set.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Score {
     pub part: String,
     pub rows: usize,
@@ -20,9 +20,21 @@ pub struct Score {
 }
 
 /// What `gdlab eval` found: the run folder's state in words and a score per data set.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Evaluation {
     pub state: String,
     pub scores: Vec<Score>,
+}
+
+impl std::fmt::Display for Evaluation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "run: {}", self.state)?;
+        for s in &self.scores {
+            let acc = s.accuracy.map(|a| format!("  accuracy {:.2}%", a * 100.0)).unwrap_or_default();
+            writeln!(f, "{:<12} rows {:>5}  loss {:.6e}{acc}", s.part, s.rows, s.loss)?;
+        }
+        Ok(())
+    }
 }
 
 pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabError> {

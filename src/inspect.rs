@@ -2,7 +2,7 @@
 //! training it to the end. Orchestration and output only; the maths is in `gradient`.
 
 use crate::artifacts;
-use crate::config::{self, DType};
+use crate::config::{self, BackendName, DType};
 use crate::error::GdlabError;
 use crate::experiment::{self, Experiment};
 use crate::gradient::{self, LossFn, Report, params, taylor};
@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicBool;
 fn prepare(config_path: &Path, sets: &[String], dtype: Option<DType>) -> Result<Experiment, GdlabError> {
     let mut sets = sets.to_vec();
     if let Some(d) = dtype {
-        sets.push(format!("backend.dtype=\"{}\"", format!("{d:?}").to_lowercase()));
+        sets.push(format!("backend.dtype=\"{}\"", config::name(&d)));
     }
     experiment::prepare(config::load(config_path, &sets)?)
 }
@@ -35,57 +35,92 @@ pub struct GradcheckOptions {
     /// None: the starting parameters; Some(dir): a finished run's.
     pub at: Option<PathBuf>,
     pub dtype: Option<DType>,
-    pub json: bool,
     pub perturb: Option<String>,
 }
 
-/// Runs the check, prints it, and writes gradcheck.json into the run folder when one is given.
-pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> Result<Report, GdlabError> {
+/// `gdlab gradcheck`'s result: the three gradients per parameter and what the table header
+/// says about them. JSON: the list of rows (one object per scalar parameter).
+pub struct Gradcheck {
+    pub experiment: String,
+    /// "the starting parameters" or the run folder.
+    pub at: String,
+    pub backend: BackendName,
+    /// The dtype the config asked for (the check may run in f32 where the backend computes so).
+    pub config_dtype: DType,
+    pub train_rows: usize,
+    pub report: Report,
+}
+
+impl Serialize for Gradcheck {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.report.rows.serialize(s)
+    }
+}
+
+impl std::fmt::Display for Gradcheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.report;
+        writeln!(
+            f,
+            "gradient check: {} at {} ({} {}, loss {:.6e} on {} training rows)",
+            self.experiment,
+            self.at,
+            config::name(&self.backend),
+            config::name(&r.dtype),
+            r.loss,
+            self.train_rows
+        )?;
+        f.write_str(&gradient::compare::table(&r.rows, r.method))?;
+        let max_grad = r.rows.iter().fold(0.0f64, |m, r| m.max(r.autodiff.abs()));
+        let (fo, n) = gradient::compare::tolerances(r.dtype, r.loss, max_grad);
+        writeln!(
+            f,
+            "tolerance: formula vs autodiff {:.1e} + {:.0e}|g|; finite differences vs autodiff {:.1e} + {:.0e}|g| (step {:.1e} x max(|theta|, 1))",
+            fo.atol,
+            fo.rtol,
+            n.atol,
+            n.rtol,
+            gradient::numeric::relative_step(r.dtype)
+        )?;
+        if r.dtype != self.config_dtype {
+            writeln!(
+                f,
+                "note: {} computes sigmoid in f32 even on an f64 device, so this check uses f32 precision",
+                config::name(&self.backend)
+            )?;
+        }
+        if r.kink_rows > 0 {
+            writeln!(
+                f,
+                "note: {} rows sit within a finite-difference step of the MAE kink (|residual| ~ 0); there the difference quotient is not a derivative",
+                r.kink_rows
+            )?;
+        }
+        if r.failures().is_empty() {
+            writeln!(f, "verdict: all {} parameters agree", r.rows.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the check and writes gradcheck.json into the run folder when one is given.
+pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> Result<Gradcheck, GdlabError> {
     let exp = prepare(config_path, sets, o.dtype)?;
     let model = model_at(&exp, o.at.as_deref())?;
     let report = gradient::check(&exp, &model, o.perturb.as_deref());
-    let json = serde_json::to_string_pretty(&report.rows).expect("rows serialise");
     if let Some(dir) = &o.at {
+        let json = serde_json::to_string_pretty(&report.rows).map_err(|e| GdlabError::Runtime(e.to_string()))?;
         artifacts::write_atomic(&dir.join("gradcheck.json"), json.as_bytes()).map_err(GdlabError::io("cannot write gradcheck.json"))?;
     }
-    if o.json {
-        println!("{json}");
-    } else {
-        let c = &exp.loaded.config;
-        println!(
-            "gradient check: {} at {} ({} {}, loss {:.6e} on {} training rows)",
-            c.experiment.name,
-            o.at.as_ref().map_or("the starting parameters".into(), |d| d.display().to_string()),
-            format!("{:?}", c.backend.name).to_lowercase(),
-            format!("{:?}", report.dtype).to_lowercase(),
-            report.loss,
-            exp.splits.train.len()
-        );
-        print!("{}", gradient::compare::table(&report.rows, report.method));
-        let max_grad = report.rows.iter().fold(0.0f64, |m, r| m.max(r.autodiff.abs()));
-        let (f, n) = gradient::compare::tolerances(report.dtype, report.loss, max_grad);
-        println!(
-            "tolerance: formula vs autodiff {:.1e} + {:.0e}|g|; finite differences vs autodiff {:.1e} + {:.0e}|g| (step {:.1e} x max(|theta|, 1))",
-            f.atol,
-            f.rtol,
-            n.atol,
-            n.rtol,
-            gradient::numeric::relative_step(report.dtype)
-        );
-        if report.dtype != c.backend.dtype {
-            println!(
-                "note: {} computes sigmoid in f32 even on an f64 device, so this check uses f32 precision",
-                format!("{:?}", c.backend.name).to_lowercase()
-            );
-        }
-        if report.kink_rows > 0 {
-            println!(
-                "note: {} rows sit within a finite-difference step of the MAE kink (|residual| ~ 0); there the difference quotient is not a derivative",
-                report.kink_rows
-            );
-        }
-    }
-    Ok(report)
+    let c = &exp.loaded.config;
+    Ok(Gradcheck {
+        experiment: c.experiment.name.clone(),
+        at: o.at.as_ref().map_or("the starting parameters".into(), |d| d.display().to_string()),
+        backend: c.backend.name,
+        config_dtype: c.backend.dtype,
+        train_rows: exp.splits.train.len(),
+        report,
+    })
 }
 
 pub struct TaylorOptions {
@@ -93,27 +128,60 @@ pub struct TaylorOptions {
     pub steps: usize,
     pub directions: usize,
     pub out: Option<PathBuf>,
-    /// Write the files but print nothing.
-    pub quiet: bool,
 }
 
 #[derive(Serialize)]
-struct LrResult {
-    lr: f64,
-    first_predicted: f64,
-    first_actual: f64,
-    first_ratio: f64,
+pub struct LrResult {
+    pub lr: f64,
+    pub first_predicted: f64,
+    pub first_actual: f64,
+    pub first_ratio: f64,
     /// Median of actual / predicted over the steps whose change stands clear of rounding noise.
-    median_ratio: f64,
-    steps: Vec<taylor::Step>,
+    pub median_ratio: f64,
+    pub steps: Vec<taylor::Step>,
 }
 
+/// `gdlab taylor`'s result (also written as taylor.json into its folder).
 #[derive(Serialize)]
-struct TaylorReport {
-    experiment: String,
-    lrs: Vec<LrResult>,
-    steepest: taylor::Steepest,
-    random_directions_beating_gradient: usize,
+pub struct TaylorReport {
+    pub experiment: String,
+    /// Gradient steps per learning rate.
+    pub steps: usize,
+    pub lrs: Vec<LrResult>,
+    pub steepest: taylor::Steepest,
+    pub random_directions_beating_gradient: usize,
+    /// The folder the files went to.
+    pub dir: PathBuf,
+}
+
+impl std::fmt::Display for TaylorReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "first-order check: {} (one series per lr, {} steps each)", self.experiment, self.steps)?;
+        writeln!(f, "{:>10} {:>15} {:>15} {:>12} {:>14}", "lr", "predicted dC", "actual dC", "ratio", "median ratio")?;
+        for r in &self.lrs {
+            writeln!(
+                f,
+                "{:>10} {:>15.6e} {:>15.6e} {:>12.6} {:>14.6}",
+                r.lr, r.first_predicted, r.first_actual, r.first_ratio, r.median_ratio
+            )?;
+        }
+        let s = &self.steepest;
+        writeln!(
+            f,
+            "steepest descent at the start, step length {:.3e}: loss drop along -grad C {:.6e}; best of {} random directions {:.6e}",
+            s.length,
+            s.gradient_drop,
+            s.random_drops.len(),
+            s.best_random()
+        )?;
+        let beaten = self.random_directions_beating_gradient;
+        if beaten == 0 {
+            writeln!(f, "verdict: no random direction beat -grad C")?;
+        } else {
+            writeln!(f, "verdict: {beaten} random directions beat -grad C (second-order effects at this step length)")?;
+        }
+        writeln!(f, "written to {}", self.dir.display())
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -127,7 +195,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Trains a few steps at each lr, comparing predicted and actual loss changes, and compares
 /// -grad C with random directions at the starting point. Returns the folder it wrote.
-pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<PathBuf, GdlabError> {
+pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<TaylorReport, GdlabError> {
     let exp = prepare(config_path, sets, None)?;
     let c = &exp.loaded.config;
     if o.lrs.is_empty() || o.lrs.iter().any(|lr| !(lr.is_finite() && *lr > 0.0)) {
@@ -168,37 +236,16 @@ pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<
 
     let dir = artifacts::create_run_dir(&c.output.dir, &format!("{}-taylor", c.experiment.name), o.out.as_deref())
         .map_err(GdlabError::io("cannot create the output folder"))?;
-    let report = TaylorReport { experiment: c.experiment.name.clone(), lrs: results, steepest, random_directions_beating_gradient: beaten };
+    let report = TaylorReport {
+        experiment: c.experiment.name.clone(),
+        steps: o.steps,
+        lrs: results,
+        steepest,
+        random_directions_beating_gradient: beaten,
+        dir: dir.clone(),
+    };
     write_taylor(&dir, &report)?;
-
-    if !o.quiet {
-        println!("first-order check: {} (one series per lr, {} steps each)", c.experiment.name, o.steps);
-        println!("{:>10} {:>15} {:>15} {:>12} {:>14}", "lr", "predicted dC", "actual dC", "ratio", "median ratio");
-        for r in &report.lrs {
-            println!(
-                "{:>10} {:>15.6e} {:>15.6e} {:>12.6} {:>14.6}",
-                r.lr, r.first_predicted, r.first_actual, r.first_ratio, r.median_ratio
-            );
-        }
-        let s = &report.steepest;
-        println!(
-            "steepest descent at the start, step length {:.3e}: loss drop along -grad C {:.6e}; best of {} random directions {:.6e}",
-            s.length,
-            s.gradient_drop,
-            s.random_drops.len(),
-            s.best_random()
-        );
-        println!(
-            "{}",
-            if beaten == 0 {
-                "verdict: no random direction beat -grad C".to_string()
-            } else {
-                format!("verdict: {beaten} random directions beat -grad C (second-order effects at this step length)")
-            }
-        );
-        println!("written to {}", dir.display());
-    }
-    Ok(dir)
+    Ok(report)
 }
 
 fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {

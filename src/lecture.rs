@@ -18,18 +18,19 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-/// The lecture's configs, embedded so the report can be made from any directory.
-const CONFIGS: &[(&str, &str)] = &[
-    ("parabola", include_str!("../configs/lecture/parabola.toml")),
-    ("least_squares", include_str!("../configs/lecture/least_squares.toml")),
-    ("bias_sigmoid", include_str!("../configs/lecture/bias_sigmoid.toml")),
-    ("saturated_start", include_str!("../configs/lecture/saturated_start.toml")),
-    ("outliers", include_str!("../configs/lecture/outliers.toml")),
-    ("sigmoid_surface", include_str!("../configs/lecture/sigmoid_surface.toml")),
-    ("gates", include_str!("../configs/lecture/gates.toml")),
-    ("noisy_blobs", include_str!("../configs/lecture/noisy_blobs.toml")),
-    ("xor_mlp", include_str!("../configs/xor_mlp.toml")),
-    ("linear_regression", include_str!("../configs/linear_regression.toml")),
+/// The shipped configs the lecture runs (embedded, so the report can be made from any
+/// directory); each is written into the report's configs/ under its file name.
+const CONFIGS: &[&str] = &[
+    "configs/lecture/parabola.toml",
+    "configs/lecture/least_squares.toml",
+    "configs/lecture/bias_sigmoid.toml",
+    "configs/lecture/saturated_start.toml",
+    "configs/lecture/outliers.toml",
+    "configs/lecture/sigmoid_surface.toml",
+    "configs/lecture/gates.toml",
+    "configs/lecture/noisy_blobs.toml",
+    "configs/xor_mlp.toml",
+    "configs/linear_regression.toml",
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -211,7 +212,7 @@ fn learning_rate(lab: &Lab) -> Result<Claim, GdlabError> {
         // Five significant digits keep the legend readable; the factors are what is reported.
         let lrs: Vec<String> = factors.iter().map(|f| format!("{:.5e}", f * theory)).collect();
         let dir = lab.dir.join("2_learning_rate").join(name);
-        let (sdir, rows, _) = sweep::sweep(
+        let sweep::Comparison { dir: sdir, rows, .. } = sweep::sweep(
             &lab.config(name),
             &SweepOptions { axes: vec![format!("optimizer.lr={}", lrs.join(","))], until_loss: None, jobs: None, out: Some(dir) },
         )?;
@@ -254,12 +255,13 @@ fn bias(lab: &Lab) -> Result<Claim, GdlabError> {
         (Some(_), None) => true,
         _ => false,
     };
-    let (cdir, _) = sweep::compare(
+    let cdir = sweep::compare(
         &[with.dir.clone(), without.dir.clone()],
         Some(target),
         Some(&lab.dir.join("3_bias").join("compare")),
         Some("Blobs around x = 3 and x = 5: sigmoid neuron with and without a bias (BCE)"),
-    )?;
+    )?
+    .dir;
     Ok(Claim {
         id: "bias",
         title: "A bias moves the sigmoid",
@@ -422,16 +424,14 @@ fn not_a_parabola(lab: &Lab) -> Result<Claim, GdlabError> {
 
 fn taylor(lab: &Lab) -> Result<Claim, GdlabError> {
     let out = lab.dir.join("7_taylor").join("taylor");
-    let dir = inspect::taylor(
+    let report = inspect::taylor(
         &lab.config("linear_regression"),
         &[],
-        &TaylorOptions { lrs: vec![0.001, 0.01, 0.1, 0.5, 1.2], steps: 10, directions: 200, out: Some(out), quiet: true },
+        &TaylorOptions { lrs: vec![0.001, 0.01, 0.1, 0.5, 1.2], steps: 10, directions: 200, out: Some(out) },
     )?;
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("taylor.json")).map_err(GdlabError::io("taylor.json"))?)
-            .map_err(|e| GdlabError::Runtime(e.to_string()))?;
-    let ratios: Vec<f64> = r["lrs"].as_array().into_iter().flatten().map(|l| l["first_ratio"].as_f64().unwrap_or(f64::NAN)).collect();
-    let beaten = r["random_directions_beating_gradient"].as_u64().unwrap_or(u64::MAX);
+    let dir = report.dir.clone();
+    let ratios: Vec<f64> = report.lrs.iter().map(|l| l.first_ratio).collect();
+    let beaten = report.random_directions_beating_gradient;
     let holds = (ratios[0] - 1.0).abs() < 0.01 && (ratios[ratios.len() - 1] - 1.0).abs() > 0.5 && beaten == 0;
     Ok(Claim {
         id: "taylor",
@@ -512,7 +512,7 @@ fn perceptron_vs_gd(lab: &Lab) -> Result<Claim, GdlabError> {
 
 fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
     let seeds: Vec<String> = (1..=20).map(|s| s.to_string()).collect();
-    let (sdir, rows, _) = sweep::sweep(
+    let sweep::Comparison { dir: sdir, rows, .. } = sweep::sweep(
         &lab.config("xor_mlp"),
         &SweepOptions {
             axes: vec![format!("experiment.seed={}", seeds.join(","))],
@@ -578,15 +578,18 @@ pub fn lecture(out: Option<&Path>) -> Result<(PathBuf, Vec<Claim>), GdlabError> 
     };
     let work = target.clone();
     std::fs::create_dir_all(work.join("configs")).map_err(GdlabError::io("cannot create the report folder")).map_err(restore)?;
-    for (name, text) in CONFIGS {
-        artifacts::write_atomic(&work.join("configs").join(format!("{name}.toml")), text.as_bytes())
+    for path in CONFIGS {
+        let shipped = crate::shipped::get(path)
+            .ok_or_else(|| GdlabError::Runtime(format!("{path} is not embedded in this binary")))
+            .map_err(restore)?;
+        let name = Path::new(path).file_name().unwrap_or_default();
+        artifacts::write_atomic(&work.join("configs").join(name), shipped.text.as_bytes())
             .map_err(GdlabError::io("cannot write a lecture config"))
             .map_err(restore)?;
     }
     let lab = Lab { dir: work.clone(), never: AtomicBool::new(false) };
-    let steps: &[ClaimStep] = &[parabola, learning_rate, bias, cross_entropy, mae, not_a_parabola, taylor, perceptron_vs_gd, local_minima];
     let mut claims = Vec::new();
-    for step in steps {
+    for step in STEPS {
         claims.push(step(&lab).map_err(restore)?);
     }
     write_report(&work, &claims).map_err(restore)?;

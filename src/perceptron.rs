@@ -119,5 +119,5 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
         Outcome { rule: Rule::Perceptron, model: params::with_values(&model, &values), records, stop, steps: step, diverged_at: None };
     let ctx = RunContext { loaded: &loaded, splits: &splits, param_names: &param_names, batch_size: Some(1) };
     let summary = run::write_outputs(&ctx, &outcome, &dir, started.elapsed().as_secs_f64())?;
-    Ok(RunResult { dir, summary })
+    Ok(RunResult { dir, summary, lr })
 }

@@ -23,9 +23,12 @@ pub struct TrainOptions {
 }
 
 /// What a finished (or stopped) run produced.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RunResult {
     pub dir: PathBuf,
     pub summary: Summary,
+    /// The learning rate the run ended with (the divergence hint suggests a tenth of it).
+    pub lr: f64,
 }
 
 /// Trains the loaded config and writes its run folder.
@@ -168,7 +171,7 @@ fn descend(
     let wall = started.elapsed().as_secs_f64();
     let ctx = RunContext { loaded: &exp.loaded, splits: &exp.splits, param_names: &exp.param_names, batch_size: exp.settings.batch_size };
     let summary = write_outputs(&ctx, &outcome, &dir, wall)?;
-    Ok(RunResult { dir, summary })
+    Ok(RunResult { dir, summary, lr: exp.settings.lr })
 }
 
 /// Creates the run folder and writes the resolved config into it (first, so a run that
@@ -276,8 +279,8 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         train_rows: splits.train.len(),
         validation_rows: splits.validation.as_ref().map_or(0, |v| v.len()),
         standardiser: splits.standardiser.clone(),
-        backend: format!("{:?}", c.backend.name).to_lowercase(),
-        dtype: format!("{:?}", c.backend.dtype).to_lowercase(),
+        backend: config::name(&c.backend.name),
+        dtype: config::name(&c.backend.dtype),
         seed: c.experiment.seed,
         wall_time_s: wall,
         gdlab_version: env!("CARGO_PKG_VERSION").into(),
@@ -294,7 +297,7 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         series.push(Series::line("validation loss", points(&cols[2])));
     }
     let loss_name = match out.rule {
-        crate::train::Rule::GradientDescent => format!("{} loss", format!("{:?}", c.loss.kind).to_uppercase()),
+        crate::train::Rule::GradientDescent => format!("{} loss", config::name(&c.loss.kind).to_uppercase()),
         crate::train::Rule::Perceptron => "error rate (perceptron rule)".to_string(),
     };
     let title = format!("{}: {} ({})", c.experiment.name, loss_name, out.stop.word());
@@ -309,7 +312,14 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
 }
 
 /// The one-screen summary printed after a run.
-pub fn report(r: &RunResult, lr: f64) -> String {
+impl std::fmt::Display for RunResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&report(self))
+    }
+}
+
+fn report(r: &RunResult) -> String {
+    let lr = r.lr;
     let s = &r.summary;
     let mut out = format!(
         "{}: {} after {} steps ({} epochs) in {:.2} s on {} {}\n",

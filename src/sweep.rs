@@ -80,7 +80,57 @@ impl RunRow {
 }
 
 fn stop_word(r: &RunRow) -> String {
-    serde_json::to_value(r.summary.stop_reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    r.summary.stop_reason.word().to_string()
+}
+
+/// A child run of a sweep that left no readable run folder.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Failure {
+    pub label: String,
+    pub exit_code: i32,
+    pub stderr: String,
+}
+
+/// What `gdlab sweep` and `gdlab compare` return: the runs as the tables see them.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// "sweep" or "compare".
+    pub kind: &'static str,
+    pub dir: PathBuf,
+    pub rows: Vec<RunRow>,
+    pub until_loss: Option<f64>,
+    pub failures: Vec<Failure>,
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&table(&self.rows, self.until_loss))?;
+        for x in &self.failures {
+            writeln!(f, "run `{}` failed (exit {}): {}", x.label, x.exit_code, x.stderr.trim())?;
+        }
+        writeln!(f, "{} folder: {}", self.kind, self.dir.display())
+    }
+}
+
+impl serde::Serialize for Comparison {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let runs: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "label": r.label,
+                    "dir": r.dir,
+                    "final_loss": r.summary.final_loss,
+                    "steps": r.summary.steps,
+                    "stop_reason": r.summary.stop_reason,
+                    "steps_to_threshold": self.until_loss.and_then(|x| r.steps_to(x)),
+                })
+            })
+            .collect();
+        serde_json::json!({ "kind": self.kind, "dir": self.dir, "until_loss": self.until_loss, "runs": runs, "failures": self.failures })
+            .serialize(s)
+    }
 }
 
 /// A markdown table of runs (ratios of steps-to-X against the first run that reached X).
@@ -183,7 +233,7 @@ pub struct SweepOptions {
 
 /// The sweep: validates every combination first (nothing is written for bad input), runs them,
 /// and writes `sweep.csv`, `sweep.md` and `sweep_loss.svg/png` into the sweep folder.
-pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<(PathBuf, Vec<RunRow>, usize), GdlabError> {
+pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<Comparison, GdlabError> {
     let axes = o.axes.iter().map(|a| split_values(a)).collect::<Result<Vec<_>, _>>()?;
     let combos = product(&axes);
     let mut name = String::new();
@@ -207,7 +257,7 @@ pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<(PathBuf, Vec<RunRo
     let results = run_all(&list, o.jobs.unwrap_or_else(default_jobs));
 
     let mut rows = Vec::new();
-    let mut failed = 0;
+    let mut failures = Vec::new();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
     header.extend(["final_loss", "steps", "steps_to_threshold", "stop_reason", "exit_code", "run"].map(String::from));
@@ -227,8 +277,7 @@ pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<(PathBuf, Vec<RunRo
                 run.display().to_string(),
             ]),
             Err(_) => {
-                failed += 1;
-                eprintln!("sweep: run `{label}` failed (exit {code}): {}", err.trim());
+                failures.push(Failure { label: label.clone(), exit_code: code, stderr: err.clone() });
                 rec.extend([String::new(), String::new(), String::new(), "failed".into(), code.to_string(), run.display().to_string()]);
             }
         }
@@ -247,17 +296,12 @@ pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<(PathBuf, Vec<RunRo
         &format!("{name}: sweep over {}", axes.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")),
         &rows,
     )?;
-    Ok((dir, rows, failed))
+    Ok(Comparison { kind: "sweep", dir, rows, until_loss: o.until_loss, failures })
 }
 
 /// `gdlab compare`: run folders as they are; configs are trained first (into the compare
 /// folder, in parallel).
-pub fn compare(
-    items: &[PathBuf],
-    until: Option<f64>,
-    out: Option<&Path>,
-    title: Option<&str>,
-) -> Result<(PathBuf, Vec<RunRow>), GdlabError> {
+pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>, title: Option<&str>) -> Result<Comparison, GdlabError> {
     for p in items {
         if p.is_dir() {
             Summary::read(p).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", p.display())))?;
@@ -293,7 +337,7 @@ pub fn compare(
     let md = table(&rows, until);
     artifacts::write_atomic(&dir.join("compare.md"), md.as_bytes()).map_err(GdlabError::io("cannot write compare.md"))?;
     overlay(&dir, "compare_loss", title.unwrap_or("loss curves compared"), &rows)?;
-    Ok((dir, rows))
+    Ok(Comparison { kind: "compare", dir, rows, until_loss: until, failures: Vec::new() })
 }
 
 #[cfg(test)]
