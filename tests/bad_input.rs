@@ -77,6 +77,11 @@ fn non_numeric_and_empty_cells_name_row_and_column() {
     rejects(&p, &[], &["d.csv:3", "column `b`", "`five` is not a number"]);
     let (_d, p) = setup(CSV_CFG, Some("a,b,y\n1,2,3\n4,5,\n"));
     rejects(&p, &[], &["d.csv:3", "column `y`", "empty cell"]);
+    // Rust's parser reads these words as floats; they are not data.
+    for bad in ["nan", "NaN", "inf", "-inf", "1e999"] {
+        let (_d, p) = setup(CSV_CFG, Some(&format!("a,b,y\n1,2,3\n4,{bad},6\n")));
+        rejects(&p, &[], &["d.csv:3", "column `b`", &format!("`{bad}` is not a finite number")]);
+    }
 }
 
 #[test]

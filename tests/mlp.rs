@@ -92,8 +92,12 @@ dtype = "f64"
     assert!((expected_output.0[0][0] - 0.35891648).abs() < 1e-8);
     assert!((expected_hidden.0[0][0] - 0.149780716).abs() < 1e-9);
     let got = layers(&s);
+    assert_eq!(got.len(), 2, "two layers: {got:?}");
     for ((gw, gb), (ew, eb)) in got.iter().zip([expected_hidden, expected_output]) {
-        for (g, e) in gw.iter().flatten().chain(gb).zip(ew.iter().flatten().chain(&eb)) {
+        let (g, e): (Vec<f64>, Vec<f64>) =
+            (gw.iter().flatten().chain(gb).copied().collect(), ew.iter().flatten().chain(&eb).copied().collect());
+        assert_eq!(g.len(), e.len(), "got {got:?}");
+        for (g, e) in g.iter().zip(&e) {
             assert!((g - e).abs() < 1e-12, "got {got:?}");
         }
     }

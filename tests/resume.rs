@@ -47,7 +47,7 @@ fn bits(r: &[Record]) -> Vec<String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))), ..ProptestConfig::default() })]
 
     /// Random configs: neuron and mlp, full batch and mini-batch, with and without momentum,
     /// both CPU backends, logging every row or every third; stopped after a random k of N.

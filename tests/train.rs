@@ -56,6 +56,7 @@ fn linear_regression_reaches_the_normal_equations_solution() {
         let s = train_ok("configs/linear_regression.toml", &out, &[&format!("backend.dtype=\"{dtype}\"")]);
         let (w, b) = params(&s);
         let learned: Vec<f64> = w.into_iter().chain(b).collect();
+        assert_eq!(learned.len(), exact.len());
         for (l, e) in learned.iter().zip(&exact) {
             assert!((l - e).abs() < tol, "{dtype}: learned {learned:?} vs normal equations {exact:?}");
         }
@@ -189,8 +190,11 @@ fn divergence_stops_at_once_keeps_files_and_exits_3() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let s = summary(&out);
     assert_eq!(s["stop_reason"], "diverged");
+    // The error e_k = (b_k - 3) = (-2)^k e_0 with e_0 = -5, so C_k = 25 4^k (exact in f32:
+    // 25 times a power of two); 25 4^17 = 4.3e11 <= 1e12 < 25 4^18 = 1.7e12.
     let at = s["diverged_at_step"].as_u64().unwrap();
-    assert!(at > 5 && at < 100, "{at}");
+    assert_eq!(at, 18);
+    assert_eq!(column(&out, "loss")[18], 25.0 * 4f64.powi(18));
     assert!(stdout(&o).contains("learning rate"), "{}", stdout(&o));
     assert_eq!(column(&out, "step").len() as u64, at + 1);
     assert!(out.join("loss.png").exists() && out.join("model.bpk").exists());
@@ -261,4 +265,71 @@ fn sharded_runs_reproduce_exactly_and_follow_the_unsplit_trajectory() {
             assert!(close(*x, *y, 1e-5), "{key}: {x} unsplit vs {y} in 3 shards");
         }
     }
+}
+
+/// `b` after each update of a bias-only model on C(b) = (3 - b)^2 from b = -2 (f64), read from
+/// metrics.csv, and the summary.
+fn quadratic_path(sets: &[&str]) -> (Vec<f64>, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut all = vec!["backend.dtype=\"f64\""];
+    all.extend(sets);
+    let s = train_ok("configs/quadratic.toml", &out, &all);
+    (column(&out, "b"), s)
+}
+
+/// Heavy-ball momentum, derived by hand: v_1 = g_0, v_k+1 = m v_k + g_k, b_k+1 = b_k - lr v_k+1,
+/// with g = dC/db = 2 (b - 3). burn keeps the momentum coefficient as an f32 (burn-optim's
+/// `Momentum { momentum: f32 }`), so 0.9 acts as 0.8999999761581421 even on an f64 device.
+#[test]
+fn momentum_follows_the_heavy_ball_recursion() {
+    let (lr, m) = (0.1, f64::from(0.9f32));
+    let (b, _) = quadratic_path(&["optimizer.momentum=0.9", "optimizer.steps=6"]);
+    let (mut want, mut v) = (vec![-2.0f64], 0.0);
+    for k in 0..6 {
+        let g = 2.0 * (want[k] - 3.0);
+        v = if k == 0 { g } else { m * v + g };
+        want.push(want[k] - lr * v);
+    }
+    assert_eq!(b.len(), want.len());
+    for (k, (got, want)) in b.iter().zip(&want).enumerate() {
+        assert!((got - want).abs() < 1e-12, "step {k}: b = {got}, by hand {want}");
+    }
+    // Momentum overshoots the vertex, which plain descent (error x 0.8 per step) never does.
+    assert!(b.iter().any(|&b| b > 3.0), "{b:?}");
+}
+
+/// Weight decay adds lambda * theta to the gradient (burn applies it to the bias too):
+/// b_k+1 = b_k - lr (2 (b_k - 3) + lambda b_k), whose fixed point is 6 / (2 + lambda).
+#[test]
+fn weight_decay_adds_lambda_theta_to_the_gradient() {
+    let (lr, lambda) = (0.1, 0.5);
+    let (b, s) = quadratic_path(&["optimizer.weight_decay=0.5", "optimizer.steps=200"]);
+    assert_eq!(b.len(), 201);
+    let mut want = -2.0f64;
+    for (k, got) in b.iter().enumerate() {
+        assert!((got - want).abs() < 1e-12, "step {k}: b = {got}, by hand {want}");
+        want -= lr * (2.0 * (want - 3.0) + lambda * want);
+    }
+    assert!((s["parameters"]["bias"].as_f64().unwrap() - 6.0 / (2.0 + lambda)).abs() < 1e-9);
+}
+
+/// Early stop: a row counts as stalled when the loss fell by less than tol since the previous
+/// row; `patience` stalled rows in a row stop the run. With lr = 0.01 the loss is exactly
+/// C_k = 25 (1 - 2 lr)^(2k), so the stopping step follows from the closed form.
+#[test]
+fn tol_and_patience_stop_where_the_closed_form_says() {
+    let (lr, tol, patience) = (0.01f64, 0.05, 3);
+    let (b, s) = quadratic_path(&["optimizer.lr=0.01", "optimizer.tol=0.05", "optimizer.patience=3", "optimizer.steps=1000"]);
+    let loss = |k: i32| 25.0 * (1.0 - 2.0 * lr).powi(2 * k);
+    let (mut stall, mut k) = (0, 0);
+    while stall < patience {
+        k += 1;
+        stall = if loss(k - 1) - loss(k) < tol { stall + 1 } else { 0 };
+    }
+    // Decreases shrink geometrically: the first stalled row is 75, the third (the stop) 77.
+    assert_eq!(k, 77);
+    assert_eq!(s["stop_reason"], "converged");
+    assert_eq!(s["steps"], k);
+    assert_eq!(b.len(), k as usize + 1);
 }
