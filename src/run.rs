@@ -80,7 +80,7 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
     let keep = checkpoint.as_ref().map_or(0, |(h, _)| h.metrics_len);
     let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, keep)
         .map_err(GdlabError::io("cannot reopen metrics.csv"))?;
-    descend(&exp, dir.to_path_buf(), metrics, checkpoint.map(|(_, c)| c), quiet, interrupt)
+    descend(&exp, dir.to_path_buf(), metrics, checkpoint, quiet, interrupt)
 }
 
 /// Config keys a resumed run may change.
@@ -110,6 +110,15 @@ struct FolderWriter<'a> {
     every: usize,
     bar: &'a ProgressBar,
     last: Option<Record>,
+    /// Training seconds before this process (a resumed run), and when this process started.
+    prior_s: f64,
+    started: Instant,
+}
+
+impl FolderWriter<'_> {
+    fn wall_time_s(&self) -> f64 {
+        self.prior_s + self.started.elapsed().as_secs_f64()
+    }
 }
 
 impl train::Observer for FolderWriter<'_> {
@@ -128,7 +137,7 @@ impl train::Observer for FolderWriter<'_> {
     /// metrics.csv is made durable first, so a checkpoint never points past what is on disk.
     fn checkpoint(&mut self, c: &Checkpoint) -> Result<(), GdlabError> {
         self.metrics.sync().map_err(GdlabError::io("cannot write metrics.csv"))?;
-        checkpoint::write(self.dir, c, self.metrics.len_before(c.state.step))
+        checkpoint::write(self.dir, c, self.metrics.len_before(c.state.step), self.wall_time_s())
     }
 }
 
@@ -137,7 +146,7 @@ fn descend(
     exp: &Experiment,
     dir: PathBuf,
     metrics: artifacts::MetricsWriter,
-    from: Option<Checkpoint>,
+    from: Option<(checkpoint::Header, Checkpoint)>,
     quiet: bool,
     interrupt: &AtomicBool,
 ) -> Result<RunResult, GdlabError> {
@@ -150,12 +159,14 @@ fn descend(
         &exp.settings,
         &exp.device,
     );
-    if let Some(c) = &from {
+    if let Some((_, c)) = &from {
         trainer.restore(c)?;
     }
     let bar = progress_bar(trainer.max_steps(), quiet);
     bar.set_position(trainer.step_count() as u64);
-    let mut writer = FolderWriter { dir: &dir, metrics, every: exp.loaded.config.output.checkpoint_every, bar: &bar, last: None };
+    let prior_s = from.as_ref().map_or(0.0, |(h, _)| h.wall_time_s);
+    let every = exp.loaded.config.output.checkpoint_every;
+    let mut writer = FolderWriter { dir: &dir, metrics, every, bar: &bar, last: None, prior_s, started };
     let stop = trainer.run(interrupt, &mut writer)?;
     bar.finish_and_clear();
     let last = writer.last.take().ok_or_else(|| GdlabError::Runtime("the run stopped without evaluating its parameters".into()))?;
@@ -167,8 +178,8 @@ fn descend(
         steps: trainer.step_count(),
         diverged_at: trainer.diverged_at(),
     };
+    let wall = writer.wall_time_s();
     drop(writer);
-    let wall = started.elapsed().as_secs_f64();
     let ctx = RunContext { loaded: &exp.loaded, splits: &exp.splits, param_names: &exp.param_names, batch_size: exp.settings.batch_size };
     let summary = write_outputs(&ctx, &outcome, &dir, wall)?;
     Ok(RunResult { dir, summary, lr: exp.settings.lr })
