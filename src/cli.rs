@@ -1,9 +1,11 @@
 //! Command line: parse, dispatch, print, map errors to exit codes. No experiment logic here.
 
+use crate::commands::{eval, inspect, sweep};
+use crate::config::{self, shipped};
 use crate::config::{BackendName, DType};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_DIVERGED, EXIT_INTERRUPTED, GdlabError};
+use crate::run;
 use crate::train::StopReason;
-use crate::{config, eval, inspect, run, shipped, sweep};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -113,8 +115,8 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', required = true)]
         params: Vec<String>,
         /// lo:hi,lo:hi for the two parameters (default: around the start and the run's path).
-        #[arg(long, value_parser = crate::surface::parse_range, allow_hyphen_values = true)]
-        range: Option<crate::surface::Ranges>,
+        #[arg(long, value_parser = crate::commands::surface::parse_range, allow_hyphen_values = true)]
+        range: Option<crate::commands::surface::Ranges>,
         /// Points per side.
         #[arg(long, default_value_t = 41)]
         grid: usize,
@@ -266,7 +268,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::Perceptron { config: path, run: RunArgs { set, out, quiet, json } } => {
             let loaded = config::load(&path, &set)?;
-            let result = crate::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;
+            let result = crate::commands::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;
             if json || !quiet {
                 emit(&result, json)?;
             }
@@ -301,8 +303,8 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                     params.join(",")
                 )));
             }
-            let opts = crate::surface::SurfaceOptions { params: (params[0].clone(), params[1].clone()), range, grid, run, out };
-            let (dir, _) = crate::surface::surface(&path, &set, &opts)?;
+            let opts = crate::commands::surface::SurfaceOptions { params: (params[0].clone(), params[1].clone()), range, grid, run, out };
+            let (dir, _) = crate::commands::surface::surface(&path, &set, &opts)?;
             println!("surface written to {}", dir.display());
             Ok(0)
         }
@@ -317,7 +319,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::Lecture { out } => {
             let started = std::time::Instant::now();
-            let (dir, claims) = crate::lecture::lecture(out.as_deref())?;
+            let (dir, claims) = crate::commands::lecture::lecture(out.as_deref())?;
             for (k, c) in claims.iter().enumerate() {
                 println!("{}. {}\n   {}", k + 1, c.title, c.verdict);
             }
@@ -325,7 +327,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
         }
         Command::Bench { workload, backend, repeat, json, rows, shards } => {
-            emit(&crate::bench::run(&workload, backend, repeat, rows, shards)?, json)?;
+            emit(&crate::commands::bench::run(&workload, backend, repeat, rows, shards)?, json)?;
             Ok(0)
         }
         Command::List { json } => {

@@ -13,9 +13,9 @@ pub enum GdlabError {
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
-    Model(#[from] crate::model::ModelError),
+    Model(#[from] crate::nn::model::ModelError),
     #[error(transparent)]
-    Loss(#[from] crate::loss::LossError),
+    Loss(#[from] crate::nn::loss::LossError),
     #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
     /// Bad input found outside the config/data parsers (e.g. a run folder that is not one).

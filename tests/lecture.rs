@@ -34,7 +34,7 @@ fn num(c: &Value, path: &[&str]) -> f64 {
 #[test]
 fn the_report_is_complete_and_self_contained() {
     let dir = report().0.join("lecture");
-    assert_eq!(report().1.len(), gdlab::lecture::CLAIM_COUNT);
+    assert_eq!(report().1.len(), gdlab::commands::lecture::CLAIM_COUNT);
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.matches("<svg").count() >= 9);
     assert!(!html.contains("src=\""), "index.html must not load other files");

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// Records and final parameters of a run of `exp`, optionally stopped after `stop_after`
 /// iterations, checkpointed, and continued in a fresh trainer from that checkpoint.
-fn run(exp: &gdlab::experiment::Experiment, stop_after: Option<usize>) -> (Vec<Record>, Vec<u64>) {
+fn run(exp: &gdlab::train::experiment::Experiment, stop_after: Option<usize>) -> (Vec<Record>, Vec<u64>) {
     let fresh = || {
         Trainer::for_datasets(
             exp.model.clone(),
@@ -71,7 +71,7 @@ proptest! {
             sets.push(format!("optimizer.batch_size={b}"));
         }
         let loaded = gdlab::config::load(&root().join(config), &sets).unwrap();
-        let exp = gdlab::experiment::prepare(loaded).unwrap();
+        let exp = gdlab::train::experiment::prepare(loaded).unwrap();
         let k = (k_frac * steps as f64) as usize;
         let (whole, p_whole) = run(&exp, None);
         let (resumed, p_resumed) = run(&exp, Some(k));

@@ -11,9 +11,8 @@ pub mod taylor;
 
 use crate::config::{Activation, DType, LossKind};
 use crate::data::Dataset;
-use crate::experiment::Experiment;
-use crate::loss::Targets;
-use crate::model::Network;
+use crate::nn::loss::Targets;
+use crate::nn::model::Network;
 use burn::prelude::*;
 use compare::{Columns, Row};
 
@@ -21,11 +20,11 @@ use compare::{Columns, Row};
 pub struct LossFn {
     x: Tensor<2>,
     y: Targets,
-    objective: crate::loss::Objective,
+    objective: crate::nn::loss::Objective,
 }
 
 impl LossFn {
-    pub fn new(objective: &crate::loss::Objective, data: &Dataset, device: &Device) -> Self {
+    pub fn new(objective: &crate::nn::loss::Objective, data: &Dataset, device: &Device) -> Self {
         Self {
             x: crate::backend::upload(&data.x, [data.len(), data.dims()], device),
             y: Targets::new(&data.y, data.outputs(), objective.kind, device),
@@ -66,19 +65,13 @@ impl Report {
     }
 }
 
-/// Compares the three gradients of the training loss at `model`'s parameters.
+/// Compares the three gradients of the training loss at `model`'s parameters, on explicit
+/// pieces (gdlab gradcheck passes an experiment's; the property tests random data sets).
 /// `perturb`: add 1e-3 * max(1, |g|) to the formula's gradient of the parameter with this
 /// label: a self-test that shows the check can fail.
-pub fn check(exp: &Experiment, model: &Network, perturb: Option<&str>) -> Report {
-    let c = &exp.loaded.config;
-    let precision = crate::backend::effective_precision(c.backend.name, c.backend.dtype, &c.model);
-    check_on(&exp.objective, &exp.splits.train, &exp.device, precision, model, &exp.param_names, perturb)
-}
-
-/// `check` on explicit pieces (the property tests call this with random data sets).
 /// `dtype` is the precision the backend really computes in (`backend::effective_precision`).
 pub fn check_on(
-    objective: &crate::loss::Objective,
+    objective: &crate::nn::loss::Objective,
     data: &Dataset,
     device: &Device,
     dtype: DType,

@@ -4,7 +4,7 @@
 //! gives the largest first-order decrease (Cauchy-Schwarz: -g.u <= |g| for |u| = 1).
 
 use super::{LossFn, params};
-use crate::model::Network;
+use crate::nn::model::Network;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};

@@ -35,8 +35,8 @@ fn scaled_errors(report: &gradient::Report) -> (f64, f64) {
         (wf.max(f), wn.max(n))
     })
 }
-use gdlab::loss::Objective;
-use gdlab::model::Network;
+use gdlab::nn::loss::Objective;
+use gdlab::nn::model::Network;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

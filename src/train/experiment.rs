@@ -5,8 +5,8 @@ use crate::backend;
 use crate::config::{Config, Loaded, LossKind, ModelKind};
 use crate::data::{self, Splits};
 use crate::error::GdlabError;
-use crate::loss::Objective;
-use crate::model::Network;
+use crate::nn::loss::Objective;
+use crate::nn::model::Network;
 use crate::train::Settings;
 use burn::prelude::*;
 

@@ -6,8 +6,8 @@
 //! state, batch-order generator position, the length of metrics.csv at this step, sizes), then
 //! the model's burnpack bytes, then the optimiser's (empty without momentum).
 
-use crate::artifacts;
 use crate::error::GdlabError;
+use crate::run::artifacts;
 use crate::train::{Checkpoint, LoopState, StopReason};
 use serde::{Deserialize, Serialize};
 use std::path::Path;

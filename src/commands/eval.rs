@@ -1,13 +1,13 @@
 //! `gdlab eval RUN_DIR [--data CSV]`: load a run's checkpoint and measure it on its own data
 //! (train and validation parts) or on another CSV with the same columns.
 
-use crate::artifacts::RunState;
 use crate::config::{self, LossKind};
 use crate::data::{self, Dataset};
 use crate::error::GdlabError;
-use crate::experiment::model_outputs;
-use crate::loss::{Objective, Targets};
-use crate::model::Network;
+use crate::nn::loss::{Objective, Targets};
+use crate::nn::model::Network;
+use crate::run::artifacts::RunState;
+use crate::train::experiment::model_outputs;
 use std::path::Path;
 
 /// Loss (and accuracy for classifiers) of one data set.
@@ -46,7 +46,7 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
     let (features, targets, standardiser) = match &state {
         RunState::Finished(s) => (s.features.clone(), s.targets.clone(), s.standardiser.clone()),
         RunState::Interrupted { .. } => {
-            let exp = crate::experiment::prepare(loaded.clone())?;
+            let exp = crate::train::experiment::prepare(loaded.clone())?;
             (exp.splits.train.feature_names.clone(), exp.splits.train.target_names.clone(), exp.splits.standardiser.clone())
         }
     };

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
 
-static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
 fn register_font() {
@@ -258,7 +258,7 @@ pub fn write(dir: &Path, stem: &str, size: (u32, u32), chart: &impl Chart) -> st
     register_font();
     let mut svg = String::new();
     chart.draw_on(SVGBackend::with_string(&mut svg, size).into_drawing_area()).map_err(std::io::Error::other)?;
-    crate::artifacts::write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
+    crate::atomic::write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
 
     // plotters picks the encoder from the extension, so the temp name ends in .png too.
     let tmp = dir.join(format!(".{stem}.tmp-{}.png", std::process::id()));

@@ -13,7 +13,7 @@ use crate::config::{Loaded, ModelKind};
 use crate::data;
 use crate::error::GdlabError;
 use crate::gradient::params;
-use crate::model::Network;
+use crate::nn::model::Network;
 use crate::run::{self, RunContext, RunResult};
 use crate::train::{Outcome, Record, Rule, StopReason};
 use std::path::Path;

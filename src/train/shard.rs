@@ -11,8 +11,8 @@
 //! the unsplit computation.
 
 use crate::config::BackendName;
-use crate::loss::{Objective, Targets};
-use crate::model::Network;
+use crate::nn::loss::{Objective, Targets};
+use crate::nn::model::Network;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;

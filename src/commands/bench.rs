@@ -13,8 +13,8 @@
 
 use crate::config::{self, Activation, BackendName, Init, LossKind, ModelKind};
 use crate::error::GdlabError;
-use crate::loss::Objective;
-use crate::model::Network;
+use crate::nn::loss::Objective;
+use crate::nn::model::Network;
 use crate::train::{self, DeviceData, Settings};
 use burn::prelude::*;
 use rand::SeedableRng;
@@ -118,7 +118,7 @@ fn neuron(activation: Activation) -> config::Model {
 fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Workload {
     match name {
         "W1" => {
-            let (x, y) = linear_data(n, 16, false, 1, crate::shard::column_major(backend), device);
+            let (x, y) = linear_data(n, 16, false, 1, crate::train::shard::column_major(backend), device);
             Workload {
                 x,
                 y,
@@ -128,7 +128,7 @@ fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Work
             }
         }
         "W2" => {
-            let (x, y) = linear_data(n, 16, true, 2, crate::shard::column_major(backend), device);
+            let (x, y) = linear_data(n, 16, true, 2, crate::train::shard::column_major(backend), device);
             Workload {
                 x,
                 y,

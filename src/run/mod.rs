@@ -1,15 +1,17 @@
 //! `gdlab train`: prepare (all input checks), then create the run folder, train, and write
 //! every artifact. Nothing is created on disk until the inputs have been accepted.
 
-use crate::artifacts::{self, Summary};
-use crate::checkpoint;
+pub mod artifacts;
+pub mod checkpoint;
+
 use crate::config::{self, Loaded};
 use crate::data::Splits;
 use crate::error::GdlabError;
-use crate::experiment::{self, Experiment};
-use crate::model::Network;
-use crate::plot::{self, LineChart, Series};
+use crate::nn::model::Network;
+use crate::report::plot::{self, LineChart, Series};
+use crate::train::experiment::{self, Experiment};
 use crate::train::{self, Checkpoint, Outcome, Record, StopReason, Trainer};
+use artifacts::Summary;
 use burn::module::Module;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::{Path, PathBuf};

@@ -3,16 +3,16 @@
 //! The verdict sentences are templates filled with measurements; `holds` is decided by the
 //! same numbers, and tests/lecture.rs asserts each claim from a fresh run.
 
-use crate::artifacts;
+use crate::commands::inspect::{self, TaylorOptions};
+use crate::commands::perceptron;
+use crate::commands::surface::{self, SurfaceOptions};
+use crate::commands::sweep::{self, RunRow, SweepOptions};
 use crate::config;
 use crate::error::GdlabError;
-use crate::experiment;
-use crate::inspect::{self, TaylorOptions};
-use crate::perceptron;
-use crate::plot::{self, LineChart, Series};
+use crate::report::plot::{self, LineChart, Series};
+use crate::run::artifacts;
 use crate::run::{self, TrainOptions};
-use crate::surface::{self, SurfaceOptions};
-use crate::sweep::{self, RunRow, SweepOptions};
+use crate::train::experiment;
 use serde::Serialize;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -579,7 +579,7 @@ pub fn lecture(out: Option<&Path>) -> Result<(PathBuf, Vec<Claim>), GdlabError> 
     let work = target.clone();
     std::fs::create_dir_all(work.join("configs")).map_err(GdlabError::io("cannot create the report folder")).map_err(restore)?;
     for path in CONFIGS {
-        let shipped = crate::shipped::get(path)
+        let shipped = crate::config::shipped::get(path)
             .ok_or_else(|| GdlabError::Runtime(format!("{path} is not embedded in this binary")))
             .map_err(restore)?;
         let name = Path::new(path).file_name().unwrap_or_default();

@@ -5,6 +5,8 @@
 //! in, overrides applied) is what a run folder stores, so it must serialise back to TOML that
 //! loads to the same experiment.
 
+pub mod shipped;
+
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;

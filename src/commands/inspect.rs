@@ -1,13 +1,13 @@
 //! `gdlab gradcheck` and `gdlab taylor`: look at the gradient of an experiment without
 //! training it to the end. Orchestration and output only; the maths is in `gradient`.
 
-use crate::artifacts;
 use crate::config::{self, BackendName, DType};
 use crate::error::GdlabError;
-use crate::experiment::{self, Experiment};
 use crate::gradient::{self, LossFn, Report, params, taylor};
-use crate::model::Network;
-use crate::plot::{self, LineChart, LogLogScatter, Series};
+use crate::nn::model::Network;
+use crate::report::plot::{self, LineChart, LogLogScatter, Series};
+use crate::run::artifacts;
+use crate::train::experiment::{self, Experiment};
 use crate::train::{Settings, Trainer};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -107,7 +107,10 @@ impl std::fmt::Display for Gradcheck {
 pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> Result<Gradcheck, GdlabError> {
     let exp = prepare(config_path, sets, o.dtype)?;
     let model = model_at(&exp, o.at.as_deref())?;
-    let report = gradient::check(&exp, &model, o.perturb.as_deref());
+    let c = &exp.loaded.config;
+    let precision = crate::backend::effective_precision(c.backend.name, c.backend.dtype, &c.model);
+    let report =
+        gradient::check_on(&exp.objective, &exp.splits.train, &exp.device, precision, &model, &exp.param_names, o.perturb.as_deref());
     if let Some(dir) = &o.at {
         let json = serde_json::to_string_pretty(&report.rows).map_err(|e| GdlabError::Runtime(e.to_string()))?;
         artifacts::write_atomic(&dir.join("gradcheck.json"), json.as_bytes()).map_err(GdlabError::io("cannot write gradcheck.json"))?;

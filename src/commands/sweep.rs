@@ -4,10 +4,10 @@
 //! a sweep's runs are byte-for-byte the runs one would get one at a time; running them as
 //! separate processes also lets them use the machine's cores in parallel.
 
-use crate::artifacts::{self, Summary};
 use crate::config;
 use crate::error::GdlabError;
-use crate::plot::{self, LineChart, Series};
+use crate::report::plot::{self, LineChart, Series};
+use crate::run::artifacts::{self, Summary};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;

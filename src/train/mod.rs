@@ -5,13 +5,15 @@
 //! per `log_every` epochs, evaluated on the whole training set. Records are plain data; the
 //! CSV writer, the progress bar and the plots all read them.
 
+pub mod experiment;
+pub mod shard;
+
 use crate::config::BackendName;
 use crate::data::Dataset;
 use crate::gradient::params;
 use crate::gradient::taylor::dot;
-use crate::loss::{Objective, Targets};
-use crate::model::Network;
-use crate::shard;
+use crate::nn::loss::{Objective, Targets};
+use crate::nn::model::Network;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};

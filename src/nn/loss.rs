@@ -5,7 +5,7 @@
 //! sigmoid(z) rounds to 0 or 1. Cross-entropy takes z as logits (log-softmax inside burn).
 
 use crate::config::{Activation, LossKind};
-use crate::model::activate;
+use crate::nn::model::activate;
 use burn::nn::loss::{
     BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss, CrossEntropyLossConfig, LpLossConfig, MseLoss, Reduction,
 };

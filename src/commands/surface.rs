@@ -2,20 +2,20 @@
 //! as a heat map with contour lines (and a run's descent path on top), plus a 3-D view. Works
 //! for any two scalar parameters of any model, by name (`w_x1`, `b`, `l1.w[0,1]`, ...).
 
-use crate::artifacts;
+use crate::commands::inspect::model_at;
+use crate::commands::sweep::RunRow;
 use crate::config;
 use crate::error::GdlabError;
-use crate::experiment;
 use crate::gradient::{LossFn, params};
-use crate::inspect::model_at;
-use crate::plot::{self, HeatMap, Surface3d};
-use crate::sweep::RunRow;
+use crate::report::plot::{self, HeatMap, Surface3d};
+use crate::run::artifacts;
+use crate::train::experiment;
 use std::path::{Path, PathBuf};
 
 pub struct SurfaceOptions {
     pub params: (String, String),
     /// (x range, y range); default: around the start (and the run's path), +- 3.
-    pub range: Option<crate::surface::Ranges>,
+    pub range: Option<crate::commands::surface::Ranges>,
     pub grid: usize,
     pub run: Option<PathBuf>,
     pub out: Option<PathBuf>,

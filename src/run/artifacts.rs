@@ -7,38 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` atomically (temp file in the same folder, fsync, rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    match &result {
-        Ok(()) => remove_stale_temps(dir, name),
-        Err(_) => {
-            let _ = std::fs::remove_file(&tmp);
-        }
-    }
-    result
-}
-
-/// Removes temp files of `name` left by a killed process (`.name.tmp-PID`), so none survives
-/// a later successful write.
-fn remove_stale_temps(dir: &Path, name: &str) {
-    let prefix = format!(".{name}.tmp-");
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            if e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-}
+pub use crate::atomic::write_atomic;
 
 /// Creates a fresh run folder. With `exact`, that folder (which must not exist or be empty);
 /// else `<root>/<name>/<UTC time>` with a suffix when two runs start in the same millisecond.
@@ -193,7 +162,7 @@ pub struct Summary {
     pub stop_reason: crate::train::StopReason,
     /// The step whose loss was not finite or passed `optimizer.diverge_above`.
     pub diverged_at_step: Option<usize>,
-    pub parameters: crate::model::Parameters,
+    pub parameters: crate::nn::model::Parameters,
     pub parameter_names: Vec<String>,
     pub features: Vec<String>,
     pub targets: Vec<String>,
@@ -229,7 +198,7 @@ impl RunState {
         if !dir.join("config.toml").is_file() {
             return Err(format!("{}: not a gdlab run folder (no summary.json, no config.toml)", dir.display()));
         }
-        match crate::checkpoint::read(dir) {
+        match crate::run::checkpoint::read(dir) {
             Ok(Some((h, _))) => Ok(RunState::Interrupted { step: Some(h.step) }),
             Ok(None) => Ok(RunState::Interrupted { step: None }),
             Err(e) => Err(e.to_string()),
@@ -261,16 +230,6 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_replaces_whole_file_and_leaves_no_temp() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.txt");
-        write_atomic(&p, b"first").unwrap();
-        write_atomic(&p, b"second").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"second");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
 
     #[test]
     fn run_ids_are_unique_and_sortable() {
