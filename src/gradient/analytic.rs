@@ -46,10 +46,7 @@ impl Gradient {
     }
 }
 
-pub fn sigmoid(z: f64) -> f64 {
-    // Split by sign so exp never overflows.
-    if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) }
-}
+pub use crate::nn::activation::sigmoid;
 
 /// The per-row delta = dL/dz for one (z, y). None for a pairing that is not a valid model
 /// (BCE needs a probability: only the sigmoid gives one; `step` has no derivative).
@@ -61,27 +58,9 @@ pub fn delta(z: f64, y: f64, activation: Activation, loss: LossKind) -> Option<f
         // The sigmoid's derivative cancels: delta = a - y, finite for any z.
         (Activation::Sigmoid, LossKind::Bce) => Some(sigmoid(z) - y),
         (act, loss) => {
-            let (a, da_dz) = match act {
-                Activation::Identity => (z, 1.0),
-                _ => {
-                    let a = sigmoid(z);
-                    (a, a * (1.0 - a))
-                }
-            };
-            let dl_da = match loss {
-                LossKind::Mse => 2.0 * (a - y),
-                // Subgradient 0 at a zero residual, matching burn (sign(0) = 0).
-                _ => {
-                    let r = a - y;
-                    if r > 0.0 {
-                        1.0
-                    } else if r < 0.0 {
-                        -1.0
-                    } else {
-                        0.0
-                    }
-                }
-            };
+            let a = crate::nn::activation::host(act, &[z], 1)[0];
+            let da_dz = crate::nn::activation::derivative(act, z, a)?;
+            let dl_da = crate::nn::loss::dl_da(loss, a, y)?;
             Some(dl_da * da_dz)
         }
     }

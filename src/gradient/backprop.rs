@@ -18,8 +18,8 @@
 //! with f' = a (1 - a) for sigmoid, 1 - a^2 for tanh, [z > 0] for relu, 1 for identity.
 //! Gradients: dC/dW_l = a_{l-1}^T delta_l / n, dC/db_l = mean over rows of delta_l.
 
-use super::analytic::sigmoid;
 use crate::config::{Activation, LossKind};
+use crate::nn::activation::{self, host as apply};
 
 /// One layer on the host: weights [d_in][d_out] row-major, optional bias [d_out].
 #[derive(Debug, Clone)]
@@ -36,36 +36,6 @@ pub struct Trace {
     pub z: Vec<Vec<f64>>,
     /// a_l for l = 0..L (a_0 = x).
     pub a: Vec<Vec<f64>>,
-}
-
-fn apply(f: Activation, z: &[f64], width: usize) -> Vec<f64> {
-    match f {
-        Activation::Identity => z.to_vec(),
-        Activation::Sigmoid => z.iter().map(|&v| sigmoid(v)).collect(),
-        Activation::Tanh => z.iter().map(|v| v.tanh()).collect(),
-        Activation::Relu => z.iter().map(|v| v.max(0.0)).collect(),
-        Activation::Step => z.iter().map(|&v| f64::from(u8::from(v >= 0.0))).collect(),
-        Activation::Softmax => z
-            .chunks(width)
-            .flat_map(|row| {
-                let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let e: Vec<f64> = row.iter().map(|v| (v - m).exp()).collect();
-                let s: f64 = e.iter().sum();
-                e.into_iter().map(move |v| v / s)
-            })
-            .collect(),
-    }
-}
-
-/// f'(z) elementwise, from z and a = f(z) (not for softmax, handled with its Jacobian).
-fn derivative(f: Activation, z: f64, a: f64) -> f64 {
-    match f {
-        Activation::Identity => 1.0,
-        Activation::Sigmoid => a * (1.0 - a),
-        Activation::Tanh => 1.0 - a * a,
-        Activation::Relu => f64::from(u8::from(z > 0.0)),
-        Activation::Step | Activation::Softmax => unreachable!("no elementwise derivative"),
-    }
 }
 
 pub fn forward(layers: &[Layer], hidden: Activation, output: Activation, x: &[f64], n: usize) -> Trace {
@@ -103,14 +73,7 @@ fn output_delta(output: Activation, loss: LossKind, z: &[f64], a: &[f64], y: &[f
         ),
         (_, LossKind::Bce | LossKind::CrossEntropy) | (Activation::Step, _) => None,
         (f, LossKind::Mse | LossKind::Mae) => {
-            let g: Vec<f64> = a
-                .iter()
-                .zip(y)
-                .map(|(a, y)| {
-                    let r = a - y;
-                    (if loss == LossKind::Mse { 2.0 * r } else { (r > 0.0) as u8 as f64 - (r < 0.0) as u8 as f64 }) / kf
-                })
-                .collect();
+            let g: Vec<f64> = a.iter().zip(y).map(|(a, y)| crate::nn::loss::dl_da(loss, *a, *y).unwrap_or(f64::NAN) / kf).collect();
             Some(if f == Activation::Softmax {
                 a.chunks(k)
                     .zip(g.chunks(k))
@@ -120,7 +83,8 @@ fn output_delta(output: Activation, loss: LossKind, z: &[f64], a: &[f64], y: &[f
                     })
                     .collect()
             } else {
-                g.iter().zip(z).zip(a).map(|((g, z), a)| g * derivative(f, *z, *a)).collect()
+                // f is neither step (no model) nor softmax (above): the derivative exists.
+                g.iter().zip(z).zip(a).map(|((g, z), a)| g * activation::derivative(f, *z, *a).unwrap_or(f64::NAN)).collect()
             })
         }
     }
@@ -137,6 +101,8 @@ pub fn gradient(
     y: &[f64],
     n: usize,
 ) -> Option<Vec<f64>> {
+    // Hidden units need an elementwise derivative (not step, not softmax).
+    activation::derivative(hidden, 0.0, 0.0)?;
     let t = forward(layers, hidden, output, x, n);
     let last = layers.len() - 1;
     let k = layers[last].d_out;
@@ -165,7 +131,7 @@ pub fn gradient(
                 for p in 0..layer.d_in {
                     let back: f64 = (0..layer.d_out).map(|j| delta[i * layer.d_out + j] * layer.weights[p * layer.d_out + j]).sum();
                     let q = i * layer.d_in + p;
-                    next[q] = back * derivative(hidden, z[q], a[q]);
+                    next[q] = back * activation::derivative(hidden, z[q], a[q]).unwrap_or(f64::NAN);
                 }
             }
             delta = next;

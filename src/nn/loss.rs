@@ -5,7 +5,7 @@
 //! sigmoid(z) rounds to 0 or 1. Cross-entropy takes z as logits (log-softmax inside burn).
 
 use crate::config::{Activation, LossKind};
-use crate::nn::model::activate;
+use crate::nn::activation::tensor as activate;
 use burn::nn::loss::{
     BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss, CrossEntropyLossConfig, LpLossConfig, MseLoss, Reduction,
 };
@@ -136,5 +136,22 @@ impl Objective {
                 hits as f64 / y.len().max(1) as f64
             }
         }
+    }
+}
+/// dL/da of one output for the elementwise losses, before the mean over rows and outputs:
+/// MSE 2 (a - y); MAE sign(a - y), 0 at a zero residual as in burn's backward. None for BCE and
+/// cross-entropy, whose derivative is taken together with their activation (a - y).
+pub fn dl_da(loss: LossKind, a: f64, y: f64) -> Option<f64> {
+    let r = a - y;
+    match loss {
+        LossKind::Mse => Some(2.0 * r),
+        LossKind::Mae => Some(if r > 0.0 {
+            1.0
+        } else if r < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }),
+        LossKind::Bce | LossKind::CrossEntropy => None,
     }
 }

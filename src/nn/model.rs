@@ -203,7 +203,7 @@ impl Network {
             } else {
                 layer.forward(a)
             };
-            a = if i == last { z } else { activate(self.hidden, z) };
+            a = if i == last { z } else { crate::nn::activation::tensor(self.hidden, z) };
         }
         a
     }
@@ -271,18 +271,4 @@ fn start_layer(layer: usize, s: &LayerStart, d_in: usize, d_out: usize, bias: bo
     }
     let w: Vec<f64> = s.weights.iter().flatten().copied().collect();
     Ok(linear(&w, s.bias.as_deref(), d_in, d_out, device))
-}
-
-/// The activation applied to z ([n, k]; softmax normalises each row).
-pub fn activate(activation: Activation, z: Tensor<2>) -> Tensor<2> {
-    use burn::tensor::activation as act;
-    match activation {
-        Activation::Identity => z,
-        Activation::Sigmoid => act::sigmoid(z),
-        Activation::Tanh => act::tanh(z),
-        Activation::Relu => act::relu(z),
-        Activation::Softmax => act::softmax(z, 1),
-        // Heaviside step: 1 where z >= 0. No gradient; only the perceptron rule uses it.
-        Activation::Step => z.greater_equal_elem(0.0).float(),
-    }
 }
