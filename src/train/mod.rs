@@ -548,7 +548,10 @@ impl<'o> Trainer<'o> {
                 p.grads.expect("backward ran")
             }
         };
-        let model = self.model.clone();
+        // Moved out (not cloned) so the optimiser holds the only reference to the parameters
+        // and the backend may update them in place.
+        let hidden = self.model.hidden;
+        let model = std::mem::replace(&mut self.model, Network { layers: Vec::new(), hidden });
         self.model = self.optim.step(self.s.lr, model, grads);
         self.state.step += 1;
         Step { record, stop: None }
