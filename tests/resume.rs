@@ -188,3 +188,23 @@ fn resume_refuses_a_changed_model_data_or_loss() {
     assert_eq!(r.status.code(), Some(2));
     assert!(stderr(&r).contains("not a gdlab run folder"), "{}", stderr(&r));
 }
+
+/// A run on a CSV whose file changes before the resume is refused (exit 2, naming the data),
+/// and the folder is left as it was.
+#[test]
+fn resume_refuses_changed_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("d.csv");
+    std::fs::write(&csv, "x,y\n1,2\n2,4\n3,6.5\n").unwrap();
+    let cfg = dir.path().join("exp.toml");
+    std::fs::write(&cfg, "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntarget = \"y\"\n[optimizer]\nlr = 0.01\nsteps = 5\n").unwrap();
+    let out = dir.path().join("run");
+    train_ok(cfg.to_str().unwrap(), &out, &[]);
+    let before = std::fs::read(out.join("checkpoint.bin")).unwrap();
+    std::fs::write(&csv, "x,y\n1,2\n2,4\n3,6.6\n").unwrap();
+    let r = gdlab(&["train", "--resume", out.to_str().unwrap(), "--set", "optimizer.steps=10"]);
+    assert_eq!(r.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("key `data`") && stderr(&r).contains("data differ"), "{}", stderr(&r));
+    assert!(out.join("summary.json").exists() && !out.join("history.json").exists());
+    assert_eq!(std::fs::read(out.join("checkpoint.bin")).unwrap(), before);
+}

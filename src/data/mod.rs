@@ -159,6 +159,27 @@ pub struct Splits {
     pub standardiser: Option<Standardiser>,
 }
 
+impl Splits {
+    /// SHA-256 (hex) of the column names and every value of both parts, in order: the data a
+    /// checkpoint was trained on, so a resume can tell when the file changed.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (tag, part) in [("train", Some(&self.train)), ("validation", self.validation.as_ref())] {
+            let Some(d) = part else { continue };
+            h.update(tag.as_bytes());
+            for name in d.feature_names.iter().chain(&d.target_names) {
+                h.update(name.as_bytes());
+                h.update([0]);
+            }
+            for v in d.x.iter().chain(&d.y) {
+                h.update(v.to_bits().to_le_bytes());
+            }
+        }
+        format!("{:x}", h.finalize())
+    }
+}
+
 /// Loads or generates the configured data set (`base_dir`: where the config file lives).
 pub fn load(cfg: &config::Data, seed: u64, base_dir: &Path) -> Result<Dataset, DataError> {
     let data = match cfg.source {

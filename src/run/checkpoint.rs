@@ -31,13 +31,16 @@ pub struct Header {
     /// adds the time after it).
     #[serde(default)]
     pub wall_time_s: f64,
+    /// `Splits::fingerprint` of the data trained on.
+    #[serde(default)]
+    pub data_sha256: String,
     pub order: Option<Vec<u32>>,
     pub model_bytes: u64,
     pub optimizer_bytes: u64,
 }
 
 /// Writes `c` as `dir/checkpoint.bin` (atomically: temp file, fsync, rename).
-pub fn write(dir: &Path, c: &Checkpoint, metrics_len: u64, wall_time_s: f64) -> Result<(), GdlabError> {
+pub fn write(dir: &Path, c: &Checkpoint, metrics_len: u64, wall_time_s: f64, data_sha256: &str) -> Result<(), GdlabError> {
     let header = Header {
         step: c.state.step,
         state: c.state.clone(),
@@ -46,6 +49,7 @@ pub fn write(dir: &Path, c: &Checkpoint, metrics_len: u64, wall_time_s: f64) -> 
         rng_word_pos: c.rng_word_pos.to_string(),
         metrics_len,
         wall_time_s,
+        data_sha256: data_sha256.to_string(),
         order: c.order.clone(),
         model_bytes: c.model.len() as u64,
         optimizer_bytes: c.optimizer.len() as u64,
@@ -119,9 +123,9 @@ mod tests {
     fn round_trips_every_bit() {
         let dir = tempfile::tempdir().unwrap();
         let c = sample();
-        write(dir.path(), &c, 1234, 2.5).unwrap();
+        write(dir.path(), &c, 1234, 2.5, "abc").unwrap();
         let (h, back) = read(dir.path()).unwrap().unwrap();
-        assert_eq!((h.metrics_len, h.wall_time_s), (1234, 2.5));
+        assert_eq!((h.metrics_len, h.wall_time_s, h.data_sha256.as_str()), (1234, 2.5, "abc"));
         assert_eq!(back.state, c.state);
         let probe = back.state.probe.as_ref().unwrap();
         assert_eq!(probe.loss.to_bits(), (1.0f64 / 7.0).to_bits());
@@ -132,7 +136,7 @@ mod tests {
     fn missing_is_none_and_truncated_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         assert!(read(dir.path()).unwrap().is_none());
-        write(dir.path(), &sample(), 0, 0.0).unwrap();
+        write(dir.path(), &sample(), 0, 0.0, "").unwrap();
         let p = dir.path().join(FILE);
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() - 1]).unwrap();

@@ -39,7 +39,12 @@ pub fn train(loaded: Loaded, opts: &TrainOptions, interrupt: &AtomicBool) -> Res
     let dir = open_run_folder(&exp.loaded, opts.out.as_deref())?;
     let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, 0)
         .map_err(GdlabError::io("cannot write metrics.csv"))?;
-    descend(&exp, dir, metrics, None, opts.quiet, interrupt)
+    descend(&exp, trainer(&exp), dir, metrics, 0.0, opts.quiet, interrupt)
+}
+
+/// A fresh trainer for the experiment.
+fn trainer(exp: &Experiment) -> Trainer<'_> {
+    Trainer::for_datasets(exp.model.clone(), &exp.objective, &exp.splits.train, exp.splits.validation.as_ref(), &exp.settings, &exp.device)
 }
 
 /// `gdlab train --resume RUN_DIR`: continues a run from its last checkpoint. `overrides` may
@@ -64,10 +69,21 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
     }
     let exp = experiment::prepare(loaded)?;
     let checkpoint = checkpoint::read(dir)?;
+    // Everything that can refuse the resume happens before the folder is touched.
     if let Some((h, _)) = &checkpoint
-        && h.order.as_ref().is_some_and(|o| o.len() != exp.splits.train.len())
+        && !h.data_sha256.is_empty()
+        && h.data_sha256 != exp.splits.fingerprint()
     {
-        return Err(not_a_run("the checkpoint's batch order does not match the data (was the data file changed?)".into()));
+        return Err(GdlabError::Input(format!(
+            "{}: key `data`: the data differ from what the checkpoint was trained on (fingerprint {} vs {})\n  hint: was the data file changed? restore it, or start a new run",
+            dir.display(),
+            &h.data_sha256[..12],
+            &exp.splits.fingerprint()[..12]
+        )));
+    }
+    let mut trainer = trainer(&exp);
+    if let Some((_, c)) = &checkpoint {
+        trainer.restore(c).map_err(|e| not_a_run(format!("{e} (was the data file changed?)")))?;
     }
     // The folder is now a run in progress again: no summary until it stops.
     match std::fs::remove_file(dir.join("summary.json")) {
@@ -82,7 +98,8 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
     let keep = checkpoint.as_ref().map_or(0, |(h, _)| h.metrics_len);
     let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, keep)
         .map_err(GdlabError::io("cannot reopen metrics.csv"))?;
-    descend(&exp, dir.to_path_buf(), metrics, checkpoint, quiet, interrupt)
+    let prior_s = checkpoint.as_ref().map_or(0.0, |(h, _)| h.wall_time_s);
+    descend(&exp, trainer, dir.to_path_buf(), metrics, prior_s, quiet, interrupt)
 }
 
 /// Config keys a resumed run may change.
@@ -115,6 +132,8 @@ struct FolderWriter<'a> {
     /// Training seconds before this process (a resumed run), and when this process started.
     prior_s: f64,
     started: Instant,
+    /// The data's fingerprint, stored with each checkpoint.
+    data_sha256: String,
 }
 
 impl FolderWriter<'_> {
@@ -139,36 +158,28 @@ impl train::Observer for FolderWriter<'_> {
     /// metrics.csv is made durable first, so a checkpoint never points past what is on disk.
     fn checkpoint(&mut self, c: &Checkpoint) -> Result<(), GdlabError> {
         self.metrics.sync().map_err(GdlabError::io("cannot write metrics.csv"))?;
-        checkpoint::write(self.dir, c, self.metrics.len_before(c.state.step), self.wall_time_s())
+        checkpoint::write(self.dir, c, self.metrics.len_before(c.state.step), self.wall_time_s(), &self.data_sha256)
     }
 }
 
 /// Runs the trainer (from `from` when resuming) into the run folder `dir`.
+/// Runs `trainer` (fresh, or restored from a checkpoint after `prior_s` seconds of training)
+/// into the run folder `dir`.
 fn descend(
     exp: &Experiment,
+    mut trainer: Trainer,
     dir: PathBuf,
     metrics: artifacts::MetricsWriter,
-    from: Option<(checkpoint::Header, Checkpoint)>,
+    prior_s: f64,
     quiet: bool,
     interrupt: &AtomicBool,
 ) -> Result<RunResult, GdlabError> {
     let started = Instant::now();
-    let mut trainer = Trainer::for_datasets(
-        exp.model.clone(),
-        &exp.objective,
-        &exp.splits.train,
-        exp.splits.validation.as_ref(),
-        &exp.settings,
-        &exp.device,
-    );
-    if let Some((_, c)) = &from {
-        trainer.restore(c)?;
-    }
     let bar = progress_bar(trainer.max_steps(), quiet);
     bar.set_position(trainer.step_count() as u64);
-    let prior_s = from.as_ref().map_or(0.0, |(h, _)| h.wall_time_s);
     let every = exp.loaded.config.output.checkpoint_every;
-    let mut writer = FolderWriter { dir: &dir, metrics, every, bar: &bar, last: None, prior_s, started };
+    let data_sha256 = exp.splits.fingerprint();
+    let mut writer = FolderWriter { dir: &dir, metrics, every, bar: &bar, last: None, prior_s, started, data_sha256 };
     let stop = trainer.run(interrupt, &mut writer)?;
     bar.finish_and_clear();
     let last = writer.last.take().ok_or_else(|| GdlabError::Runtime("the run stopped without evaluating its parameters".into()))?;
