@@ -439,6 +439,86 @@ impl<'o> Trainer<'o> {
         Step { record: None, stop: Some(reason) }
     }
 
+    /// The full-set loss and gradient at the current parameters. With `log` (or when the loss
+    /// diverged) a metrics row is made; for full batches the Taylor probe is settled (the row's
+    /// predicted and actual dC) and armed for the next logged update. Returns the row, the
+    /// gradient, and whether the loss diverged.
+    fn evaluate_full(&mut self, step: usize, log: bool) -> (Option<Record>, GradientsParams, bool) {
+        let full_batch = self.plan.per_epoch == 1;
+        let (ev, grads) = evaluate(&self.model, self.obj, &self.data, self.shards(self.data.rows()), true);
+        let grads = grads.expect("backward ran");
+        let bad = self.diverged(ev.loss);
+        let taylor_next = full_batch && self.will_log(step + 1);
+        let flat_grads = (log || bad || taylor_next).then(|| params::gradients_by_id(&self.model, &grads));
+        let flat_params = (taylor_next || (full_batch && self.state.probe.is_some())).then(|| params::values(&self.model));
+        let (predicted_dc, actual_dc) = match (self.state.probe.take(), &flat_params) {
+            (Some(p), Some(now)) => {
+                let dw: Vec<f64> = now.iter().zip(&p.params).map(|(a, b)| a - b).collect();
+                (Some(dot(&p.grad, &dw)), Some(ev.loss - p.loss))
+            }
+            _ => (None, None),
+        };
+        let mut record = None;
+        if log || bad {
+            let (val_loss, val_accuracy) = match &self.val {
+                Some(v) => {
+                    let (e, _) = evaluate(&self.model, self.obj, v, self.shards(v.rows()), false);
+                    (Some(e.loss), e.accuracy(self.obj, v))
+                }
+                None => (None, None),
+            };
+            let r = Record {
+                step,
+                epoch: step / self.plan.per_epoch,
+                loss: ev.loss,
+                val_loss,
+                accuracy: ev.accuracy(self.obj, &self.data),
+                val_accuracy,
+                grad_norm: flat_grads.as_deref().map(|g| dot(g, g).sqrt()),
+                lr: self.s.lr,
+                params: self.params_column(),
+                predicted_dc,
+                actual_dc,
+            };
+            self.note(&r);
+            record = Some(r);
+        }
+        if let (false, true, Some(grad), Some(params)) = (bad, taylor_next, flat_grads, flat_params) {
+            self.state.probe = Some(TaylorProbe { grad, params, loss: ev.loss });
+        }
+        (record, grads, bad)
+    }
+
+    /// The gradient of update `step` on its mini-batch; None when the batch's loss diverged.
+    fn minibatch_gradient(&mut self, step: usize) -> Option<GradientsParams> {
+        let rows: Vec<i64> = self.plan.batch(step).iter().map(|&i| i as i64).collect();
+        let len = rows.len();
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(rows, [len]), &self.device);
+        let x = self.data.x.clone().select(0, idx.clone());
+        let p = shard::pass(&self.model, self.obj, &x, &self.data.y.select(&idx), self.shards(len), true);
+        if self.diverged(p.loss) { None } else { p.grads }
+    }
+
+    /// A row for a mini-batch that diverged: the full-set loss, no gradient.
+    fn record_without_gradient(&mut self, step: usize) -> Record {
+        let (ev, _) = evaluate(&self.model, self.obj, &self.data, self.shards(self.data.rows()), false);
+        let r = Record {
+            step,
+            epoch: step / self.plan.per_epoch,
+            loss: ev.loss,
+            val_loss: None,
+            accuracy: ev.accuracy(self.obj, &self.data),
+            val_accuracy: None,
+            grad_norm: None,
+            lr: self.s.lr,
+            params: self.params_column(),
+            predicted_dc: None,
+            actual_dc: None,
+        };
+        self.note(&r);
+        r
+    }
+
     /// One iteration: evaluate (and log) where due, check the stop rules, then apply one
     /// update. Row k of the record stream is the state after k updates.
     pub fn step(&mut self, interrupted: bool) -> Step {
@@ -447,60 +527,19 @@ impl<'o> Trainer<'o> {
         }
         let top = self.state.clone();
         let step = self.state.step;
-        let per_epoch = self.plan.per_epoch;
-        let n = self.data.rows();
-        let epoch = step / per_epoch;
-        let log_now = self.will_log(step);
-        let mut record = None;
+        let full_batch = self.plan.per_epoch == 1;
+        let log = self.will_log(step) || interrupted;
 
         // Full batch: this forward/backward is also the update's. Mini-batch: only at logs.
-        let mut full_grads = None;
-        if log_now || per_epoch == 1 || interrupted {
-            let (ev, grads) = evaluate(&self.model, self.obj, &self.data, self.shards(n), true);
-            let grads = grads.expect("backward ran");
-            let bad = self.diverged(ev.loss);
-            let taylor_next = per_epoch == 1 && self.will_log(step + 1);
-            let flat_grads = (log_now || bad || interrupted || taylor_next).then(|| params::gradients_by_id(&self.model, &grads));
-            let flat_params = (taylor_next || (per_epoch == 1 && self.state.probe.is_some())).then(|| params::values(&self.model));
-            let (predicted_dc, actual_dc) = match (self.state.probe.take(), &flat_params) {
-                (Some(p), Some(now)) => {
-                    let dw: Vec<f64> = now.iter().zip(&p.params).map(|(a, b)| a - b).collect();
-                    (Some(dot(&p.grad, &dw)), Some(ev.loss - p.loss))
-                }
-                _ => (None, None),
-            };
-            if log_now || bad || interrupted {
-                let (val_loss, val_accuracy) = match &self.val {
-                    Some(v) => {
-                        let (e, _) = evaluate(&self.model, self.obj, v, self.shards(v.rows()), false);
-                        (Some(e.loss), e.accuracy(self.obj, v))
-                    }
-                    None => (None, None),
-                };
-                let r = Record {
-                    step,
-                    epoch,
-                    loss: ev.loss,
-                    val_loss,
-                    accuracy: ev.accuracy(self.obj, &self.data),
-                    val_accuracy,
-                    grad_norm: flat_grads.as_deref().map(|g| dot(g, g).sqrt()),
-                    lr: self.s.lr,
-                    params: self.params_column(),
-                    predicted_dc,
-                    actual_dc,
-                };
-                self.note(&r);
-                record = Some(r);
-            }
+        let (mut record, mut grads) = (None, None);
+        if log || full_batch {
+            let (r, g, bad) = self.evaluate_full(step, log);
+            record = r;
             if bad {
                 self.diverged_at = Some(step);
                 return Step { record, ..self.stop(StopReason::Diverged, top) };
             }
-            if let (true, Some(grad), Some(params)) = (taylor_next, flat_grads, flat_params) {
-                self.state.probe = Some(TaylorProbe { grad, params, loss: ev.loss });
-            }
-            full_grads = Some(grads);
+            grads = full_batch.then_some(g);
         }
         let stop = if interrupted {
             Some(StopReason::Interrupted)
@@ -514,38 +553,12 @@ impl<'o> Trainer<'o> {
         if let Some(reason) = stop {
             return Step { record, ..self.stop(reason, top) };
         }
-
-        let grads = match full_grads {
-            Some(g) if per_epoch == 1 => g,
-            _ => {
-                let rows: Vec<i64> = self.plan.batch(step).iter().map(|&i| i as i64).collect();
-                let len = rows.len();
-                let idx = Tensor::<1, Int>::from_data(TensorData::new(rows, [len]), &self.device);
-                let x = self.data.x.clone().select(0, idx.clone());
-                let p = shard::pass(&self.model, self.obj, &x, &self.data.y.select(&idx), self.shards(len), true);
-                if self.diverged(p.loss) {
-                    self.diverged_at = Some(step);
-                    if record.is_none() {
-                        let (ev, _) = evaluate(&self.model, self.obj, &self.data, self.shards(n), false);
-                        let r = Record {
-                            step,
-                            epoch,
-                            loss: ev.loss,
-                            val_loss: None,
-                            accuracy: ev.accuracy(self.obj, &self.data),
-                            val_accuracy: None,
-                            grad_norm: None,
-                            lr: self.s.lr,
-                            params: self.params_column(),
-                            predicted_dc: None,
-                            actual_dc: None,
-                        };
-                        self.note(&r);
-                        record = Some(r);
-                    }
-                    return Step { record, ..self.stop(StopReason::Diverged, top) };
-                }
-                p.grads.expect("backward ran")
+        let grads = match grads.or_else(|| self.minibatch_gradient(step)) {
+            Some(g) => g,
+            None => {
+                self.diverged_at = Some(step);
+                let record = record.or_else(|| Some(self.record_without_gradient(step)));
+                return Step { record, ..self.stop(StopReason::Diverged, top) };
             }
         };
         // Moved out (not cloned) so the optimiser holds the only reference to the parameters
