@@ -8,14 +8,29 @@ use crate::run;
 use crate::train::StopReason;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Set by SIGINT (Ctrl-C), SIGTERM (`timeout`, `docker stop`) or SIGHUP (a closed terminal)
+/// while a run trains: the loop stops between steps and every file is still written.
+static INTERRUPTED: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(false)));
+/// The number of the signal that stopped the run, for the exit code 128 + n.
+static SIGNAL: LazyLock<Arc<AtomicUsize>> = LazyLock::new(|| Arc::new(AtomicUsize::new(0)));
+
+/// Catches the stop signals for a command that polls `INTERRUPTED` (train, perceptron). The
+/// other commands keep the default: a signal ends them (their files are written atomically).
+fn catch_stop_signals() {
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        // Registration fails only for forbidden signals (SIGKILL, SIGSTOP), not these.
+        let _ = signal_hook::flag::register_usize(sig, Arc::clone(&SIGNAL), sig as usize);
+        let _ = signal_hook::flag::register(sig, Arc::clone(&INTERRUPTED));
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(name = "gdlab", version, about = "A gradient-descent laboratory on burn: run, look at and compare how neurons learn.")]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (files kept), 4 check failed, 130 interrupted (files kept)."
+    after_help = "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (files kept), 4 check failed, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (files kept)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -213,8 +228,6 @@ fn parse_dtype(s: &str) -> Result<DType, String> {
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    // Ctrl-C stops the loop between steps; the run's files are still written.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -240,7 +253,11 @@ fn emit<T: std::fmt::Display + serde::Serialize>(value: &T, json: bool) -> Resul
 fn run_exit(reason: StopReason) -> i32 {
     match reason {
         StopReason::Diverged => EXIT_DIVERGED,
-        StopReason::Interrupted => EXIT_INTERRUPTED,
+        // 128 + the signal, as a shell reports a process killed by it: 130 SIGINT, 143 SIGTERM, 129 SIGHUP.
+        StopReason::Interrupted => match SIGNAL.load(Ordering::Relaxed) {
+            0 => EXIT_INTERRUPTED,
+            sig => 128 + sig as i32,
+        },
         StopReason::Completed | StopReason::Converged => 0,
     }
 }
@@ -248,6 +265,7 @@ fn run_exit(reason: StopReason) -> i32 {
 fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
     match cli.command {
         Command::Train { config: path, resume, run: RunArgs { set, out, quiet, json } } => {
+            catch_stop_signals();
             let result = match resume {
                 Some(dir) => run::resume(&dir, &set, quiet, &INTERRUPTED)?,
                 None => {
@@ -267,6 +285,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             Ok(run_exit(result.summary.stop_reason))
         }
         Command::Perceptron { config: path, run: RunArgs { set, out, quiet, json } } => {
+            catch_stop_signals();
             let loaded = config::load(&path, &set)?;
             let result = crate::commands::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;
             if json || !quiet {

@@ -208,3 +208,34 @@ fn resume_refuses_changed_data() {
     assert!(out.join("summary.json").exists() && !out.join("history.json").exists());
     assert_eq!(std::fs::read(out.join("checkpoint.bin")).unwrap(), before);
 }
+
+/// SIGTERM and SIGHUP stop a run like Ctrl-C: every file written (summary.json says
+/// interrupted), exit 128 + the signal (143, 129), and `--resume` finishes it exactly.
+#[test]
+fn sigterm_and_sighup_stop_like_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = ["optimizer.steps=200000", "output.log_every=100"];
+    for (signal, number, code) in [("TERM", libc::SIGTERM, 143), ("HUP", libc::SIGHUP, 129), ("INT", libc::SIGINT, 130)] {
+        let out = dir.path().join(signal);
+        let mut args = vec!["train", "configs/linear_regression.toml", "--quiet", "--out", out.to_str().unwrap()];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gdlab")).args(&args).current_dir(root()).spawn().unwrap();
+        // Wait until training has begun (the first checkpoint is written at step 0).
+        let started = std::time::Instant::now();
+        while !out.join("checkpoint.bin").exists() && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        // SAFETY: kill(2) on the pid of a child this test spawned and has not yet waited for.
+        let sent = unsafe { libc::kill(child.id() as libc::pid_t, number) };
+        assert_eq!(sent, 0);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "SIG{signal}");
+        let s = summary(&out);
+        assert_eq!(s["stop_reason"], "interrupted", "SIG{signal}");
+        assert!(s["steps"].as_u64().unwrap() < 200000);
+        assert!(out.join("model.bpk").exists() && out.join("loss.png").exists());
+    }
+}
