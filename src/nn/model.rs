@@ -106,6 +106,13 @@ fn one_output(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
 }
 
 impl Network {
+    /// This network with the parameters in `bytes` (burnpack, as `into_record().into_bytes()`
+    /// writes them; a checkpoint's copy). The error says why they do not fit.
+    pub fn with_parameter_bytes(self, bytes: Vec<u8>) -> Result<Self, String> {
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes)).map_err(|e| e.to_string())?;
+        self.try_load_record(record).map_err(|e| e.to_string())
+    }
+
     /// Builds the configured model for `dims` inputs and `outputs` outputs: exact start values
     /// where given, else the initialiser.
     pub fn new(

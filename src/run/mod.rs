@@ -236,9 +236,7 @@ pub fn load_parameters(dir: &Path, state: &artifacts::RunState, model: Network) 
             let (_, c) = checkpoint::read(dir)?.ok_or_else(|| {
                 bad("killed before its first checkpoint: no parameters to load (gdlab train --resume starts it again)".into())
             })?;
-            let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(c.model))
-                .map_err(|e| bad(format!("cannot read the checkpoint's parameters: {e}")))?;
-            model.try_load_record(record).map_err(|e| bad(format!("the checkpoint's parameters do not fit this model: {e}")))
+            model.with_parameter_bytes(c.model).map_err(|e| bad(format!("the checkpoint's parameters do not fit this model: {e}")))
         }
     }
 }

@@ -351,9 +351,7 @@ impl<'o> Trainer<'o> {
     /// learning rate and logging schedule are this trainer's settings, not the checkpoint's.
     pub fn restore(&mut self, c: &Checkpoint) -> Result<(), GdlabError> {
         let bad = |what: String| GdlabError::Runtime(format!("the checkpoint does not fit this run: {what}"));
-        let record =
-            burn::store::ModuleRecord::from_bytes(Bytes::from_bytes_vec(c.model.clone())).map_err(|e| bad(format!("parameters: {e}")))?;
-        let model = self.model.clone().try_load_record(record).map_err(|e| bad(format!("parameters: {e}")))?;
+        let model = self.model.clone().with_parameter_bytes(c.model.clone()).map_err(|e| bad(format!("parameters: {e}")))?;
         if !c.optimizer.is_empty() {
             self.optim = std::mem::replace(&mut self.optim, SgdConfig::new().init())
                 .from_bytes(Bytes::from_bytes_vec(c.optimizer.clone()))
@@ -624,11 +622,6 @@ impl<'o> Trainer<'o> {
             steps: self.state.step,
             diverged_at: self.diverged_at,
         }
-    }
-
-    /// The stop reason, once stopped.
-    pub fn stopped(&self) -> Option<StopReason> {
-        self.stopped.as_ref().map(|(r, _)| *r)
     }
 
     pub fn diverged_at(&self) -> Option<usize> {
