@@ -18,6 +18,10 @@ pub enum BackendError {
     Unsupported { backend: String, wanted: FloatDType, message: String },
 }
 
+/// The backends this binary was built with; tests iterate over it, so a backend added behind a
+/// cargo feature is checked wherever it is compiled.
+pub const COMPILED: &[BackendName] = &[BackendName::Flex, BackendName::Ndarray];
+
 pub fn float_dtype(dtype: DType) -> FloatDType {
     match dtype {
         DType::F32 => FloatDType::F32,
@@ -51,9 +55,9 @@ pub fn base_device(name: BackendName, dtype: DType) -> Result<Device, BackendErr
 /// The precision computations really run at: burn's ndarray evaluates `sigmoid` in f32 even on
 /// an f64 device, so a sigmoid model there is only as precise as f32 (measured: ~1e-8 relative
 /// error in gradients). Checks pick their finite-difference step and tolerances from this.
-pub fn effective_precision(name: BackendName, dtype: DType, model: &crate::config::Model) -> DType {
+pub fn effective_precision(name: BackendName, dtype: DType, model: &crate::config::spec::ModelSpec) -> DType {
     use crate::config::Activation::Sigmoid;
-    let sigmoid = model.output() == Sigmoid || (model.kind == crate::config::ModelKind::Mlp && model.hidden() == Sigmoid);
+    let sigmoid = model.output() == Sigmoid || model.hidden() == Sigmoid;
     match (name, dtype, sigmoid) {
         (BackendName::Ndarray, DType::F64, true) => DType::F32,
         _ => dtype,

@@ -12,4 +12,5 @@ pub mod gradient;
 pub mod nn;
 pub mod report;
 pub mod run;
+pub mod stats;
 pub mod train;

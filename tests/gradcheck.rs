@@ -30,7 +30,7 @@ fn gradcheck_json_has_one_object_per_scalar_parameter() {
     assert_eq!(rows[2]["name"], "layers.0.bias");
     // Starting at w = 0, b = 0: C = mean((y - b)^2), so dC/db = -2 mean(y) exactly.
     let l = gdlab::config::load(&root().join("configs/linear_regression.toml"), &[]).unwrap();
-    let y = gdlab::data::load(&l.config.data, l.config.experiment.seed, &l.base_dir).unwrap().y;
+    let y = gdlab::data::load(&l.spec.data.source, l.spec.seed, &l.base_dir).unwrap().y;
     let expected = -2.0 * y.iter().sum::<f64>() / y.len() as f64;
     let db = rows[2]["autodiff"].as_f64().unwrap();
     // f32 on the device: y rounded to f32 and summed over 200 rows, relative error ~1e-6.

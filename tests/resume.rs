@@ -50,13 +50,13 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))), ..ProptestConfig::default() })]
 
     /// Random configs: neuron and mlp, full batch and mini-batch, with and without momentum,
-    /// both CPU backends, logging every row or every third; stopped after a random k of N.
+    /// every compiled backend, logging every row or every third; stopped after a random k of N.
     #[test]
     fn resuming_after_any_step_changes_nothing(
         config in prop::sample::select(vec!["configs/linear_regression.toml", "configs/logistic_regression.toml", "configs/xor_mlp.toml", "configs/iris_mlp.toml"]),
         batch in prop::sample::select(vec![None, Some(16usize)]),
         momentum in prop::sample::select(vec![0.0, 0.9]),
-        backend in prop::sample::select(vec!["flex", "ndarray"]),
+        backend in prop::sample::select(gdlab::backend::COMPILED).prop_map(|b| gdlab::config::name(&b)),
         log_every in prop::sample::select(vec![1usize, 3]),
         steps in 1usize..40,
         k_frac in 0.0f64..1.0,

@@ -37,7 +37,7 @@ fn least_squares(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
 
 fn linear_data() -> (Vec<f64>, Vec<f64>, usize) {
     let l = gdlab::config::load(&root().join("configs/linear_regression.toml"), &[]).unwrap();
-    let d = gdlab::data::load(&l.config.data, l.config.experiment.seed, &l.base_dir).unwrap();
+    let d = gdlab::data::load(&l.spec.data.source, l.spec.seed, &l.base_dir).unwrap();
     let dims = d.dims();
     (d.x, d.y, dims)
 }

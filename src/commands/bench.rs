@@ -11,7 +11,8 @@
 //! layout `gdlab train` gives a full batch on that backend (no f64 copy of X is ever made),
 //! then train with `train::Trainer`, the loop `gdlab train` runs.
 
-use crate::config::{self, Activation, BackendName, Init, LossKind, ModelKind};
+use crate::config::spec::{Architecture, Budget, Descent, ModelSpec, Schedule};
+use crate::config::{self, Activation, BackendName, Init, LossKind};
 use crate::error::GdlabError;
 use crate::nn::loss::Objective;
 use crate::nn::model::Network;
@@ -56,7 +57,7 @@ pub struct ScalingRow {
 struct Workload {
     x: Tensor<2>,
     y: Vec<f64>,
-    model: config::Model,
+    model: ModelSpec,
     loss: LossKind,
     settings: Settings,
 }
@@ -92,27 +93,15 @@ fn linear_data(n: usize, d: usize, logistic: bool, seed: u64, column_major: bool
     (x, y)
 }
 
-fn settings(backend: BackendName, lr: f64, steps: Option<usize>, epochs: Option<usize>, batch: Option<usize>) -> Settings {
+fn settings(backend: BackendName, lr: f64, budget: Budget, schedule: Schedule) -> Settings {
     Settings {
-        lr,
-        batch_size: batch,
-        steps,
-        epochs,
-        tol: None,
-        patience: 1,
-        momentum: 0.0,
-        weight_decay: 0.0,
-        diverge_above: f64::INFINITY,
+        descent: Descent { lr, schedule, budget, early_stop: None, momentum: 0.0, weight_decay: 0.0, diverge_above: f64::INFINITY },
         // Log only the start and the end: the benchmark times the update loop.
         log_every: usize::MAX,
         seed: 7,
         shards: None,
         backend,
     }
-}
-
-fn neuron(activation: Activation) -> config::Model {
-    config::Model { activation, init: Some(Init::Zeros), ..config::Model::default() }
 }
 
 fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Workload {
@@ -122,9 +111,9 @@ fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Work
             Workload {
                 x,
                 y,
-                model: neuron(Activation::Identity),
+                model: ModelSpec::neuron(Activation::Identity, Init::Zeros),
                 loss: LossKind::Mse,
-                settings: settings(backend, 0.1, Some(200), None, None),
+                settings: settings(backend, 0.1, Budget::Steps(200), Schedule::FullBatch),
             }
         }
         "W2" => {
@@ -132,9 +121,9 @@ fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Work
             Workload {
                 x,
                 y,
-                model: neuron(Activation::Sigmoid),
+                model: ModelSpec::neuron(Activation::Sigmoid, Init::Zeros),
                 loss: LossKind::Bce,
-                settings: settings(backend, 0.5, Some(200), None, None),
+                settings: settings(backend, 0.5, Budget::Steps(200), Schedule::FullBatch),
             }
         }
         _ => {
@@ -151,16 +140,25 @@ fn workload(name: &str, n: usize, backend: BackendName, device: &Device) -> Work
                 y.push(f64::from(u8::from(hidden.iter().zip(&w2).map(|(a, b)| a * b).sum::<f64>() > 0.0)));
                 x.extend(row);
             }
-            let model = config::Model {
-                kind: ModelKind::Mlp,
-                activation: Activation::Sigmoid,
-                layers: Some(vec![64, 128, 1]),
-                output_activation: Some(Activation::Sigmoid),
-                init: Some(Init::Xavier),
-                ..config::Model::default()
+            let model = ModelSpec {
+                shape: Architecture::Mlp {
+                    layers: vec![64, 128, 1],
+                    hidden: Activation::Sigmoid,
+                    output: Activation::Sigmoid,
+                    start: None,
+                },
+                bias: true,
+                init: Init::Xavier,
+                scale: 1.0,
             };
             let x = crate::backend::upload(&x, [n, d], device);
-            Workload { x, y, model, loss: LossKind::Bce, settings: settings(backend, 0.5, None, Some(3), Some(64)) }
+            Workload {
+                x,
+                y,
+                model,
+                loss: LossKind::Bce,
+                settings: settings(backend, 0.5, Budget::Epochs(3), Schedule::MiniBatch { size: 64 }),
+            }
         }
     }
 }
@@ -171,18 +169,13 @@ fn run_once(w: &Workload, device: &Device) -> Result<(f64, usize, f64, usize), G
     let names: Vec<String> = (1..=d).map(|i| format!("x{i}")).collect();
     let model = Network::new(&w.model, d, 1, &names, 0, device)?;
     let shards = train::update_shards(&w.settings, n, model.num_params());
-    let objective = Objective::new(w.loss, w.model.output(), 1, device)?;
+    let objective = Objective::new(w.loss, w.model.output(), 1)?;
     let data = DeviceData::from_parts(w.x.clone(), &w.y, 1, &objective, device);
     let never = AtomicBool::new(false);
     let start = Instant::now();
     let out = train::Trainer::new(model, &objective, data, None, &w.settings, device).run_collecting(&never, &mut |_| {});
     let secs = start.elapsed().as_secs_f64();
     Ok((secs, out.steps, out.records.last().map_or(f64::NAN, |r| r.loss), shards))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// `rows`: X's rows for W1/W2 (65536 is the fixed workload; scaling varies it).
@@ -200,7 +193,7 @@ pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, sha
         last = (steps, loss, shards);
     }
     Ok(Measurement {
-        steps_per_s: median(rates.clone()),
+        steps_per_s: crate::stats::median(rates.clone()),
         final_loss: last.1,
         threads: rayon::current_num_threads(),
         backend: config::name(&backend),

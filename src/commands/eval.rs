@@ -1,10 +1,11 @@
 //! `gdlab eval RUN_DIR [--data CSV]`: load a run's checkpoint and measure it on its own data
 //! (train and validation parts) or on another CSV with the same columns.
 
+use crate::config::spec::DataSource;
 use crate::config::{self, LossKind};
 use crate::data::{self, Dataset};
 use crate::error::GdlabError;
-use crate::nn::loss::{Objective, Targets};
+use crate::nn::loss::Objective;
 use crate::nn::model::Network;
 use crate::run::artifacts::RunState;
 use crate::train::experiment::model_outputs;
@@ -41,7 +42,7 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
     let not_a_run = |what: String| GdlabError::Input(format!("{}: not a gdlab run folder: {what}", run_dir.display()));
     let state = RunState::read(run_dir).map_err(not_a_run)?;
     let loaded = config::load(&run_dir.join("config.toml"), &[])?;
-    let c = &loaded.config;
+    let spec = &loaded.spec;
     // A finished run's summary names its columns; a killed run's come from its config's data.
     let (features, targets, standardiser) = match &state {
         RunState::Finished(s) => (s.features.clone(), s.targets.clone(), s.standardiser.clone()),
@@ -50,16 +51,20 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
             (exp.splits.train.feature_names.clone(), exp.splits.train.target_names.clone(), exp.splits.standardiser.clone())
         }
     };
-    let device = crate::backend::device(c.backend.name, c.backend.dtype)?;
-    let outputs = model_outputs(c, targets.len())?;
-    let objective = Objective::new(c.loss.kind, c.model.output(), outputs, &device)?;
-    let model = Network::new(&c.model, features.len(), outputs, &features, c.experiment.seed, &device)?;
+    let device = crate::backend::device(spec.backend.name, spec.backend.dtype)?;
+    let outputs = model_outputs(spec, targets.len())?;
+    let objective = Objective::new(spec.loss, spec.model.output(), outputs)?;
+    let model = Network::new(&spec.model, features.len(), outputs, &features, spec.seed, &device)?;
     let model = crate::run::load_parameters(run_dir, &state, model)?;
 
     let mut parts: Vec<(String, Dataset)> = Vec::new();
     match other {
         Some(path) => {
-            let mut d = data::csv::read(path, &targets, Some(&features), c.data.positive.as_deref())?;
+            let positive = match &spec.data.source {
+                DataSource::Csv(csv) => csv.positive.as_deref(),
+                DataSource::Generated(_) => None,
+            };
+            let mut d = data::csv::read(path, &targets, Some(&features), positive)?;
             if d.is_empty() {
                 return Err(data::DataError::Empty { origin: d.name, hint: "the CSV needs data rows".into() }.into());
             }
@@ -69,8 +74,8 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
             parts.push((path.display().to_string(), d));
         }
         None => {
-            let raw = data::load(&c.data, c.experiment.seed, &loaded.base_dir)?;
-            let splits = data::split(raw, c.data.validation, c.data.standardise, c.experiment.seed)?;
+            let raw = data::load(&spec.data.source, spec.seed, &loaded.base_dir)?;
+            let splits = data::split(raw, spec.data.validation, spec.data.standardise, spec.seed)?;
             parts.push(("train".into(), splits.train));
             if let Some(v) = splits.validation {
                 parts.push(("validation".into(), v));
@@ -79,17 +84,16 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
     }
     let mut scores = Vec::new();
     for (part, d) in parts {
-        match c.loss.kind {
+        match spec.loss {
             LossKind::Bce => d.check_binary_targets()?,
             LossKind::CrossEntropy => d.check_classes(outputs)?,
             _ => {}
         }
         let x = crate::backend::upload(&d.x, [d.len(), d.dims()], &device);
         let z = model.forward(x);
-        let loss = objective.loss(z.clone(), &Targets::new(&d.y, d.outputs(), c.loss.kind, &device)).into_scalar::<f64>();
-        // As in training: a sigmoid fitted to 0/1 targets reports accuracy whatever the loss.
-        let binary = d.y.iter().all(|v| *v == 0.0 || *v == 1.0);
-        let acc = (objective.reports_accuracy || (c.model.output() == crate::config::Activation::Sigmoid && binary))
+        let loss = objective.loss(z.clone(), &objective.targets(&d.y, d.outputs(), &device)).into_scalar::<f64>();
+        let acc = objective
+            .classifies(&d.y)
             .then(|| objective.accuracy(&z.clone().try_into_vec_as::<f64>().expect("readable z"), &d.y, z.dims()[1]));
         scores.push(Score { part, rows: d.len(), loss, accuracy: acc });
     }

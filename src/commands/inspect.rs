@@ -1,6 +1,7 @@
 //! `gdlab gradcheck` and `gdlab taylor`: look at the gradient of an experiment without
 //! training it to the end. Orchestration and output only; the maths is in `gradient`.
 
+use crate::config::spec::{Budget, Descent, Schedule};
 use crate::config::{self, BackendName, DType};
 use crate::error::GdlabError;
 use crate::gradient::{self, LossFn, Report, params, taylor};
@@ -107,8 +108,8 @@ impl std::fmt::Display for Gradcheck {
 pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> Result<Gradcheck, GdlabError> {
     let exp = prepare(config_path, sets, o.dtype)?;
     let model = model_at(&exp, o.at.as_deref())?;
-    let c = &exp.loaded.config;
-    let precision = crate::backend::effective_precision(c.backend.name, c.backend.dtype, &c.model);
+    let spec = &exp.loaded.spec;
+    let precision = crate::backend::effective_precision(spec.backend.name, spec.backend.dtype, &spec.model);
     let report =
         gradient::check_on(&exp.objective, &exp.splits.train, &exp.device, precision, &model, &exp.param_names, o.perturb.as_deref());
     if let Some(dir) = &o.at {
@@ -187,15 +188,6 @@ impl std::fmt::Display for TaylorReport {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// Trains a few steps at each lr, comparing predicted and actual loss changes, and compares
 /// -grad C with random directions at the starting point. Returns the folder it wrote.
 pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<TaylorReport, GdlabError> {
@@ -207,8 +199,17 @@ pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<
     let never = AtomicBool::new(false);
     let mut results = Vec::new();
     for &lr in &o.lrs {
-        let settings =
-            Settings { lr, steps: Some(o.steps), epochs: None, batch_size: None, tol: None, log_every: 1, ..exp.settings.clone() };
+        let settings = Settings {
+            descent: Descent {
+                lr,
+                budget: Budget::Steps(o.steps),
+                schedule: Schedule::FullBatch,
+                early_stop: None,
+                ..exp.settings.descent.clone()
+            },
+            log_every: 1,
+            ..exp.settings.clone()
+        };
         let out = Trainer::for_datasets(exp.model.clone(), &exp.objective, &exp.splits.train, None, &settings, &exp.device)
             .run_collecting(&never, &mut |_| {});
         let steps: Vec<taylor::Step> = out
@@ -225,7 +226,7 @@ pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<
             first_predicted: first.predicted,
             first_actual: first.actual,
             first_ratio: first.ratio(),
-            median_ratio: median(steps.iter().filter(|s| s.resolvable()).map(|s| s.ratio()).collect()),
+            median_ratio: crate::stats::median(steps.iter().filter(|s| s.resolvable()).map(|s| s.ratio()).collect()),
             steps,
         });
     }

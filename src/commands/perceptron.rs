@@ -9,6 +9,7 @@
 //! metrics.csv is the error rate (the fraction of rows misclassified): the rule's own
 //! criterion, since the step has no gradient. The same run folder is written as for `train`.
 
+use crate::config::spec::{Budget, Schedule};
 use crate::config::{Loaded, ModelKind};
 use crate::data;
 use crate::error::GdlabError;
@@ -19,9 +20,6 @@ use crate::train::{Outcome, Record, Rule, StopReason};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-
-/// Default number of epochs when the config sets neither epochs nor steps.
-pub const DEFAULT_EPOCHS: usize = 100;
 
 /// Error rate of the step neuron on a data set (host f64).
 fn error_rate(w: &[f64], b: f64, d: &data::Dataset) -> f64 {
@@ -35,15 +33,15 @@ fn error_rate(w: &[f64], b: f64, d: &data::Dataset) -> f64 {
 }
 
 pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
-    let c = &loaded.config;
-    if c.model.kind != ModelKind::Neuron {
+    let spec = &loaded.spec;
+    if spec.model.kind() != ModelKind::Neuron {
         return Err(GdlabError::Input(format!(
             "{}: key `model.kind`: the perceptron rule trains a single neuron, not an mlp\n  hint: set kind = \"neuron\"",
             loaded.origin
         )));
     }
-    let seed = c.experiment.seed;
-    let raw = data::load(&c.data, seed, &loaded.base_dir)?;
+    let seed = spec.seed;
+    let raw = data::load(&spec.data.source, seed, &loaded.base_dir)?;
     if raw.outputs() != 1 {
         return Err(GdlabError::Input(format!(
             "{}: key `data.target`: the perceptron has one output; give one target column",
@@ -51,16 +49,17 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
         )));
     }
     raw.check_binary_targets()?;
-    let splits = data::split(raw, c.data.validation, c.data.standardise, seed)?;
-    let device = crate::backend::device(c.backend.name, c.backend.dtype)?;
+    let splits = data::split(raw, spec.data.validation, spec.data.standardise, seed)?;
+    let device = crate::backend::device(spec.backend.name, spec.backend.dtype)?;
     let names = splits.train.feature_names.clone();
-    let model = Network::new(&c.model, names.len(), 1, &names, seed, &device)?;
+    let model = Network::new(&spec.model, names.len(), 1, &names, seed, &device)?;
     let param_names = model.parameter_names(ModelKind::Neuron, &names);
     let n = splits.train.len();
-    let epochs = match (c.optimizer.epochs, c.optimizer.steps) {
-        (Some(e), _) => e,
-        (None, Some(s)) => s.div_ceil(n),
-        (None, None) => DEFAULT_EPOCHS,
+    // The rule updates after each row: an epoch is n updates, and a budget in steps is
+    // rounded up to whole epochs.
+    let epochs = match spec.descent.budget {
+        Budget::Epochs(e) => e,
+        Budget::Steps(s) => s.div_ceil(n.max(1)),
     };
     let dir = run::open_run_folder(&loaded, out)?;
     let started = Instant::now();
@@ -68,8 +67,8 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
     // The rule itself, on the host in f64: the textbook loop.
     let theta = params::values(&model);
     let d = names.len();
-    let (mut w, mut b) = (theta[..d].to_vec(), if c.model.bias { theta[d] } else { 0.0 });
-    let lr = c.optimizer.lr;
+    let (mut w, mut b) = (theta[..d].to_vec(), if spec.model.bias { theta[d] } else { 0.0 });
+    let lr = spec.descent.lr;
     let record = |step: usize, epoch: usize, w: &[f64], b: f64| Record {
         step,
         epoch,
@@ -79,7 +78,7 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
         val_accuracy: splits.validation.as_ref().map(|v| 1.0 - error_rate(w, b, v)),
         grad_norm: None,
         lr,
-        params: w.iter().copied().chain(c.model.bias.then_some(b)).collect(),
+        params: w.iter().copied().chain(spec.model.bias.then_some(b)).collect(),
         predicted_dc: None,
         actual_dc: None,
     };
@@ -102,7 +101,7 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
                 for (w, x) in w.iter_mut().zip(x) {
                     *w += lr * err * x;
                 }
-                if c.model.bias {
+                if spec.model.bias {
                     b += lr * err;
                 }
             }
@@ -114,10 +113,10 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
             break;
         }
     }
-    let values: Vec<f64> = w.iter().copied().chain(c.model.bias.then_some(b)).collect();
+    let values: Vec<f64> = w.iter().copied().chain(spec.model.bias.then_some(b)).collect();
     let outcome =
         Outcome { rule: Rule::Perceptron, model: params::with_values(&model, &values), records, stop, steps: step, diverged_at: None };
-    let ctx = RunContext { loaded: &loaded, splits: &splits, param_names: &param_names, batch_size: Some(1) };
+    let ctx = RunContext { loaded: &loaded, splits: &splits, param_names: &param_names, schedule: Schedule::MiniBatch { size: 1 } };
     let summary = run::write_outputs(&ctx, &outcome, &dir, started.elapsed().as_secs_f64())?;
     Ok(RunResult { dir, summary, lr })
 }

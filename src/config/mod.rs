@@ -6,6 +6,9 @@
 //! loads to the same experiment.
 
 pub mod shipped;
+pub mod spec;
+
+pub use spec::{DEFAULT_STEPS, Spec};
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -269,28 +272,6 @@ pub struct Model {
     pub start: Option<Start>,
 }
 
-impl Model {
-    /// The activation applied to the model's output.
-    pub fn output(&self) -> Activation {
-        match self.kind {
-            ModelKind::Neuron => self.activation,
-            ModelKind::Mlp => self.output_activation.unwrap_or(Activation::Identity),
-        }
-    }
-
-    /// The activation of the hidden layers (a neuron has none).
-    pub fn hidden(&self) -> Activation {
-        match self.kind {
-            ModelKind::Neuron => Activation::Identity,
-            ModelKind::Mlp => self.activation,
-        }
-    }
-
-    pub fn init(&self) -> Init {
-        self.init.expect("resolved")
-    }
-}
-
 fn yes() -> bool {
     true
 }
@@ -369,7 +350,6 @@ fn default_patience() -> usize {
 fn default_ceiling() -> f64 {
     1e12
 }
-pub const DEFAULT_STEPS: usize = 1000;
 
 impl Default for Optimizer {
     fn default() -> Self {
@@ -455,6 +435,8 @@ impl Default for Output {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub config: Config,
+    /// The same experiment, typed and validated.
+    pub spec: Spec,
     /// Display name of the origin (file path or "<embedded default>").
     pub origin: String,
     /// Directory that relative data paths are resolved against.
@@ -466,6 +448,19 @@ impl Loaded {
     /// An `Invalid` error for `key`, with the line where the file sets it (when it does).
     pub fn invalid(&self, key: &str, message: impl Into<String>, hint: impl Into<String>) -> ConfigError {
         invalid_at(&self.origin, &self.text, key, message, hint)
+    }
+}
+
+/// A config as parsed, with where it came from: what validation reads.
+pub struct Located<'a> {
+    pub config: &'a Config,
+    origin: &'a str,
+    text: &'a str,
+}
+
+impl Located<'_> {
+    pub fn invalid(&self, key: &str, message: impl Into<String>, hint: impl Into<String>) -> ConfigError {
+        invalid_at(self.origin, self.text, key, message, hint)
     }
 }
 
@@ -501,10 +496,11 @@ pub fn from_text(text: &str, origin: &str, base_dir: PathBuf, overrides: &[Strin
             ConfigError::Override { arg: overrides.join(" --set "), message: format!("{message}{hint}") }
         })?;
     }
-    resolve_defaults(&mut config);
-    let loaded = Loaded { config, origin: origin.to_string(), base_dir, text: text.to_string() };
-    validate(&loaded)?;
-    Ok(loaded)
+    // The conversion to a typed spec is the validation; the defaults it chose are written back
+    // so the stored config says what ran.
+    let spec = Spec::from_config(&Located { config: &config, origin, text })?;
+    spec.record(&mut config);
+    Ok(Loaded { config, spec, origin: origin.to_string(), base_dir, text: text.to_string() })
 }
 
 /// `a.b.c=value`: value parsed as TOML (a bare word that is not valid TOML is taken as a string).
@@ -613,253 +609,6 @@ pub fn find_key_line(text: &str, key_path: &str) -> Option<usize> {
     }
     // The section itself, when the key is missing but its table exists.
     text.lines().position(|l| l.trim() == format!("[{section}]")).map(|i| i + 1)
-}
-
-/// Fills defaults that depend on other values, so the stored config says exactly what ran.
-fn resolve_defaults(c: &mut Config) {
-    let d = &mut c.data;
-    match d.source {
-        Source::Csv => {}
-        Source::Constant => {
-            d.n.get_or_insert(1);
-            d.dims.get_or_insert(0);
-            d.noise.get_or_insert(0.0);
-            d.value.get_or_insert(3.0);
-        }
-        Source::Gates => {
-            d.n.get_or_insert(4);
-            d.dims.get_or_insert(2);
-            d.noise.get_or_insert(0.0);
-            d.gate.get_or_insert(Gate::And);
-        }
-        Source::Blobs => {
-            d.n.get_or_insert(200);
-            d.dims.get_or_insert(2);
-            d.noise.get_or_insert(0.5);
-            d.offset.get_or_insert(0.0);
-        }
-        Source::Linear | Source::Logistic => {
-            d.n.get_or_insert(200);
-            d.dims.get_or_insert(1);
-            d.noise.get_or_insert(0.1);
-            if d.outliers.is_some() {
-                d.outlier_shift.get_or_insert(20.0);
-            }
-        }
-    }
-    let m = &mut c.model;
-    m.init.get_or_insert(match m.kind {
-        ModelKind::Neuron => Init::Zeros,
-        ModelKind::Mlp => Init::Xavier,
-    });
-    if m.kind == ModelKind::Mlp {
-        m.output_activation.get_or_insert(Activation::Identity);
-    }
-    let o = &mut c.optimizer;
-    if o.steps.is_none() && o.epochs.is_none() {
-        o.steps = Some(DEFAULT_STEPS);
-    }
-}
-
-fn validate(l: &Loaded) -> Result<(), ConfigError> {
-    let c = &l.config;
-    let o = &c.optimizer;
-    if !(o.lr.is_finite() && o.lr > 0.0) {
-        return Err(l.invalid(
-            "optimizer.lr",
-            format!("learning rate must be a finite number > 0, got {}", o.lr),
-            "the update is w <- w - lr * gradient; try lr = 0.1 and lower it if the loss grows",
-        ));
-    }
-    if o.steps.is_some() && o.epochs.is_some() {
-        return Err(l.invalid(
-            "optimizer.epochs",
-            "both `steps` and `epochs` are set",
-            "set one: `steps` counts updates, `epochs` counts passes over the training rows (--set of one replaces the other)",
-        ));
-    }
-    if o.epochs == Some(0) {
-        return Err(l.invalid("optimizer.epochs", "must be at least 1", "give the number of passes; steps = 0 evaluates the start only"));
-    }
-    if o.batch_size == Some(0) {
-        return Err(l.invalid("optimizer.batch_size", "must be at least 1", "leave it out for full-batch gradient descent"));
-    }
-    if let Some(tol) = o.tol
-        && !(tol.is_finite() && tol >= 0.0)
-    {
-        return Err(l.invalid("optimizer.tol", format!("must be a finite number >= 0, got {tol}"), "e.g. tol = 1e-9"));
-    }
-    if o.patience == 0 {
-        return Err(l.invalid("optimizer.patience", "must be at least 1", "e.g. patience = 10 evaluations"));
-    }
-    if !(o.momentum.is_finite() && (0.0..1.0).contains(&o.momentum)) {
-        return Err(l.invalid(
-            "optimizer.momentum",
-            format!("must be in [0, 1), got {}", o.momentum),
-            "0 is plain SGD; 0.9 is a common momentum",
-        ));
-    }
-    if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
-        return Err(l.invalid("optimizer.weight_decay", format!("must be >= 0, got {}", o.weight_decay), "0 means none"));
-    }
-    if o.diverge_above.is_nan() || o.diverge_above <= 0.0 {
-        return Err(l.invalid("optimizer.diverge_above", "must be > 0", "e.g. diverge_above = 1e12"));
-    }
-    let d = &c.data;
-    if !(d.validation.is_finite() && (0.0..1.0).contains(&d.validation)) {
-        return Err(l.invalid(
-            "data.validation",
-            format!("must be a fraction in [0, 1), got {}", d.validation),
-            "e.g. validation = 0.2 holds out 20% of the rows",
-        ));
-    }
-    if d.source == Source::Csv {
-        if d.path.is_none() {
-            return Err(l.invalid(
-                "data.path",
-                "source = \"csv\" needs a `path`",
-                "path = \"../data/iris.csv\" (relative to the config file)",
-            ));
-        }
-        if d.target.is_none() {
-            return Err(l.invalid("data.target", "source = \"csv\" needs a `target` column name", "target = \"progression\""));
-        }
-    } else {
-        for (key, set) in [("data.path", d.path.is_some()), ("data.target", d.target.is_some()), ("data.features", d.features.is_some())] {
-            if set {
-                return Err(l.invalid(key, "only applies to source = \"csv\"", "remove it, or set source = \"csv\""));
-            }
-        }
-    }
-    // Keys of one synthetic source given to another would silently do nothing: refuse them.
-    for (key, set, owner) in [
-        ("data.value", d.value.is_some(), d.source == Source::Constant),
-        ("data.gate", d.gate.is_some(), d.source == Source::Gates),
-        ("data.offset", d.offset.is_some(), d.source == Source::Blobs),
-        ("data.true_weights", d.true_weights.is_some(), matches!(d.source, Source::Linear | Source::Logistic)),
-        ("data.true_bias", d.true_bias.is_some(), matches!(d.source, Source::Linear | Source::Logistic)),
-    ] {
-        if set && !owner {
-            let source = name(&d.source);
-            return Err(l.invalid(key, format!("does not apply to source = \"{source}\""), "remove it, or pick the source it belongs to"));
-        }
-    }
-    if d.source == Source::Constant && d.dims != Some(0) {
-        return Err(l.invalid(
-            "data.dims",
-            "source = \"constant\" has no inputs: dims must be 0",
-            "remove `dims`; the model is the bias alone",
-        ));
-    }
-    if d.source == Source::Gates && d.dims != Some(2) {
-        return Err(l.invalid("data.dims", "logic gates have two inputs: dims must be 2", "remove `dims`"));
-    }
-    if (d.outliers.is_some() || d.outlier_shift.is_some()) && d.source != Source::Linear {
-        return Err(l.invalid("data.outliers", "only applies to source = \"linear\"", "remove it"));
-    }
-    if let (Some(k), Some(n)) = (d.outliers, d.n)
-        && k > n
-    {
-        return Err(l.invalid("data.outliers", format!("{k} outliers in {n} rows"), "use at most n outliers"));
-    }
-    if d.n == Some(0) {
-        return Err(l.invalid("data.n", "must be at least 1 row", "e.g. n = 200"));
-    }
-    if let Some(noise) = d.noise
-        && !(noise.is_finite() && noise >= 0.0)
-    {
-        return Err(l.invalid("data.noise", format!("must be >= 0, got {noise}"), "0 means noiseless"));
-    }
-    if c.model.scale < 0.0 || !c.model.scale.is_finite() {
-        return Err(l.invalid("model.scale", "must be a finite number >= 0", "e.g. scale = 0.1"));
-    }
-    if c.backend.shards == Some(0) {
-        return Err(l.invalid(
-            "backend.shards",
-            "must be at least 1",
-            "1 runs each batch unsplit; leave it out to let gdlab pick from the batch and model size",
-        ));
-    }
-    if c.output.log_every == 0 {
-        return Err(l.invalid("output.log_every", "must be at least 1", "1 logs every step"));
-    }
-    if c.output.checkpoint_every == 0 {
-        return Err(l.invalid("output.checkpoint_every", "must be at least 1", "1 checkpoints after every update; the default is 1000"));
-    }
-    if c.experiment.name.is_empty() || c.experiment.name.contains(['/', '\\']) || c.experiment.name.starts_with('.') {
-        return Err(l.invalid(
-            "experiment.name",
-            format!("`{}` cannot be a folder name", c.experiment.name),
-            "use letters, digits, `-` and `_`",
-        ));
-    }
-    let m = &c.model;
-    match m.kind {
-        ModelKind::Neuron => {
-            if m.layers.is_some() || m.output_activation.is_some() {
-                let key = if m.layers.is_some() { "model.layers" } else { "model.output_activation" };
-                return Err(l.invalid(key, "only applies to kind = \"mlp\"", "a neuron has one layer; its `activation` is its output"));
-            }
-            if matches!(m.activation, Activation::Tanh | Activation::Relu | Activation::Softmax) {
-                return Err(l.invalid(
-                    "model.activation",
-                    format!("\"{}\" is for mlp layers; a neuron takes identity, sigmoid or step", m.activation.name()),
-                    "use kind = \"mlp\" with layers = [...] for hidden layers",
-                ));
-            }
-            if m.start.as_ref().is_some_and(|s| s.layers.is_some()) {
-                return Err(l.invalid(
-                    "model.start.layers",
-                    "only applies to kind = \"mlp\"",
-                    "a neuron starts from start.weights and start.bias",
-                ));
-            }
-        }
-        ModelKind::Mlp => {
-            match &m.layers {
-                None => {
-                    return Err(l.invalid(
-                        "model.layers",
-                        "kind = \"mlp\" needs layer sizes",
-                        "layers = [2, 3, 1]: inputs, hidden sizes, outputs",
-                    ));
-                }
-                Some(v) if v.len() < 2 || v.contains(&0) => {
-                    return Err(l.invalid(
-                        "model.layers",
-                        format!("{v:?} is not a network: give at least input and output sizes, all >= 1"),
-                        "layers = [2, 3, 1]",
-                    ));
-                }
-                _ => {}
-            }
-            if matches!(m.activation, Activation::Step | Activation::Softmax) {
-                return Err(l.invalid(
-                    "model.activation",
-                    format!("hidden layers take sigmoid, tanh, relu or identity, not \"{}\"", m.activation.name()),
-                    "softmax belongs to output_activation",
-                ));
-            }
-            if !matches!(m.output(), Activation::Identity | Activation::Sigmoid | Activation::Softmax) {
-                return Err(l.invalid(
-                    "model.output_activation",
-                    format!("\"{}\" is not an output activation", m.output().name()),
-                    "use identity, sigmoid or softmax",
-                ));
-            }
-            if m.start.as_ref().is_some_and(|s| s.weights.is_some() || s.bias.is_some()) {
-                return Err(l.invalid(
-                    "model.start.weights",
-                    "an mlp starts from [[model.start.layers]] tables",
-                    "one table per layer with `weights` (rows of d_out values, one row per input) and `bias`",
-                ));
-            }
-        }
-    }
-    if !c.model.bias && c.data.dims == Some(0) {
-        return Err(l.invalid("model.bias", "a model with no inputs and no bias has no parameters", "set bias = true"));
-    }
-    Ok(())
 }
 
 /// The resolved config as TOML text, as the run folder stores it.

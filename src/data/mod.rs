@@ -4,7 +4,7 @@
 pub mod csv;
 pub mod synthetic;
 
-use crate::config::{self, Source};
+use crate::config::spec::DataSource;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -181,18 +181,10 @@ impl Splits {
 }
 
 /// Loads or generates the configured data set (`base_dir`: where the config file lives).
-pub fn load(cfg: &config::Data, seed: u64, base_dir: &Path) -> Result<Dataset, DataError> {
-    let data = match cfg.source {
-        Source::Csv => {
-            let path = base_dir.join(cfg.path.as_ref().expect("validated: csv has a path"));
-            csv::read(
-                &path,
-                &cfg.target.as_ref().expect("validated: csv has a target").names(),
-                cfg.features.as_deref(),
-                cfg.positive.as_deref(),
-            )?
-        }
-        _ => synthetic::generate(cfg, seed)?,
+pub fn load(source: &DataSource, seed: u64, base_dir: &Path) -> Result<Dataset, DataError> {
+    let data = match source {
+        DataSource::Csv(c) => csv::read(&base_dir.join(&c.path), &c.targets, c.features.as_deref(), c.positive.as_deref())?,
+        DataSource::Generated(g) => synthetic::generate(g, seed),
     };
     if data.is_empty() {
         return Err(DataError::Empty {

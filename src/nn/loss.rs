@@ -6,9 +6,7 @@
 
 use crate::config::{Activation, LossKind};
 use crate::nn::activation::tensor as activate;
-use burn::nn::loss::{
-    BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss, CrossEntropyLossConfig, LpLossConfig, MseLoss, Reduction,
-};
+use burn::nn::loss::{BinaryCrossEntropyLossConfig, CrossEntropyLossConfig, LpLossConfig, MseLoss, Reduction};
 use burn::prelude::*;
 use thiserror::Error;
 
@@ -28,15 +26,17 @@ pub enum LossError {
     StepHasNoGradient,
 }
 
-/// Targets on the device, in the forms burn's losses take.
+/// Targets on the device, in the form their loss takes: the variant *is* the loss, so a loss
+/// can never meet targets of another form.
 #[derive(Clone, Debug)]
-pub struct Targets {
-    /// [n, k] values (mse, mae).
-    pub float: Tensor<2>,
-    /// [n, k] 0/1 integers (bce).
-    pub int: Option<Tensor<2, Int>>,
-    /// [n] class indices (cross-entropy; the single target column).
-    pub class: Option<Tensor<1, Int>>,
+pub enum Targets {
+    /// [n, k] values.
+    Mse(Tensor<2>),
+    Mae(Tensor<2>),
+    /// [n, k] 0/1 integers.
+    Bce(Tensor<2, Int>),
+    /// [n] class indices (the single target column).
+    CrossEntropy(Tensor<1, Int>),
 }
 
 impl Targets {
@@ -44,29 +44,32 @@ impl Targets {
     pub fn new(y: &[f64], k: usize, kind: LossKind, device: &Device) -> Self {
         let n = y.len() / k.max(1);
         let ints = || y.iter().map(|&v| v as i64).collect::<Vec<i64>>();
-        Self {
-            float: crate::backend::upload(y, [n, k], device),
-            int: (kind == LossKind::Bce).then(|| Tensor::from_data(TensorData::new(ints(), [n, k]), device)),
-            class: (kind == LossKind::CrossEntropy).then(|| Tensor::from_data(TensorData::new(ints(), [n]), device)),
+        match kind {
+            LossKind::Mse => Targets::Mse(crate::backend::upload(y, [n, k], device)),
+            LossKind::Mae => Targets::Mae(crate::backend::upload(y, [n, k], device)),
+            LossKind::Bce => Targets::Bce(Tensor::from_data(TensorData::new(ints(), [n, k]), device)),
+            LossKind::CrossEntropy => Targets::CrossEntropy(Tensor::from_data(TensorData::new(ints(), [n]), device)),
         }
     }
 
     /// Rows `r` (views, no copy).
     pub fn rows(&self, r: std::ops::Range<usize>) -> Self {
-        let k = self.float.dims()[1];
-        Self {
-            float: self.float.clone().slice([r.clone(), 0..k]),
-            int: self.int.as_ref().map(|t| t.clone().slice([r.clone(), 0..k])),
-            class: self.class.as_ref().map(|t| t.clone().slice([r.clone()])),
+        match self {
+            Targets::Mse(t) => Targets::Mse(t.clone().slice_dim(0, r.clone())),
+            Targets::Mae(t) => Targets::Mae(t.clone().slice_dim(0, r.clone())),
+            Targets::Bce(t) => Targets::Bce(t.clone().slice_dim(0, r.clone())),
+            Targets::CrossEntropy(t) => Targets::CrossEntropy(t.clone().slice_dim(0, r.clone())),
         }
     }
 
     /// The rows at `idx` (an Int index tensor on the device).
     pub fn select(&self, idx: &Tensor<1, Int>) -> Self {
-        Self {
-            float: self.float.clone().select(0, idx.clone()),
-            int: self.int.as_ref().map(|t| t.clone().select(0, idx.clone())),
-            class: self.class.as_ref().map(|t| t.clone().select(0, idx.clone())),
+        let idx = idx.clone();
+        match self {
+            Targets::Mse(t) => Targets::Mse(t.clone().select(0, idx)),
+            Targets::Mae(t) => Targets::Mae(t.clone().select(0, idx)),
+            Targets::Bce(t) => Targets::Bce(t.clone().select(0, idx)),
+            Targets::CrossEntropy(t) => Targets::CrossEntropy(t.clone().select(0, idx)),
         }
     }
 }
@@ -78,12 +81,10 @@ pub struct Objective {
     pub output: Activation,
     /// Report accuracy: classifiers, and sigmoid outputs fitted to 0/1 targets with mse/mae.
     pub reports_accuracy: bool,
-    bce: Option<BinaryCrossEntropyLoss>,
-    ce: Option<CrossEntropyLoss>,
 }
 
 impl Objective {
-    pub fn new(kind: LossKind, output: Activation, outputs: usize, device: &Device) -> Result<Self, LossError> {
+    pub fn new(kind: LossKind, output: Activation, outputs: usize) -> Result<Self, LossError> {
         if output == Activation::Step {
             return Err(LossError::StepHasNoGradient);
         }
@@ -93,22 +94,29 @@ impl Objective {
         if kind == LossKind::CrossEntropy && (output != Activation::Softmax || outputs < 2) {
             return Err(LossError::CrossEntropyNeedsSoftmax(output.name(), outputs));
         }
-        Ok(Self {
-            kind,
-            output,
-            reports_accuracy: matches!(kind, LossKind::Bce | LossKind::CrossEntropy),
-            bce: (kind == LossKind::Bce).then(|| BinaryCrossEntropyLossConfig::new().with_logits(true).init(device)),
-            ce: (kind == LossKind::CrossEntropy).then(|| CrossEntropyLossConfig::new().init(device)),
-        })
+        Ok(Self { kind, output, reports_accuracy: matches!(kind, LossKind::Bce | LossKind::CrossEntropy) })
     }
 
-    /// Mean loss over the rows (and outputs), from the pre-activation z.
+    /// Whether accuracy means something for targets `y`: a classifier's loss, or a sigmoid
+    /// output fitted to 0/1 targets (with mse/mae).
+    pub fn classifies(&self, y: &[f64]) -> bool {
+        self.reports_accuracy || (self.output == Activation::Sigmoid && y.iter().all(|v| *v == 0.0 || *v == 1.0))
+    }
+
+    /// `y` (row-major n x k) on `device` in the form this loss takes.
+    pub fn targets(&self, y: &[f64], k: usize, device: &Device) -> Targets {
+        Targets::new(y, k, self.kind, device)
+    }
+
+    /// Mean loss over the rows (and outputs), from the pre-activation z. burn's loss layers
+    /// hold no tensors here (no weights), so making them per call costs nothing.
     pub fn loss(&self, z: Tensor<2>, targets: &Targets) -> Tensor<1> {
-        match self.kind {
-            LossKind::Mse => MseLoss::new().forward(activate(self.output, z), targets.float.clone(), Reduction::Mean),
-            LossKind::Mae => LpLossConfig::l1().forward(activate(self.output, z), targets.float.clone(), Reduction::Mean),
-            LossKind::Bce => self.bce.as_ref().expect("built for bce").forward(z, targets.int.clone().expect("int targets")),
-            LossKind::CrossEntropy => self.ce.as_ref().expect("built for ce").forward(z, targets.class.clone().expect("class targets")),
+        let device = z.device();
+        match targets {
+            Targets::Mse(y) => MseLoss::new().forward(activate(self.output, z), y.clone(), Reduction::Mean),
+            Targets::Mae(y) => LpLossConfig::l1().forward(activate(self.output, z), y.clone(), Reduction::Mean),
+            Targets::Bce(y) => BinaryCrossEntropyLossConfig::new().with_logits(true).init(&device).forward(z, y.clone()),
+            Targets::CrossEntropy(y) => CrossEntropyLossConfig::new().init(&device).forward(z, y.clone()),
         }
     }
 

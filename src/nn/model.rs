@@ -3,7 +3,8 @@
 //! activation between layers. `forward` returns the pre-activation z of the last layer; the
 //! output activation belongs to the loss (so BCE and cross-entropy can use stable logits).
 
-use crate::config::{self, Activation, Init, LayerStart, ModelKind};
+use crate::config::spec::{Architecture, ModelSpec, NeuronStart};
+use crate::config::{Activation, Init, LayerStart, ModelKind};
 use burn::module::Param;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
@@ -19,8 +20,6 @@ pub enum ModelError {
         "key `model.start.weights`: {given} values for {dims} input features ({names})\n  hint: give one weight per feature, in feature order"
     )]
     StartLength { given: usize, dims: usize, names: String },
-    #[error("key `model.start.bias`: the model has no bias (model.bias = false)\n  hint: remove start.bias or set model.bias = true")]
-    StartBiasWithoutBias,
     #[error("key `model.layers`: {message}\n  hint: {hint}")]
     Layers { message: String, hint: String },
     #[error(
@@ -116,16 +115,16 @@ impl Network {
     /// Builds the configured model for `dims` inputs and `outputs` outputs: exact start values
     /// where given, else the initialiser.
     pub fn new(
-        cfg: &config::Model,
+        spec: &ModelSpec,
         dims: usize,
         outputs: usize,
         feature_names: &[String],
         seed: u64,
         device: &Device,
     ) -> Result<Self, ModelError> {
-        let sizes = match cfg.kind {
-            ModelKind::Neuron => vec![dims, 1],
-            ModelKind::Mlp => cfg.layers.clone().expect("validated: mlp has layers"),
+        let sizes = match &spec.shape {
+            Architecture::Neuron { .. } => vec![dims, 1],
+            Architecture::Mlp { layers, .. } => layers.clone(),
         };
         if sizes[0] != dims {
             return Err(ModelError::Layers {
@@ -133,26 +132,20 @@ impl Network {
                 hint: format!("start layers with {dims}"),
             });
         }
-        if *sizes.last().unwrap() != outputs {
+        let last = sizes[sizes.len() - 1];
+        if last != outputs {
             return Err(ModelError::Layers {
-                message: format!("the last size is {}, but the targets need {outputs} outputs", sizes.last().unwrap()),
+                message: format!("the last size is {last}, but the targets need {outputs} outputs"),
                 hint: format!("end layers with {outputs} (cross_entropy: the number of classes)"),
             });
         }
-        let start = cfg.start.clone().unwrap_or_default();
-        if let Some(w) = &start.weights
-            && w.len() != dims
-        {
-            return Err(ModelError::StartLength {
-                given: w.len(),
-                dims,
-                names: if feature_names.is_empty() { "none: a bias-only model".into() } else { feature_names.join(", ") },
+        if dims == 0 && !spec.bias {
+            return Err(ModelError::Layers {
+                message: "a model with no inputs and no bias has no parameters".into(),
+                hint: "set model.bias = true, or give the data feature columns".into(),
             });
         }
-        if start.bias.is_some() && !cfg.bias {
-            return Err(ModelError::StartBiasWithoutBias);
-        }
-        let init = cfg.init();
+        let init = spec.init;
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x1417_1A11);
         if init == Init::Default {
             device.seed(seed);
@@ -161,32 +154,44 @@ impl Network {
         for pair in sizes.windows(2) {
             let (d_in, d_out) = (pair[0], pair[1]);
             let layer = if init == Init::Default {
-                LinearConfig::new(d_in, d_out).with_bias(cfg.bias).init(device)
+                LinearConfig::new(d_in, d_out).with_bias(spec.bias).init(device)
             } else {
-                let (w, b) = draw_layer(init, cfg.scale, d_in, d_out, &mut rng);
-                linear(&w, cfg.bias.then_some(&b[..]), d_in, d_out, device)
+                let (w, b) = draw_layer(init, spec.scale, d_in, d_out, &mut rng);
+                linear(&w, spec.bias.then_some(&b[..]), d_in, d_out, device)
             };
             layers.push(layer);
         }
         // Exact start values replace the drawn ones.
-        if let Some(w) = &start.weights {
-            layers[0].weight = Param::from_tensor(Tensor::from_data(TensorData::new(w.clone(), [dims, 1]), device));
-        }
-        if let (Some(b), true) = (start.bias, cfg.bias) {
-            layers[0].bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(vec![b], [1]), device)));
-        }
-        if let Some(ls) = &start.layers {
-            if ls.len() != layers.len() {
-                return Err(ModelError::StartLayer {
-                    layer: ls.len(),
-                    message: format!("{} [[model.start.layers]] tables for {} layers", ls.len(), layers.len()),
-                });
+        match &spec.shape {
+            Architecture::Neuron { start: NeuronStart { weights, bias }, .. } => {
+                if let Some(w) = weights {
+                    if w.len() != dims {
+                        return Err(ModelError::StartLength {
+                            given: w.len(),
+                            dims,
+                            names: if feature_names.is_empty() { "none: a bias-only model".into() } else { feature_names.join(", ") },
+                        });
+                    }
+                    layers[0].weight = Param::from_tensor(Tensor::from_data(TensorData::new(w.clone(), [dims, 1]), device));
+                }
+                if let Some(b) = bias {
+                    layers[0].bias = Some(Param::from_tensor(Tensor::from_data(TensorData::new(vec![*b], [1]), device)));
+                }
             }
-            for (i, (ls, pair)) in ls.iter().zip(sizes.windows(2)).enumerate() {
-                layers[i] = start_layer(i + 1, ls, pair[0], pair[1], cfg.bias, device)?;
+            Architecture::Mlp { start: Some(ls), .. } => {
+                if ls.len() != layers.len() {
+                    return Err(ModelError::StartLayer {
+                        layer: ls.len(),
+                        message: format!("{} [[model.start.layers]] tables for {} layers", ls.len(), layers.len()),
+                    });
+                }
+                for (i, (ls, pair)) in ls.iter().zip(sizes.windows(2)).enumerate() {
+                    layers[i] = start_layer(i + 1, ls, pair[0], pair[1], spec.bias, device)?;
+                }
             }
+            Architecture::Mlp { start: None, .. } => {}
         }
-        Ok(Self { layers, hidden: cfg.hidden() })
+        Ok(Self { layers, hidden: spec.hidden() })
     }
 
     /// Inputs of the first layer.
@@ -202,9 +207,13 @@ impl Network {
         for (i, layer) in self.layers.iter().enumerate() {
             let z = if layer.weight.dims()[0] == 0 {
                 // Bias-only layer: no inputs to multiply, the output is b for every row.
-                let b = layer.bias.as_ref().expect("validated: a model without inputs has a bias");
+                // (`Network::new` refuses a layer with neither inputs nor bias.)
                 let d_out = layer.weight.dims()[1];
-                Tensor::zeros([n, d_out], &a.device()) + b.val().reshape([1, d_out])
+                let zeros = Tensor::zeros([n, d_out], &a.device());
+                match &layer.bias {
+                    Some(b) => zeros + b.val().reshape([1, d_out]),
+                    None => zeros,
+                }
             } else if layer.weight.dims()[1] == 1 {
                 one_output(layer, a)
             } else {

@@ -4,6 +4,7 @@
 pub mod artifacts;
 pub mod checkpoint;
 
+use crate::config::spec::Schedule;
 use crate::config::{self, Loaded};
 use crate::data::Splits;
 use crate::error::GdlabError;
@@ -193,9 +194,10 @@ fn descend(
     };
     let wall = writer.wall_time_s();
     drop(writer);
-    let ctx = RunContext { loaded: &exp.loaded, splits: &exp.splits, param_names: &exp.param_names, batch_size: exp.settings.batch_size };
+    let ctx =
+        RunContext { loaded: &exp.loaded, splits: &exp.splits, param_names: &exp.param_names, schedule: exp.settings.descent.schedule };
     let summary = write_outputs(&ctx, &outcome, &dir, wall)?;
-    Ok(RunResult { dir, summary, lr: exp.settings.lr })
+    Ok(RunResult { dir, summary, lr: exp.settings.descent.lr })
 }
 
 /// Creates the run folder and writes the resolved config into it (first, so a run that
@@ -246,7 +248,7 @@ pub struct RunContext<'a> {
     pub loaded: &'a Loaded,
     pub splits: &'a Splits,
     pub param_names: &'a [String],
-    pub batch_size: Option<usize>,
+    pub schedule: Schedule,
 }
 
 fn progress_bar(total: usize, quiet: bool) -> ProgressBar {
@@ -283,7 +285,7 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
 
     let last = out.records.last().expect("every run records step 0");
     let n = splits.train.len();
-    let per_epoch = n.div_ceil(ctx.batch_size.unwrap_or(n).min(n).max(1));
+    let per_epoch = ctx.schedule.per_epoch(n);
     let summary = Summary {
         experiment: c.experiment.name.clone(),
         final_loss: last.loss,

@@ -2,7 +2,8 @@
 //! the loop settings and the device. Every input error surfaces here, before any file is made.
 
 use crate::backend;
-use crate::config::{Config, Loaded, LossKind, ModelKind};
+use crate::config::spec::{Architecture, Spec};
+use crate::config::{Loaded, LossKind};
 use crate::data::{self, Splits};
 use crate::error::GdlabError;
 use crate::nn::loss::Objective;
@@ -23,57 +24,47 @@ pub struct Experiment {
 
 /// Loads the data and builds the model for gradient descent.
 pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
-    let c = &loaded.config;
-    let seed = c.experiment.seed;
-    let raw = data::load(&c.data, seed, &loaded.base_dir)?;
-    let outputs = model_outputs(c, raw.outputs())?;
-    match c.loss.kind {
+    let spec = &loaded.spec;
+    let seed = spec.seed;
+    let raw = data::load(&spec.data.source, seed, &loaded.base_dir)?;
+    let outputs = model_outputs(spec, raw.outputs())?;
+    match spec.loss {
         LossKind::Bce => raw.check_binary_targets()?,
         LossKind::CrossEntropy => raw.check_classes(outputs)?,
         _ => {}
     }
-    let splits = data::split(raw, c.data.validation, c.data.standardise, seed)?;
-    let device = backend::device(c.backend.name, c.backend.dtype)?;
-    let mut objective = Objective::new(c.loss.kind, c.model.output(), outputs, &device)?;
-    // A sigmoid fitted to 0/1 targets is a classifier whatever the loss: report its accuracy.
-    let binary = splits.train.y.iter().all(|v| *v == 0.0 || *v == 1.0);
-    objective.reports_accuracy |= c.model.output() == crate::config::Activation::Sigmoid && binary;
+    let splits = data::split(raw, spec.data.validation, spec.data.standardise, seed)?;
+    let device = backend::device(spec.backend.name, spec.backend.dtype)?;
+    let objective = objective(spec, outputs, &splits.train.y)?;
     let names = &splits.train.feature_names;
-    let model = Network::new(&c.model, names.len(), outputs, names, seed, &device)?;
-    let param_names = model.parameter_names(c.model.kind, names);
-    let o = &c.optimizer;
-    let settings = Settings {
-        lr: o.lr,
-        batch_size: o.batch_size,
-        steps: o.steps,
-        epochs: o.epochs,
-        tol: o.tol,
-        patience: o.patience,
-        momentum: o.momentum,
-        weight_decay: o.weight_decay,
-        diverge_above: o.diverge_above,
-        log_every: c.output.log_every,
-        shards: c.backend.shards,
-        backend: c.backend.name,
-        seed,
-    };
+    let model = Network::new(&spec.model, names.len(), outputs, names, seed, &device)?;
+    let param_names = model.parameter_names(spec.model.kind(), names);
+    let settings = Settings::new(spec, loaded.config.output.log_every);
     Ok(Experiment { loaded, splits, device, model, objective, settings, param_names })
+}
+
+/// The loss bound to the model's output; it reports accuracy where the training targets `y`
+/// make it a classifier.
+pub fn objective(spec: &Spec, outputs: usize, y: &[f64]) -> Result<Objective, GdlabError> {
+    let mut objective = Objective::new(spec.loss, spec.model.output(), outputs)?;
+    objective.reports_accuracy = objective.classifies(y);
+    Ok(objective)
 }
 
 /// How many outputs the model needs: one per target column, or one per class for
 /// cross-entropy (which takes a single column of class indices; the class count is the last
 /// layer size).
-pub fn model_outputs(c: &Config, target_columns: usize) -> Result<usize, GdlabError> {
+pub fn model_outputs(spec: &Spec, target_columns: usize) -> Result<usize, GdlabError> {
     let bad = |message: String, hint: &str| GdlabError::Input(format!("key `data.target`: {message}\n  hint: {hint}"));
-    match (c.model.kind, c.loss.kind) {
-        (ModelKind::Neuron, _) if target_columns != 1 => Err(bad(
+    match (&spec.model.shape, spec.loss) {
+        (Architecture::Neuron { .. }, _) if target_columns != 1 => Err(bad(
             format!("a neuron has one output but {target_columns} target columns are given"),
             "use kind = \"mlp\" for several outputs",
         )),
         (_, LossKind::CrossEntropy) if target_columns != 1 => {
             Err(bad(format!("cross_entropy takes one column of class indices, got {target_columns}"), "give the class column as target"))
         }
-        (ModelKind::Mlp, LossKind::CrossEntropy) => Ok(*c.model.layers.as_ref().expect("validated").last().unwrap()),
+        (Architecture::Mlp { layers, .. }, LossKind::CrossEntropy) => Ok(layers[layers.len() - 1]),
         _ => Ok(target_columns),
     }
 }

@@ -9,6 +9,7 @@ pub mod experiment;
 pub mod shard;
 
 use crate::config::BackendName;
+use crate::config::spec::{Descent, Spec};
 use crate::data::Dataset;
 use crate::gradient::params;
 use crate::gradient::taylor::dot;
@@ -78,15 +79,8 @@ impl StopReason {
 /// Loop settings, resolved from `[optimizer]` and `[output]`.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub lr: f64,
-    pub batch_size: Option<usize>,
-    pub steps: Option<usize>,
-    pub epochs: Option<usize>,
-    pub tol: Option<f64>,
-    pub patience: usize,
-    pub momentum: f64,
-    pub weight_decay: f64,
-    pub diverge_above: f64,
+    /// The update rule, schedule, budget and stop rules.
+    pub descent: Descent,
     pub log_every: usize,
     pub seed: u64,
     /// Row shards per batch (None: `shard::auto_shards`).
@@ -96,18 +90,19 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Updates per epoch on `rows` training rows.
-    pub fn per_epoch(&self, rows: usize) -> usize {
-        rows.div_ceil(self.batch_size.unwrap_or(rows).min(rows).max(1)).max(1)
+    /// The loop settings of a typed experiment.
+    pub fn new(spec: &Spec, log_every: usize) -> Self {
+        Self { descent: spec.descent.clone(), log_every, seed: spec.seed, shards: spec.backend.shards, backend: spec.backend.name }
     }
 
-    /// The update budget: `steps`, else `epochs` passes, else the default.
+    /// Updates per epoch on `rows` training rows.
+    pub fn per_epoch(&self, rows: usize) -> usize {
+        self.descent.schedule.per_epoch(rows)
+    }
+
+    /// The update budget in steps.
     pub fn max_steps(&self, rows: usize) -> usize {
-        match (self.steps, self.epochs) {
-            (Some(k), _) => k,
-            (None, Some(e)) => e * self.per_epoch(rows),
-            (None, None) => crate::config::DEFAULT_STEPS,
-        }
+        self.descent.budget.steps(self.per_epoch(rows))
     }
 }
 
@@ -171,11 +166,11 @@ struct Evaluation {
 
 impl Evaluation {
     fn accuracy(&self, obj: &Objective, data: &DeviceData) -> Option<f64> {
-        obj.reports_accuracy.then(|| {
-            let width = self.z[0].dims()[1];
-            let z: Vec<f64> = self.z.iter().flat_map(|z| z.clone().try_into_vec_as::<f64>().expect("readable z")).collect();
-            obj.accuracy(&z, data.host_y.as_deref().expect("kept where accuracy is reported"), width)
-        })
+        // `host_y` is kept exactly where accuracy is reported.
+        let y = data.host_y.as_deref()?;
+        let width = self.z[0].dims()[1];
+        let z: Vec<f64> = self.z.iter().flat_map(|z| z.clone().try_into_vec_as::<f64>().expect("readable z")).collect();
+        Some(obj.accuracy(&z, y, width))
     }
 }
 
@@ -188,7 +183,7 @@ fn evaluate(model: &Network, obj: &Objective, data: &DeviceData, shards: usize, 
 /// Row shards of each update on `rows` training rows: `s.shards`, else automatic for a batch
 /// (the full set, or a mini-batch) of this model.
 pub fn update_shards(s: &Settings, rows: usize, params: usize) -> usize {
-    let batch = s.batch_size.unwrap_or(rows).min(rows);
+    let batch = s.descent.schedule.batch_rows(rows);
     s.shards.unwrap_or_else(|| shard::auto_shards(s.backend, batch, params))
 }
 
@@ -246,7 +241,7 @@ struct BatchPlan {
 
 impl BatchPlan {
     fn new(rows: usize, s: &Settings) -> Self {
-        let batch = s.batch_size.unwrap_or(rows).min(rows).max(1);
+        let batch = s.descent.schedule.batch_rows(rows).max(1);
         Self { rows, batch, per_epoch: s.per_epoch(rows), order: (0..rows).collect(), rng: ChaCha8Rng::seed_from_u64(s.seed ^ 0x0BA7_C4E5) }
     }
 
@@ -314,7 +309,7 @@ impl<'o> Trainer<'o> {
         s: &Settings,
         device: &Device,
     ) -> Self {
-        let column_major = shard::column_major(s.backend) && s.batch_size.is_none_or(|b| b >= train.len());
+        let column_major = shard::column_major(s.backend) && s.descent.schedule.batch_rows(train.len()) >= train.len();
         let data = DeviceData::new(train, obj, device, column_major);
         let val = validation.map(|v| DeviceData::new(v, obj, device, column_major));
         Self::new(model, obj, data, val, s, device)
@@ -323,12 +318,12 @@ impl<'o> Trainer<'o> {
     pub fn new(model: Network, obj: &'o Objective, data: DeviceData, val: Option<DeviceData>, s: &Settings, device: &Device) -> Self {
         let n = data.rows();
         let mut sgd = SgdConfig::new();
-        if s.momentum > 0.0 {
+        if s.descent.momentum > 0.0 {
             // dampening 0: v <- m v + g, the textbook heavy-ball form.
-            sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(s.momentum).with_dampening(0.0)));
+            sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(s.descent.momentum).with_dampening(0.0)));
         }
-        if s.weight_decay > 0.0 {
-            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(s.weight_decay as f32)));
+        if s.descent.weight_decay > 0.0 {
+            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(s.descent.weight_decay as f32)));
         }
         Self {
             n_params: model.num_params(),
@@ -375,7 +370,7 @@ impl<'o> Trainer<'o> {
     pub fn checkpoint(&self) -> Result<Checkpoint, GdlabError> {
         let model =
             self.model.clone().into_record().into_bytes().map_err(|e| GdlabError::Runtime(format!("cannot serialise the model: {e}")))?;
-        let optimizer = if self.s.momentum > 0.0 {
+        let optimizer = if self.s.descent.momentum > 0.0 {
             self.optim.into_bytes().map_err(|e| GdlabError::Runtime(format!("cannot serialise the optimiser state: {e}")))?.to_vec()
         } else {
             Vec::new()
@@ -417,7 +412,7 @@ impl<'o> Trainer<'o> {
     }
 
     fn diverged(&self, loss: f64) -> bool {
-        !loss.is_finite() || loss > self.s.diverge_above
+        !loss.is_finite() || loss > self.s.descent.diverge_above
     }
 
     fn params_column(&self) -> Vec<f64> {
@@ -426,8 +421,8 @@ impl<'o> Trainer<'o> {
 
     /// Logs `r` into the stop rule's state.
     fn note(&mut self, r: &Record) {
-        if let (Some(tol), Some(prev)) = (self.s.tol, self.state.last_loss) {
-            self.state.stall = if prev - r.loss < tol { self.state.stall + 1 } else { 0 };
+        if let (Some(rule), Some(prev)) = (self.s.descent.early_stop, self.state.last_loss) {
+            self.state.stall = if prev - r.loss < rule.tol { self.state.stall + 1 } else { 0 };
         }
         self.state.last_loss = Some(r.loss);
     }
@@ -473,7 +468,7 @@ impl<'o> Trainer<'o> {
                 accuracy: ev.accuracy(self.obj, &self.data),
                 val_accuracy,
                 grad_norm: flat_grads.as_deref().map(|g| dot(g, g).sqrt()),
-                lr: self.s.lr,
+                lr: self.s.descent.lr,
                 params: self.params_column(),
                 predicted_dc,
                 actual_dc,
@@ -508,7 +503,7 @@ impl<'o> Trainer<'o> {
             accuracy: ev.accuracy(self.obj, &self.data),
             val_accuracy: None,
             grad_norm: None,
-            lr: self.s.lr,
+            lr: self.s.descent.lr,
             params: self.params_column(),
             predicted_dc: None,
             actual_dc: None,
@@ -543,7 +538,7 @@ impl<'o> Trainer<'o> {
             Some(StopReason::Interrupted)
         } else if step >= self.max_steps {
             Some(StopReason::Completed)
-        } else if self.state.stall >= self.s.patience {
+        } else if self.s.descent.early_stop.is_some_and(|rule| self.state.stall >= rule.patience) {
             Some(StopReason::Converged)
         } else {
             None
@@ -563,7 +558,7 @@ impl<'o> Trainer<'o> {
         // and the backend may update them in place.
         let hidden = self.model.hidden;
         let model = std::mem::replace(&mut self.model, Network { layers: Vec::new(), hidden });
-        self.model = self.optim.step(self.s.lr, model, grads);
+        self.model = self.optim.step(self.s.descent.lr, model, grads);
         self.state.step += 1;
         Step { record, stop: None }
     }

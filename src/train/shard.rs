@@ -160,7 +160,8 @@ pub fn pass(model: &Network, obj: &Objective, x: &Tensor<2>, y: &Targets, shards
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{self, Activation, Init, LossKind, ModelKind};
+    use crate::config::spec::{Architecture, ModelSpec};
+    use crate::config::{self, Activation, Init, LossKind};
     use crate::gradient::params;
     use rand::{Rng, SeedableRng};
 
@@ -182,18 +183,16 @@ mod tests {
         let xs: Vec<f64> = (0..n * d).map(|_| rng.random_range(-2.0..2.0)).collect();
         let ys: Vec<f64> = (0..n).map(|i| f64::from(u8::from(xs[i * d] + 0.5 * xs[i * d + 1] > 0.1))).collect();
         let names: Vec<String> = (0..d).map(|i| format!("x{i}")).collect();
-        let neuron = config::Model { init: Some(Init::Normal), ..config::Model::default() };
-        let mlp = config::Model {
-            kind: ModelKind::Mlp,
-            activation: Activation::Tanh,
-            layers: Some(vec![d, 5, 1]),
-            output_activation: Some(Activation::Sigmoid),
-            init: Some(Init::Xavier),
-            ..config::Model::default()
+        let neuron = ModelSpec::neuron(Activation::Identity, Init::Normal);
+        let mlp = ModelSpec {
+            shape: Architecture::Mlp { layers: vec![d, 5, 1], hidden: Activation::Tanh, output: Activation::Sigmoid, start: None },
+            bias: true,
+            init: Init::Xavier,
+            scale: 1.0,
         };
         for (cfg, kind, column_major) in [(neuron, LossKind::Mse, true), (mlp, LossKind::Bce, false)] {
             let model = Network::new(&cfg, d, 1, &names, 3, &device).unwrap();
-            let obj = Objective::new(kind, cfg.output(), 1, &device).unwrap();
+            let obj = Objective::new(kind, cfg.output(), 1).unwrap();
             let x = if column_major {
                 crate::backend::upload_column_major(&xs, [n, d], &device)
             } else {

@@ -4,7 +4,9 @@
 //! the hand-derived formula and finite differences agree within the tolerances that
 //! gdlab::gradient::compare states for the dtype.
 
-use gdlab::config::{Activation, BackendName, DType, LossKind, Model, Start};
+use gdlab::backend::COMPILED;
+use gdlab::config::spec::{Architecture, ModelSpec, NeuronStart};
+use gdlab::config::{Activation, BackendName, DType, Init, LossKind};
 use gdlab::data::Dataset;
 use gdlab::gradient::{self, compare::Verdict};
 
@@ -56,21 +58,21 @@ pub struct Case {
     pub d: usize,
     pub combo: usize,
     pub bias: bool,
-    pub flex: bool,
+    pub backend: BackendName,
     /// Weights and bias large enough that |z| > 30 on every row.
     pub saturated: bool,
     pub seed: u64,
 }
 
 pub fn cases() -> impl Strategy<Value = Case> {
-    (1usize..40, 0usize..5, 0usize..5, any::<bool>(), any::<bool>(), prop::bool::weighted(0.25), any::<u64>()).prop_map(
-        |(n, d, combo, bias, flex, saturated, seed)| Case {
+    (1usize..40, 0usize..5, 0usize..5, any::<bool>(), prop::sample::select(COMPILED), prop::bool::weighted(0.25), any::<u64>()).prop_map(
+        |(n, d, combo, bias, backend, saturated, seed)| Case {
             n,
             d,
             combo,
             // A model with no inputs needs its bias; saturation comes from a large bias.
             bias: bias || d == 0 || saturated,
-            flex,
+            backend,
             saturated,
             seed,
         },
@@ -81,7 +83,7 @@ pub fn cases() -> impl Strategy<Value = Case> {
 /// numeric error) after asserting every parameter's verdict is Ok.
 pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
     let (activation, kind) = COMBOS[c.combo];
-    let name = if c.flex { BackendName::Flex } else { BackendName::Ndarray };
+    let name = c.backend;
     let device = gdlab::backend::device(name, dtype).expect("device");
     let mut rng = ChaCha8Rng::seed_from_u64(c.seed);
     let x: Vec<f64> = (0..c.n * c.d).map(|_| rng.random_range(-2.0..2.0)).collect();
@@ -123,16 +125,15 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
         origin: (1..=c.n).map(|i| format!("row {i}")).collect(),
         name: "random".into(),
     };
-    let model_cfg = Model {
-        activation,
+    let model_cfg = ModelSpec {
+        shape: Architecture::Neuron { activation, start: NeuronStart { weights: Some(w), bias: b } },
         bias: c.bias,
-        init: Some(gdlab::config::Init::Zeros),
-        start: Some(Start { weights: Some(w), bias: b, layers: None }),
-        ..Model::default()
+        init: Init::Zeros,
+        scale: 1.0,
     };
     let model = Network::new(&model_cfg, c.d, 1, &names, 0, &device).expect("model");
-    let objective = Objective::new(kind, activation, 1, &device).expect("objective");
-    let labels = model.parameter_names(model_cfg.kind, &names);
+    let objective = Objective::new(kind, activation, 1).expect("objective");
+    let labels = model.parameter_names(model_cfg.kind(), &names);
     let precision = gdlab::backend::effective_precision(name, dtype, &model_cfg);
     let report = gradient::check_on(&objective, &data, &device, precision, &model, &labels, None);
     assert_eq!(report.kink_rows, 0);
@@ -141,11 +142,11 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
         assert_eq!(
             r.verdict,
             Verdict::Ok,
-            "{:?}/{:?} bias={} flex={} saturated={} n={} d={}: {r:?}",
+            "{:?}/{:?} bias={} backend={:?} saturated={} n={} d={}: {r:?}",
             activation,
             kind,
             c.bias,
-            c.flex,
+            c.backend,
             c.saturated,
             c.n,
             c.d
@@ -156,19 +157,20 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
 
 /// Saturated sigmoid + BCE: gradients finite and equal to the formula delta = a - y.
 pub fn saturated_bce(dtype: DType) {
-    for flex in [true, false] {
+    for &name in COMPILED {
         for (z, y) in [(45.0, 0.0), (-45.0, 1.0), (60.0, 1.0), (-60.0, 0.0)] {
-            let c = Case { n: 1, d: 0, combo: 4, bias: true, flex, saturated: false, seed: 0 };
-            let name = if c.flex { BackendName::Flex } else { BackendName::Ndarray };
             let device = gdlab::backend::device(name, dtype).unwrap();
-            let model_cfg = Model {
-                activation: Activation::Sigmoid,
-                init: Some(gdlab::config::Init::Zeros),
-                start: Some(Start { weights: Some(vec![]), bias: Some(z), layers: None }),
-                ..Model::default()
+            let model_cfg = ModelSpec {
+                shape: Architecture::Neuron {
+                    activation: Activation::Sigmoid,
+                    start: NeuronStart { weights: Some(vec![]), bias: Some(z) },
+                },
+                bias: true,
+                init: Init::Zeros,
+                scale: 1.0,
             };
             let model = Network::new(&model_cfg, 0, 1, &[], 0, &device).unwrap();
-            let objective = Objective::new(LossKind::Bce, Activation::Sigmoid, 1, &device).unwrap();
+            let objective = Objective::new(LossKind::Bce, Activation::Sigmoid, 1).unwrap();
             let data = Dataset {
                 feature_names: vec![],
                 target_names: vec!["y".into()],
@@ -188,11 +190,20 @@ pub fn saturated_bce(dtype: DType) {
     }
 }
 
-/// 400 seeded cases over every combination and backend; returns, for [flex, ndarray], the
-/// worst absolute disagreements (formula vs autodiff, finite differences vs autodiff).
-pub fn sweep(dtype: DType) -> [(f64, f64); 2] {
+/// The worst (formula, finite differences) errors per compiled backend, in `COMPILED` order.
+pub type Worst = Vec<(BackendName, (f64, f64))>;
+
+fn note(worst: &mut Worst, backend: BackendName, (f, n): (f64, f64)) {
+    let i = COMPILED.iter().position(|b| *b == backend).expect("a compiled backend");
+    let w = &mut worst[i].1;
+    *w = (w.0.max(f), w.1.max(n));
+}
+
+/// 400 seeded cases over every combination and compiled backend; returns each backend's worst
+/// scaled disagreements (formula vs autodiff, finite differences vs autodiff).
+pub fn sweep(dtype: DType) -> Worst {
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
-    let mut worst = [(0.0f64, 0.0f64); 2];
+    let mut worst: Worst = COMPILED.iter().map(|b| (*b, (0.0, 0.0))).collect();
     for k in 0..400 {
         let d = rng.random_range(0..5);
         let saturated = k % 4 == 0;
@@ -201,23 +212,21 @@ pub fn sweep(dtype: DType) -> [(f64, f64); 2] {
             d,
             combo: k % COMBOS.len(),
             bias: rng.random_bool(0.5) || d == 0 || saturated,
-            // Saturated cases (every fourth) alternate between the backends too.
-            flex: (k / 4) % 2 == 0,
+            // Saturated cases (every fourth) cycle through the backends too.
+            backend: COMPILED[(k / 4) % COMPILED.len()],
             saturated,
             seed: rng.random(),
         };
-        let (f, n) = check(&case, dtype);
-        let w = &mut worst[usize::from(!case.flex)];
-        *w = (w.0.max(f), w.1.max(n));
+        note(&mut worst, case.backend, check(&case, dtype));
     }
     worst
 }
 
 /// 200 seeded mlp cases: every head, hidden activation and backend, a quarter saturated;
-/// returns the worst scaled errors for [flex, ndarray].
-pub fn sweep_mlp(dtype: DType) -> [(f64, f64); 2] {
+/// returns each compiled backend's worst scaled errors.
+pub fn sweep_mlp(dtype: DType) -> Worst {
     let mut rng = ChaCha8Rng::seed_from_u64(2027);
-    let mut worst = [(0.0f64, 0.0f64); 2];
+    let mut worst: Worst = COMPILED.iter().map(|b| (*b, (0.0, 0.0))).collect();
     for k in 0..200 {
         let head = k % MLP_HEADS.len();
         let classes = rng.random_range(1..4usize);
@@ -231,14 +240,12 @@ pub fn sweep_mlp(dtype: DType) -> [(f64, f64); 2] {
             hidden,
             head,
             bias: rng.random_bool(0.5),
-            flex: (k / 2) % 2 == 0,
+            backend: COMPILED[(k / 2) % COMPILED.len()],
             saturated: k % 4 == 1 && matches!(HIDDEN[hidden], Activation::Sigmoid | Activation::Tanh),
             n: rng.random_range(1..20),
             seed: rng.random(),
         };
-        let (f, n) = check_mlp(&case, dtype);
-        let w = &mut worst[usize::from(!case.flex)];
-        *w = (w.0.max(f), w.1.max(n));
+        note(&mut worst, case.backend, check_mlp(&case, dtype));
     }
     worst
 }
@@ -275,7 +282,7 @@ pub struct MlpCase {
     pub hidden: usize,
     pub head: usize,
     pub bias: bool,
-    pub flex: bool,
+    pub backend: BackendName,
     /// Weights drawn ten times larger: output units far into their flat tails.
     pub saturated: bool,
     pub n: usize,
@@ -291,10 +298,10 @@ pub fn mlp_cases() -> impl Strategy<Value = MlpCase> {
         0usize..4,
         0usize..MLP_HEADS.len(),
         any::<bool>(),
-        any::<bool>(),
+        prop::sample::select(COMPILED),
         (1usize..20, any::<u64>(), prop::bool::weighted(0.25)),
     )
-        .prop_map(|(depth, widths, d_in, k, hidden, head, bias, flex, (n, seed, saturated))| {
+        .prop_map(|(depth, widths, d_in, k, hidden, head, bias, backend, (n, seed, saturated))| {
             // Cross-entropy and softmax need at least two classes.
             let k = if MLP_HEADS[head].0 == Activation::Softmax { k.max(2) } else { k };
             let mut sizes = vec![d_in];
@@ -302,7 +309,7 @@ pub fn mlp_cases() -> impl Strategy<Value = MlpCase> {
             sizes.push(k);
             // Saturation is a property of squashing units: sigmoid and tanh hidden layers.
             let saturated = saturated && matches!(HIDDEN[hidden], Activation::Sigmoid | Activation::Tanh);
-            MlpCase { sizes, hidden, head, bias, flex, saturated, n, seed }
+            MlpCase { sizes, hidden, head, bias, backend, saturated, n, seed }
         })
 }
 
@@ -313,18 +320,14 @@ pub fn check_mlp(c: &MlpCase, dtype: DType) -> (f64, f64) {
     use gdlab::gradient::backprop;
     let (output, kind) = MLP_HEADS[c.head];
     let hidden = HIDDEN[c.hidden];
-    let name = if c.flex { BackendName::Flex } else { BackendName::Ndarray };
+    let name = c.backend;
     let device = gdlab::backend::device(name, dtype).expect("device");
     let mut rng = ChaCha8Rng::seed_from_u64(c.seed);
-    let model_cfg = Model {
-        kind: gdlab::config::ModelKind::Mlp,
-        activation: hidden,
-        layers: Some(c.sizes.clone()),
-        output_activation: Some(output),
+    let model_cfg = ModelSpec {
+        shape: Architecture::Mlp { layers: c.sizes.clone(), hidden, output, start: None },
         bias: c.bias,
-        init: Some(gdlab::config::Init::Normal),
+        init: Init::Normal,
         scale: if c.saturated { 8.0 } else { 0.8 },
-        start: None,
     };
     let (d, k) = (c.sizes[0], *c.sizes.last().unwrap());
     let names: Vec<String> = (1..=d).map(|i| format!("x{i}")).collect();
@@ -381,8 +384,8 @@ pub fn check_mlp(c: &MlpCase, dtype: DType) -> (f64, f64) {
         origin: (1..=c.n).map(|i| format!("row {i}")).collect(),
         name: "random".into(),
     };
-    let objective = Objective::new(kind, output, k, &device).expect("objective");
-    let labels = model.parameter_names(model_cfg.kind, &names);
+    let objective = Objective::new(kind, output, k).expect("objective");
+    let labels = model.parameter_names(model_cfg.kind(), &names);
     let precision = gdlab::backend::effective_precision(name, dtype, &model_cfg);
     let report = gradient::check_on(&objective, &data, &device, precision, &model, &labels, None);
     assert_eq!(report.method, "backprop");
@@ -433,7 +436,9 @@ macro_rules! agreement_tests {
         fn worst_disagreement_over_seeded_cases_is_within_the_stated_bounds() {
             let bounds = agreement::BOUNDS.iter().find(|b| b.0 == $label).expect("bounds for this dtype");
             for (kind, worst) in [("neuron", agreement::sweep($dtype)), ("mlp", agreement::sweep_mlp($dtype))] {
-                for (backend, (formula, numeric)) in ["flex", "ndarray"].iter().zip(worst) {
+                assert_eq!(worst.len(), gdlab::backend::COMPILED.len());
+                for (backend, (formula, numeric)) in worst {
+                    let backend = gdlab::config::name(&backend);
                     eprintln!("{} {kind} {backend}: worst scaled |autodiff - formula| = {formula:.3e}, |autodiff - finite differences| = {numeric:.3e}", $label);
                     assert!(formula <= bounds.1, "{} {kind} {backend}: formula error {formula:.3e} > {:.0e}", $label, bounds.1);
                     assert!(numeric <= bounds.2, "{} {kind} {backend}: finite-difference error {numeric:.3e} > {:.0e}", $label, bounds.2);
