@@ -18,6 +18,9 @@ pub enum GdlabError {
     Loss(#[from] crate::nn::loss::LossError),
     #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
+    /// An output folder that is not new, is in use, or cannot be made (bad --out).
+    #[error(transparent)]
+    Folder(#[from] crate::run::artifacts::ClaimError),
     /// Bad input found outside the config/data parsers (e.g. a run folder that is not one).
     #[error("{0}")]
     Input(String),

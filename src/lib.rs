@@ -10,6 +10,7 @@ pub mod data;
 pub mod error;
 pub mod gradient;
 pub mod nn;
+pub mod nonfinite;
 pub mod report;
 pub mod run;
 pub mod stats;

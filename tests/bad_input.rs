@@ -158,3 +158,45 @@ fn cross_entropy_target_must_be_a_class_index() {
     let (_d, p) = setup(&cfg, Some("a,y\n1,0\n2,3\n"));
     rejects(&p, &[], &["line 3", "class index"]);
 }
+
+#[test]
+fn duplicate_csv_columns_name_the_column_and_line() {
+    // `a,a,y` would train on both `a`s but map them differently in `eval --data`.
+    let (_d, cfg) = setup(CSV_CFG, Some("a,a,y\n1,2,3\n"));
+    rejects(&cfg, &[], &["d.csv:1", "column `a` appears more than once", "columns 1 and 2"]);
+    // `a,y,y`: the second `y` would silently become a feature.
+    let (_d, cfg) = setup(CSV_CFG, Some("a,y,y\n1,2,3\n"));
+    rejects(&cfg, &[], &["d.csv:1", "column `y`", "columns 2 and 3"]);
+    let (_d, cfg) = setup(&format!("{CSV_CFG}features = [\"a\", \"a\"]\n"), Some("a,b,y\n1,2,3\n"));
+    rejects(&cfg, &[], &["data.features", "`a` is listed twice"]);
+}
+
+#[test]
+fn values_beyond_f32_are_refused_at_load_with_row_and_column() {
+    let (_d, cfg) = setup(CSV_CFG, Some("a,y\n1,2\n3,1e39\n"));
+    rejects(&cfg, &[], &["line 3", "y is 1e39", "beyond the range of f32", "dtype = \"f64\""]);
+    // f64 holds it: the same file trains.
+    let dir = tempfile::tempdir().unwrap();
+    let o = train(
+        cfg.to_str().unwrap(),
+        &dir.path().join("r"),
+        &["backend.dtype=\"f64\"", "optimizer.steps=2", "optimizer.lr=1e-80", "optimizer.diverge_above=1e300"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn out_on_a_non_empty_folder_or_under_a_file_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("keep.txt"), "mine").unwrap();
+    let o = train("configs/quadratic.toml", &full, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&*full.display().to_string()) && stderr(&o).contains("not empty"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(&full).unwrap().count(), 1, "nothing may be written into a folder that is not ours");
+    let under = full.join("keep.txt").join("run");
+    let o = train("configs/quadratic.toml", &under, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&*under.display().to_string()), "{}", stderr(&o));
+}

@@ -238,8 +238,8 @@ pub fn taylor(config_path: &Path, sets: &[String], o: &TaylorOptions) -> Result<
     let steepest = taylor::steepest(&loss, &exp.model, length, o.directions, c.experiment.seed);
     let beaten = steepest.beaten_by();
 
-    let dir = artifacts::create_run_dir(&c.output.dir, &format!("{}-taylor", c.experiment.name), o.out.as_deref())
-        .map_err(GdlabError::io("cannot create the output folder"))?;
+    let folder = artifacts::create_run_dir(&c.output.dir, &format!("{}-taylor", c.experiment.name), o.out.as_deref())?;
+    let dir = folder.dir.clone();
     let report = TaylorReport {
         experiment: c.experiment.name.clone(),
         steps: o.steps,

@@ -61,7 +61,8 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
         Budget::Epochs(e) => e,
         Budget::Steps(s) => s.div_ceil(n.max(1)),
     };
-    let dir = run::open_run_folder(&loaded, out)?;
+    let folder = run::open_run_folder(&loaded, out)?;
+    let dir = folder.dir.clone();
     let started = Instant::now();
 
     // The rule itself, on the host in f64: the textbook loop.

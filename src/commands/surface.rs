@@ -105,8 +105,8 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
         .collect();
 
     let c = &exp.loaded.config;
-    let dir = artifacts::create_run_dir(&c.output.dir, &format!("{}-surface", c.experiment.name), o.out.as_deref())
-        .map_err(GdlabError::io("cannot create the surface folder"))?;
+    let folder = artifacts::create_run_dir(&c.output.dir, &format!("{}-surface", c.experiment.name), o.out.as_deref())?;
+    let dir = folder.dir.clone();
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([o.params.0.as_str(), o.params.1.as_str(), "loss"]).expect("in-memory");
     for (row, y) in z.iter().zip(&ys) {

@@ -243,8 +243,8 @@ pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<Comparison, GdlabEr
         name = l.config.experiment.name.clone();
         root = l.config.output.dir.clone();
     }
-    let dir = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())
-        .map_err(GdlabError::io("cannot create the sweep folder"))?;
+    let folder = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())?;
+    let dir = folder.dir.clone();
     let list: Vec<Job> = combos
         .iter()
         .enumerate()
@@ -309,8 +309,8 @@ pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>, title:
             config::load(p, &[])?;
         }
     }
-    let dir =
-        artifacts::create_run_dir(Path::new("artifacts"), "compare", out).map_err(GdlabError::io("cannot create the compare folder"))?;
+    let folder = artifacts::create_run_dir(Path::new("artifacts"), "compare", out)?;
+    let dir = folder.dir.clone();
     let stem = |p: &Path| p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned());
     let list: Vec<Job> = items
         .iter()

@@ -156,7 +156,7 @@ pub struct Data {
 
 /// `target = "y"` or `target = ["y1", "y2"]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "a column name (\"y\") or a list of column names ([\"y1\", \"y2\"])")]
 pub enum TargetSpec {
     One(String),
     Many(Vec<String>),
@@ -456,11 +456,23 @@ pub struct Located<'a> {
     pub config: &'a Config,
     origin: &'a str,
     text: &'a str,
+    /// `--set` arguments: a key they set is blamed on the argument, not on the file's line.
+    overrides: &'a [String],
 }
 
 impl Located<'_> {
     pub fn invalid(&self, key: &str, message: impl Into<String>, hint: impl Into<String>) -> ConfigError {
-        invalid_at(self.origin, self.text, key, message, hint)
+        let set_here = |arg: &&String| arg.split_once('=').is_some_and(|(k, _)| k.trim() == key);
+        match self.overrides.iter().rev().find(set_here) {
+            Some(arg) => ConfigError::Invalid {
+                origin: format!("--set {arg}"),
+                line: String::new(),
+                key: key.to_string(),
+                message: message.into(),
+                hint: hint.into(),
+            },
+            None => invalid_at(self.origin, self.text, key, message, hint),
+        }
     }
 }
 
@@ -498,7 +510,7 @@ pub fn from_text(text: &str, origin: &str, base_dir: PathBuf, overrides: &[Strin
     }
     // The conversion to a typed spec is the validation; the defaults it chose are written back
     // so the stored config says what ran.
-    let spec = Spec::from_config(&Located { config: &config, origin, text })?;
+    let spec = Spec::from_config(&Located { config: &config, origin, text, overrides })?;
     spec.record(&mut config);
     Ok(Loaded { config, spec, origin: origin.to_string(), base_dir, text: text.to_string() })
 }
@@ -514,6 +526,8 @@ pub fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigEr
     }
     let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut t) => t.remove("v").expect("parsed key"),
+        // A number TOML cannot hold (1e999) is not a string.
+        Err(_) if raw.parse::<f64>().is_ok() => return Err(err(format!("`{raw}` is not a finite number"))),
         Err(_) => toml::Value::String(raw.to_string()),
     };
     let parts: Vec<&str> = key.split('.').collect();
@@ -698,6 +712,13 @@ mod tests {
         assert!(err.contains("--set optimizer.lr=fast"), "{err}");
         let err = parse("", &["optimizer.lr"]).unwrap_err().to_string();
         assert!(err.contains("missing `=`"), "{err}");
+        // A value from --set is blamed on the argument, not on the file's line for the key.
+        let err = parse("[optimizer]\nlr = 0.1\n", &["optimizer.lr=nan"]).unwrap_err().to_string();
+        assert!(err.starts_with("--set optimizer.lr=nan: key `optimizer.lr`") && !err.contains("t.toml"), "{err}");
+        let err = parse("", &["optimizer.lr=1e999"]).unwrap_err().to_string();
+        assert!(err.contains("`1e999` is not a finite number"), "{err}");
+        let err = parse("[data]\nsource = \"csv\"\npath = \"a.csv\"\ntarget = 5\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("a column name") && !err.contains("untagged"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,12 @@ pub fn read(path: &Path, targets: &[String], features: Option<&[String]>, positi
     let mut reader = ::csv::ReaderBuilder::new().has_headers(true).trim(::csv::Trim::All).from_reader(bytes.as_slice());
     let malformed = |line: usize, message: String| DataError::Malformed { path: path.to_path_buf(), line, message };
     let header: Vec<String> = reader.headers().map_err(|e| malformed(1, e.to_string()))?.iter().map(str::to_string).collect();
+    // Two columns of one name would map to different data in training and in `eval --data`.
+    for (again, name) in header.iter().enumerate() {
+        if let Some(first) = header[..again].iter().position(|h| h == name) {
+            return Err(DataError::DuplicateColumn { path: path.to_path_buf(), name: name.clone(), first: first + 1, again: again + 1 });
+        }
+    }
     let column = |name: &str, key: &str| -> Result<usize, DataError> {
         header.iter().position(|h| h == name).ok_or_else(|| {
             let nearest =
@@ -28,6 +34,20 @@ pub fn read(path: &Path, targets: &[String], features: Option<&[String]>, positi
         Some(names) => names.iter().map(|n| column(n, "features")).collect::<Result<_, _>>()?,
         None => (0..header.len()).filter(|c| !target_cols.contains(c)).collect(),
     };
+    for (key, cols) in [("target", &target_cols), ("features", &feature_cols)] {
+        if let Some((i, c)) = cols.iter().enumerate().find(|(i, c)| cols[..*i].contains(c)) {
+            return Err(DataError::Invalid {
+                what: format!(
+                    "{}: key `data.{key}`: column `{}` is listed twice (entries {} and {})",
+                    path.display(),
+                    header[*c],
+                    cols.iter().position(|x| x == c).unwrap_or(0) + 1,
+                    i + 1
+                ),
+                hint: "list each column once".into(),
+            });
+        }
+    }
     if let Some(c) = feature_cols.iter().find(|c| target_cols.contains(c)) {
         return Err(DataError::Invalid {
             what: format!("{}: column `{}` is both a target and a feature", path.display(), header[*c]),

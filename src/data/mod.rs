@@ -25,15 +25,21 @@ pub enum DataError {
     #[error("{origin}: the data set has no rows\n  hint: {hint}")]
     Empty { origin: String, hint: String },
     #[error(
-        "{origin}: row {row}: target is {value}, but loss = \"bce\" needs targets 0 or 1\n  hint: map classes to 0/1 with data.positive = [...] (values that become 1), or use loss = \"mse\""
+        "{origin}: {row}: target is {value}, but loss = \"bce\" needs targets 0 or 1\n  hint: map classes to 0/1 with data.positive = [...] (values that become 1), or use loss = \"mse\""
     )]
     NotBinary { origin: String, row: String, value: f64 },
     #[error(
-        "{origin}: row {row}: target is {value}, but loss = \"cross_entropy\" needs a class index 0..{classes} (the model has {classes} outputs)\n  hint: number the classes 0, 1, ... and make the last layer size the number of classes"
+        "{origin}: {row}: target is {value}, but loss = \"cross_entropy\" needs a class index 0..{classes} (the model has {classes} outputs)\n  hint: number the classes 0, 1, ... and make the last layer size the number of classes"
     )]
     NotAClass { origin: String, row: String, value: f64, classes: usize },
     #[error("{what}\n  hint: {hint}")]
     Invalid { what: String, hint: String },
+    #[error("{path}:1: column `{name}` appears more than once (columns {first} and {again})\n  hint: give every column its own name")]
+    DuplicateColumn { path: PathBuf, name: String, first: usize, again: usize },
+    #[error(
+        "{origin}: {row}: {column} is {value:e}, beyond the range of f32 (about 3.4e38)\n  hint: rescale the column, or set backend.dtype = \"f64\""
+    )]
+    BeyondF32 { origin: String, row: String, column: String, value: f64 },
 }
 
 /// Rows of features and targets, with their names and where each row came from.
@@ -99,6 +105,23 @@ impl Dataset {
         }
     }
 
+    /// Fails on the first feature or target that f32 cannot hold (it would become inf on an f32
+    /// device, and the run would be blamed on the learning rate).
+    pub fn check_f32_range(&self) -> Result<(), DataError> {
+        let (d, k) = (self.dims(), self.outputs());
+        let beyond = |v: &f64| v.abs() > f64::from(f32::MAX);
+        let at = |i: usize, width: usize, names: &[String]| (self.origin[i / width.max(1)].clone(), names[i % width.max(1)].clone());
+        let found = match (self.x.iter().position(beyond), self.y.iter().position(beyond)) {
+            (Some(i), _) => Some((at(i, d, &self.feature_names), self.x[i])),
+            (None, Some(i)) => Some((at(i, k, &self.target_names), self.y[i])),
+            (None, None) => None,
+        };
+        match found {
+            Some(((row, column), value)) => Err(DataError::BeyondF32 { origin: self.name.clone(), row, column, value }),
+            None => Ok(()),
+        }
+    }
+
     /// Fails on the first target that is not a class index in 0..classes.
     pub fn check_classes(&self, classes: usize) -> Result<(), DataError> {
         let bad = |v: f64| v.fract() != 0.0 || v < 0.0 || v >= classes as f64;
@@ -120,6 +143,9 @@ impl Dataset {
 pub struct Standardiser {
     pub mean: Vec<f64>,
     pub std: Vec<f64>,
+    /// Features with no spread beyond rounding: centred, not scaled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constant: Vec<usize>,
 }
 
 impl Standardiser {
@@ -137,9 +163,15 @@ impl Standardiser {
                 *s += (v - m) * (v - m) / n;
             }
         }
-        // A constant column has no spread: leave its scale alone instead of dividing by 0.
-        let std = var.iter().map(|v| if *v > 0.0 { v.sqrt() } else { 1.0 }).collect();
-        Self { mean, std }
+        // A constant column has no spread, but its computed std is rounding noise, not 0 (a
+        // column of 1.0 gives about 4e-16), and dividing by it would blow any later change up by
+        // 1e15. The two-pass mean and variance of n values carry a relative error below
+        // n * eps, so a std under 8 n eps max(|mean|, 1) is rounding: such a column is constant
+        // and keeps its scale.
+        let floor = |m: f64| 8.0 * n * f64::EPSILON * m.abs().max(1.0);
+        let constant: Vec<usize> = (0..d).filter(|&j| var[j].sqrt() <= floor(mean[j])).collect();
+        let std = (0..d).map(|j| if constant.contains(&j) { 1.0 } else { var[j].sqrt() }).collect();
+        Self { mean, std, constant }
     }
 
     pub fn apply(&self, data: &mut Dataset) {

@@ -40,7 +40,9 @@ pub struct Network {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LayerParameters {
     /// [d_in][d_out]: row i holds the weights leaving input i.
+    #[serde(with = "crate::nonfinite")]
     pub weights: Vec<Vec<f64>>,
+    #[serde(with = "crate::nonfinite")]
     pub bias: Option<Vec<f64>>,
 }
 
@@ -48,8 +50,15 @@ pub struct LayerParameters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Parameters {
-    Neuron { weights: Vec<f64>, bias: Option<f64> },
-    Mlp { layers: Vec<LayerParameters> },
+    Neuron {
+        #[serde(with = "crate::nonfinite")]
+        weights: Vec<f64>,
+        #[serde(with = "crate::nonfinite")]
+        bias: Option<f64>,
+    },
+    Mlp {
+        layers: Vec<LayerParameters>,
+    },
 }
 
 impl Parameters {

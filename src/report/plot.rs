@@ -162,7 +162,7 @@ where
 }
 
 /// Short tick labels: integers without ".0", small or large numbers in scientific form.
-fn format_tick(v: f64) -> String {
+pub fn format_tick(v: f64) -> String {
     if v == 0.0 {
         "0".into()
     } else if v.abs() >= 1e5 || v.abs() < 1e-3 {
@@ -325,15 +325,22 @@ pub fn contour_segments(xs: &[f64], ys: &[f64], v: &[Vec<f64>], level: f64) -> V
     segs
 }
 
+/// The colour of a level `t` in [0, 1] (clamped; +inf is the top). A NaN cell, where the loss
+/// is undefined, is grey rather than a colour of the scale.
+fn shade(t: f64) -> RGBColor {
+    use plotters::style::colors::colormaps::ViridisRGB;
+    if t.is_nan() { RGBColor(190, 190, 190) } else { ViridisRGB::get_color(t.clamp(0.0, 1.0) as f32) }
+}
+
 fn draw_heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, h: &HeatMap) -> DrawResult
 where
     DB::ErrorType: 'static + Send + Sync,
 {
-    use plotters::style::colors::colormaps::ViridisRGB;
     root.fill(&WHITE)?;
     let v: Vec<Vec<f64>> = h.z.iter().map(|row| row.iter().map(|z| level_value(*z, h.log)).collect()).collect();
     let finite = v.iter().flatten().filter(|z| z.is_finite());
     let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), z| (a.min(*z), b.max(*z)));
+    let lo = if lo.is_finite() { lo } else { 0.0 };
     let (x0, x1) = (h.xs[0], *h.xs.last().unwrap());
     let (y0, y1) = (h.ys[0], *h.ys.last().unwrap());
     let mut chart = ChartBuilder::on(&root)
@@ -355,8 +362,7 @@ where
     chart.draw_series(h.ys.iter().enumerate().flat_map(|(j, y)| {
         let v = &v;
         h.xs.iter().enumerate().map(move |(i, x)| {
-            let t = ((v[j][i] - lo) / span).clamp(0.0, 1.0);
-            let color = ViridisRGB::get_color(t as f32);
+            let color = shade((v[j][i] - lo) / span);
             Rectangle::new([(x - dx / 2.0, y - dy / 2.0), (x + dx / 2.0, y + dy / 2.0)], color.filled())
         })
     }))?;
@@ -398,13 +404,13 @@ impl Chart for Surface3d<'_> {
     where
         DB::ErrorType: 'static + Send + Sync,
     {
-        use plotters::style::colors::colormaps::ViridisRGB;
         let h = self.0;
         root.fill(&WHITE)?;
         // The true height (not log): the shape of the surface is the point of this view.
         let v: Vec<Vec<f64>> = h.z.to_vec();
         let (lo, hi) =
             v.iter().flatten().filter(|z| z.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), z| (a.min(*z), b.max(*z)));
+        let lo = if lo.is_finite() { lo } else { 0.0 };
         let hi = if hi > lo { hi } else { lo + 1.0 };
         let (x0, x1) = (h.xs[0], *h.xs.last().unwrap());
         let (y0, y1) = (h.ys[0], *h.ys.last().unwrap());
@@ -427,7 +433,7 @@ impl Chart for Surface3d<'_> {
         };
         chart.draw_series(
             SurfaceSeries::xoz(h.xs.iter().copied(), h.ys.iter().copied(), index)
-                .style_func(&|z: &f64| ViridisRGB::get_color(((z - lo) / (hi - lo)).clamp(0.0, 1.0) as f32).mix(0.85).filled()),
+                .style_func(&|z: &f64| shade((z - lo) / (hi - lo)).mix(0.85).filled()),
         )?;
         root.present()?;
         Ok(())

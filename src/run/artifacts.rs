@@ -9,32 +9,77 @@ use std::path::{Path, PathBuf};
 
 pub use crate::atomic::write_atomic;
 
-/// Creates a fresh run folder. With `exact`, that folder (which must not exist or be empty);
-/// else `<root>/<name>/<UTC time>` with a suffix when two runs start in the same millisecond.
-pub fn create_run_dir(root: &Path, name: &str, exact: Option<&Path>) -> std::io::Result<PathBuf> {
-    if let Some(dir) = exact {
-        if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                format!("{} exists and is not empty (choose another --out; gdlab never overwrites a run)", dir.display()),
-            ));
+/// A folder this process owns: it holds an exclusive `flock` on the directory for as long as
+/// the value lives (the kernel drops it when the process dies, even by SIGKILL), so two gdlab
+/// processes never write one folder, and `--resume` of a folder in use is refused.
+#[derive(Debug)]
+pub struct RunFolder {
+    pub dir: PathBuf,
+    _lock: std::fs::File,
+}
+
+/// Why a folder could not be claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error(
+        "{0}: exists and is not empty\n  hint: choose another --out (gdlab never overwrites a run), or continue a run with gdlab train --resume {0}"
+    )]
+    NotEmpty(String),
+    #[error("{0}: in use by another gdlab process\n  hint: wait for it to finish, or choose another --out")]
+    Busy(String),
+    #[error("{0}: cannot create the folder: {1}\n  hint: check that the path is not under a regular file and that you may write there")]
+    Create(String, std::io::Error),
+}
+
+impl RunFolder {
+    /// Locks the existing folder `dir` (for `--resume`).
+    pub fn lock(dir: &Path) -> Result<Self, ClaimError> {
+        let name = dir.display().to_string();
+        let file = std::fs::File::open(dir).map_err(|e| ClaimError::Create(name.clone(), e))?;
+        file.try_lock().map_err(|_| ClaimError::Busy(name))?;
+        Ok(Self { dir: dir.to_path_buf(), _lock: file })
+    }
+
+    /// Claims `dir`, which must not exist or be empty. Creating and checking are one step for
+    /// concurrent claimants: each locks before it looks, so exactly one of them wins.
+    fn claim(dir: &Path) -> Result<Self, ClaimError> {
+        let name = dir.display().to_string();
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| ClaimError::Create(name.clone(), e))?;
         }
-        std::fs::create_dir_all(dir)?;
-        return Ok(dir.to_path_buf());
+        match std::fs::create_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(e) => return Err(ClaimError::Create(name, e)),
+        }
+        let folder = Self::lock(dir)?;
+        if std::fs::read_dir(dir).map_err(|e| ClaimError::Create(name.clone(), e))?.next().is_some() {
+            return Err(ClaimError::NotEmpty(name));
+        }
+        Ok(folder)
+    }
+}
+
+/// Creates and claims a fresh run folder. With `exact`, that folder (which must not exist or be
+/// empty); else `<root>/<name>/<UTC time>` with a suffix when two runs start in the same
+/// millisecond.
+pub fn create_run_dir(root: &Path, name: &str, exact: Option<&Path>) -> Result<RunFolder, ClaimError> {
+    if let Some(dir) = exact {
+        return RunFolder::claim(dir);
     }
     let parent = root.join(name);
-    std::fs::create_dir_all(&parent)?;
+    std::fs::create_dir_all(&parent).map_err(|e| ClaimError::Create(parent.display().to_string(), e))?;
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f").to_string();
-    for k in 0.. {
+    let mut k = 0;
+    loop {
         let id = if k == 0 { stamp.clone() } else { format!("{stamp}-{k}") };
         let dir = parent.join(id);
         match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
+            Ok(()) => return RunFolder::lock(&dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => k += 1,
+            Err(e) => return Err(ClaimError::Create(dir.display().to_string(), e)),
         }
     }
-    unreachable!()
 }
 
 /// The fixed columns of metrics.csv, before one column per parameter (when there are few).
@@ -153,9 +198,13 @@ pub fn metrics_columns(run: &Path, names: &[&str]) -> Result<Vec<Vec<f64>>, Stri
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub experiment: String,
+    #[serde(with = "crate::nonfinite")]
     pub final_loss: f64,
+    #[serde(with = "crate::nonfinite")]
     pub final_val_loss: Option<f64>,
+    #[serde(with = "crate::nonfinite")]
     pub final_accuracy: Option<f64>,
+    #[serde(with = "crate::nonfinite")]
     pub final_val_accuracy: Option<f64>,
     pub steps: usize,
     pub epochs: usize,
@@ -170,12 +219,19 @@ pub struct Summary {
     pub validation_rows: usize,
     /// The transform applied to features (fitted on training rows), for `gdlab eval`.
     pub standardiser: Option<crate::data::Standardiser>,
+    /// Features with no spread in the training rows (centred, not scaled by standardisation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constant_features: Vec<String>,
     pub backend: String,
     pub dtype: String,
     pub seed: u64,
     pub wall_time_s: f64,
     pub gdlab_version: String,
     pub burn_version: String,
+    /// SHA-256 of model.bpk: loading refuses a file that differs (absent in folders written
+    /// before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_sha256: Option<String>,
 }
 
 /// What a run folder holds: a finished run (summary.json), or one stopped before it could
@@ -234,8 +290,8 @@ mod tests {
     #[test]
     fn run_ids_are_unique_and_sortable() {
         let dir = tempfile::tempdir().unwrap();
-        let a = create_run_dir(dir.path(), "e", None).unwrap();
-        let b = create_run_dir(dir.path(), "e", None).unwrap();
+        let a = create_run_dir(dir.path(), "e", None).unwrap().dir;
+        let b = create_run_dir(dir.path(), "e", None).unwrap().dir;
         assert_ne!(a, b);
         assert!(a.file_name() < b.file_name() || b.to_string_lossy().starts_with(&*a.to_string_lossy()));
     }
@@ -244,8 +300,16 @@ mod tests {
     fn exact_out_dir_must_be_new_or_empty() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("run");
-        create_run_dir(dir.path(), "e", Some(&out)).unwrap();
+        let first = create_run_dir(dir.path(), "e", Some(&out)).unwrap();
+        // While a process holds it, nobody else may claim or resume it.
+        assert!(matches!(create_run_dir(dir.path(), "e", Some(&out)), Err(ClaimError::Busy(_))));
+        assert!(matches!(RunFolder::lock(&out), Err(ClaimError::Busy(_))));
         std::fs::write(out.join("x"), "1").unwrap();
-        assert!(create_run_dir(dir.path(), "e", Some(&out)).is_err());
+        drop(first);
+        assert!(matches!(create_run_dir(dir.path(), "e", Some(&out)), Err(ClaimError::NotEmpty(_))));
+        // Under a regular file: a clear error naming the path.
+        let under = out.join("x").join("run");
+        let e = create_run_dir(dir.path(), "e", Some(&under)).unwrap_err().to_string();
+        assert!(e.contains(&*under.display().to_string()), "{e}");
     }
 }

@@ -37,6 +37,10 @@ pub struct Header {
     pub order: Option<Vec<u32>>,
     pub model_bytes: u64,
     pub optimizer_bytes: u64,
+    /// SHA-256 of the model and optimiser bytes that follow: a damaged file is refused, not
+    /// resumed from wrong numbers (empty in files written before it existed).
+    #[serde(default)]
+    pub payload_sha256: String,
 }
 
 /// Writes `c` as `dir/checkpoint.bin` (atomically: temp file, fsync, rename).
@@ -53,6 +57,7 @@ pub fn write(dir: &Path, c: &Checkpoint, metrics_len: u64, wall_time_s: f64, dat
         order: c.order.clone(),
         model_bytes: c.model.len() as u64,
         optimizer_bytes: c.optimizer.len() as u64,
+        payload_sha256: crate::run::sha256(&[&c.model, &c.optimizer]),
     };
     let json = serde_json::to_vec(&header).map_err(|e| GdlabError::Runtime(format!("cannot encode the checkpoint: {e}")))?;
     let mut bytes = Vec::with_capacity(MAGIC.len() + 8 + json.len() + c.model.len() + c.optimizer.len());
@@ -81,6 +86,12 @@ pub fn read(dir: &Path) -> Result<Option<(Header, Checkpoint)>, GdlabError> {
     let (model, optimizer) = rest.split_at_checked(header.model_bytes as usize).ok_or_else(|| bad("truncated model"))?;
     if optimizer.len() as u64 != header.optimizer_bytes {
         return Err(bad("optimiser state has the wrong length"));
+    }
+    if !header.payload_sha256.is_empty() && header.payload_sha256 != crate::run::sha256(&[model, optimizer]) {
+        return Err(GdlabError::Runtime(format!(
+            "{}: the checkpoint is damaged (its parameters do not match their SHA-256)\n  hint: the file was changed after it was written; train the run again",
+            path.display()
+        )));
     }
     let checkpoint = Checkpoint {
         state: header.state.clone(),
@@ -142,5 +153,22 @@ mod tests {
         std::fs::write(&p, &bytes[..bytes.len() - 1]).unwrap();
         let e = read(dir.path()).unwrap_err().to_string();
         assert!(e.contains("checkpoint.bin") && e.contains("wrong length"), "{e}");
+    }
+
+    #[test]
+    fn a_flipped_parameter_byte_or_a_diverged_state_is_handled() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = sample();
+        // A diverged run's state holds infinities: they must come back, not fail to parse.
+        c.state.last_loss = Some(f64::INFINITY);
+        write(dir.path(), &c, 0, 0.0, "").unwrap();
+        assert_eq!(read(dir.path()).unwrap().unwrap().1.state.last_loss, Some(f64::INFINITY));
+        let p = dir.path().join(FILE);
+        let mut bytes = std::fs::read(&p).unwrap();
+        let at = bytes.len() - c.optimizer.len() - 2; // inside the model bytes
+        bytes[at] ^= 1;
+        std::fs::write(&p, &bytes).unwrap();
+        let e = read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("checkpoint.bin") && e.contains("damaged"), "{e}");
     }
 }

@@ -37,10 +37,10 @@ pub struct RunResult {
 /// Trains the loaded config and writes its run folder.
 pub fn train(loaded: Loaded, opts: &TrainOptions, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
     let exp = experiment::prepare(loaded)?;
-    let dir = open_run_folder(&exp.loaded, opts.out.as_deref())?;
-    let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, 0)
+    let folder = open_run_folder(&exp.loaded, opts.out.as_deref())?;
+    let metrics = artifacts::MetricsWriter::open(&folder.dir.join("metrics.csv"), &exp.param_names, 0)
         .map_err(GdlabError::io("cannot write metrics.csv"))?;
-    descend(&exp, trainer(&exp), dir, metrics, 0.0, opts.quiet, interrupt)
+    descend(&exp, trainer(&exp), folder, metrics, 0.0, opts.quiet, interrupt)
 }
 
 /// A fresh trainer for the experiment.
@@ -58,6 +58,8 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
     if !config_path.is_file() {
         return Err(not_a_run("no config.toml: not a gdlab run folder".into()));
     }
+    // Held until the run stops: a second --resume (or anything else) cannot write here too.
+    let folder = artifacts::RunFolder::lock(dir)?;
     let stored = config::load(&config_path, &[])?;
     let loaded = config::load(&config_path, overrides)?;
     let changes = config::diff(&stored.config, &loaded.config);
@@ -100,7 +102,7 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
     let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, keep)
         .map_err(GdlabError::io("cannot reopen metrics.csv"))?;
     let prior_s = checkpoint.as_ref().map_or(0.0, |(h, _)| h.wall_time_s);
-    descend(&exp, trainer, dir.to_path_buf(), metrics, prior_s, quiet, interrupt)
+    descend(&exp, trainer, folder, metrics, prior_s, quiet, interrupt)
 }
 
 /// Config keys a resumed run may change.
@@ -169,7 +171,7 @@ impl train::Observer for FolderWriter<'_> {
 fn descend(
     exp: &Experiment,
     mut trainer: Trainer,
-    dir: PathBuf,
+    folder: artifacts::RunFolder,
     metrics: artifacts::MetricsWriter,
     prior_s: f64,
     quiet: bool,
@@ -180,6 +182,7 @@ fn descend(
     bar.set_position(trainer.step_count() as u64);
     let every = exp.loaded.config.output.checkpoint_every;
     let data_sha256 = exp.splits.fingerprint();
+    let dir = folder.dir.clone();
     let mut writer = FolderWriter { dir: &dir, metrics, every, bar: &bar, last: None, prior_s, started, data_sha256 };
     let stop = trainer.run(interrupt, &mut writer)?;
     bar.finish_and_clear();
@@ -203,11 +206,11 @@ fn descend(
 /// Creates the run folder and writes the resolved config into it (first, so a run that
 /// stops early still says what it was). The data path is rewritten relative to the run
 /// folder so that `gdlab train <run>/config.toml` finds the same file.
-pub fn open_run_folder(loaded: &Loaded, out: Option<&Path>) -> Result<PathBuf, GdlabError> {
+pub fn open_run_folder(loaded: &Loaded, out: Option<&Path>) -> Result<artifacts::RunFolder, GdlabError> {
     let c = &loaded.config;
-    let dir = artifacts::create_run_dir(&c.output.dir, &c.experiment.name, out).map_err(GdlabError::io("cannot create the run folder"))?;
-    write_config(loaded, &dir, c)?;
-    Ok(dir)
+    let folder = artifacts::create_run_dir(&c.output.dir, &c.experiment.name, out)?;
+    write_config(loaded, &folder.dir, c)?;
+    Ok(folder)
 }
 
 /// Writes `c` as the run folder's config.toml. The data path is rewritten relative to the run
@@ -231,8 +234,18 @@ fn write_config(loaded: &Loaded, dir: &Path, c: &config::Config) -> Result<(), G
 pub fn load_parameters(dir: &Path, state: &artifacts::RunState, model: Network) -> Result<Network, GdlabError> {
     let bad = |what: String| GdlabError::Runtime(format!("{}: {what}", dir.display()));
     match state {
-        artifacts::RunState::Finished(_) => {
-            model.try_load_file(dir.join("model.bpk")).map_err(|e| bad(format!("cannot load model.bpk: {e}")))
+        artifacts::RunState::Finished(summary) => {
+            let path = dir.join("model.bpk");
+            let bytes = std::fs::read(&path).map_err(|e| bad(format!("cannot read model.bpk: {e}")))?;
+            if let Some(want) = &summary.model_sha256
+                && *want != sha256(&[&bytes])
+            {
+                return Err(GdlabError::Runtime(format!(
+                    "{}: the file is damaged: its SHA-256 differs from the one summary.json recorded\n  hint: the parameters were changed after the run wrote them; train the run again",
+                    path.display()
+                )));
+            }
+            model.with_parameter_bytes(bytes).map_err(|e| bad(format!("cannot load model.bpk: {e}")))
         }
         artifacts::RunState::Interrupted { .. } => {
             let (_, c) = checkpoint::read(dir)?.ok_or_else(|| {
@@ -241,6 +254,17 @@ pub fn load_parameters(dir: &Path, state: &artifacts::RunState, model: Network) 
             model.with_parameter_bytes(c.model).map_err(|e| bad(format!("the checkpoint's parameters do not fit this model: {e}")))
         }
     }
+}
+
+/// SHA-256 of the concatenated `parts`, in hex: the integrity check of model.bpk and
+/// checkpoint.bin.
+pub(crate) fn sha256(parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    format!("{:x}", h.finalize())
 }
 
 /// What the run folder writer needs to know besides the outcome.
@@ -282,6 +306,7 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
     let bytes =
         out.model.clone().into_record().into_bytes().map_err(|e| GdlabError::Runtime(format!("cannot serialise the model: {e}")))?;
     artifacts::write_atomic(&dir.join("model.bpk"), &bytes).map_err(GdlabError::io("cannot write model.bpk"))?;
+    let model_sha256 = Some(sha256(&[&bytes]));
 
     let last = out.records.last().expect("every run records step 0");
     let n = splits.train.len();
@@ -303,12 +328,18 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         train_rows: splits.train.len(),
         validation_rows: splits.validation.as_ref().map_or(0, |v| v.len()),
         standardiser: splits.standardiser.clone(),
+        constant_features: splits
+            .standardiser
+            .iter()
+            .flat_map(|s| s.constant.iter().map(|&j| splits.train.feature_names[j].clone()))
+            .collect(),
         backend: config::name(&c.backend.name),
         dtype: config::name(&c.backend.dtype),
         seed: c.experiment.seed,
         wall_time_s: wall,
         gdlab_version: env!("CARGO_PKG_VERSION").into(),
         burn_version: crate::backend::BURN_VERSION.into(),
+        model_sha256,
     };
     let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
     artifacts::write_atomic(&dir.join("summary.json"), json.as_bytes()).map_err(GdlabError::io("cannot write summary.json"))?;
@@ -367,6 +398,9 @@ fn report(r: &RunResult) -> String {
         }
         out += "\n";
     }
+    if !s.constant_features.is_empty() {
+        out += &format!("  constant     {} (no spread in the training rows: centred, not scaled)\n", s.constant_features.join(", "));
+    }
     let flat = s.parameters.flat();
     if flat.len() <= train::MAX_PARAM_COLUMNS {
         let parts: Vec<String> = s.parameter_names.iter().zip(&flat).map(|(n, v)| format!("{n} = {v:.6}")).collect();
@@ -376,10 +410,10 @@ fn report(r: &RunResult) -> String {
     }
     if s.stop_reason == StopReason::Diverged {
         out += &format!(
-            "  DIVERGED at step {}: the loss became {} (not finite, or above optimizer.diverge_above).\n  likely cause: the learning rate {lr} is too large for this problem; try --set optimizer.lr={}\n",
+            "  DIVERGED at step {}: the loss became {} (not finite, or above optimizer.diverge_above).\n  likely cause: the learning rate {lr:e} is too large for this problem; try --set optimizer.lr={}\n",
             s.diverged_at_step.unwrap_or(s.steps),
             if s.final_loss.is_finite() { format!("{:.3e}", s.final_loss) } else { s.final_loss.to_string() },
-            lr / 10.0
+            crate::report::plot::format_tick(lr / 10.0)
         );
     }
     out += &format!("  run folder   {}\n", r.dir.display());

@@ -3,7 +3,7 @@
 
 use crate::backend;
 use crate::config::spec::{Architecture, Spec};
-use crate::config::{Loaded, LossKind};
+use crate::config::{DType, Loaded, LossKind};
 use crate::data::{self, Splits};
 use crate::error::GdlabError;
 use crate::nn::loss::Objective;
@@ -27,6 +27,9 @@ pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
     let spec = &loaded.spec;
     let seed = spec.seed;
     let raw = data::load(&spec.data.source, seed, &loaded.base_dir)?;
+    if spec.backend.dtype == DType::F32 {
+        raw.check_f32_range()?;
+    }
     let outputs = model_outputs(spec, raw.outputs())?;
     match spec.loss {
         LossKind::Bce => raw.check_binary_targets()?,

@@ -211,8 +211,11 @@ impl<F: FnMut(&Record) + Send> Observer for F {
 /// will be logged, to compare grad C . dW with the actual change on that row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaylorProbe {
+    #[serde(with = "crate::nonfinite")]
     pub grad: Vec<f64>,
+    #[serde(with = "crate::nonfinite")]
     pub params: Vec<f64>,
+    #[serde(with = "crate::nonfinite")]
     pub loss: f64,
 }
 
@@ -225,6 +228,7 @@ pub struct LoopState {
     /// Logged rows in a row whose loss fell by less than `tol`.
     pub stall: usize,
     /// The loss of the last logged row (the early-stop rule compares with it).
+    #[serde(with = "crate::nonfinite")]
     pub last_loss: Option<f64>,
     pub probe: Option<TaylorProbe>,
 }
