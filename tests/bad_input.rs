@@ -200,3 +200,20 @@ fn out_on_a_non_empty_folder_or_under_a_file_names_the_path() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains(&*under.display().to_string()), "{}", stderr(&o));
 }
+
+#[test]
+fn sizes_beyond_the_memory_budget_are_refused_before_allocating() {
+    // These panicked ("capacity overflow") or aborted in the allocator.
+    for n in ["4611686018427387904", "4294967296"] {
+        rejects(
+            Path::new("configs/linear_regression.toml"),
+            &[&format!("data.n={n}")],
+            &["key `data.n`", "GiB of memory", "memory_limit_mib"],
+        );
+    }
+    // A CSV is measured after reading, against a budget set in the config.
+    rejects(Path::new("configs/digits_mlp.toml"), &["backend.memory_limit_mib=1"], &["key `data.path`", "above the budget of 1 MiB"]);
+    // A start that cannot fit the generated inputs is found before the data is generated.
+    // (It grew to 5.5 GB before reporting this mismatch.)
+    rejects(Path::new("configs/lecture/sigmoid_surface.toml"), &["data.dims=100000000"], &["key `data.true_weights`", "dims = 100000000"]);
+}

@@ -329,8 +329,9 @@ fn mae(lab: &Lab) -> Result<Claim, GdlabError> {
     let mse = lab.train("outliers", &[], "5_mse_mae", "mse")?;
     let mae = lab.train("outliers", &["loss.kind=\"mae\""], "5_mse_mae", "mae")?;
     let line = |r: &RunRow| {
-        let p = r.summary.parameters.flat();
-        (p[0], p[1])
+        // A neuron of two parameters: summary.json lists them.
+        let p = r.summary.parameters.as_ref().map(|p| p.flat()).unwrap_or_default();
+        (p.first().copied().unwrap_or(f64::NAN), p.get(1).copied().unwrap_or(f64::NAN))
     };
     let (wm, bm) = line(&mse);
     let (wa, ba) = line(&mae);

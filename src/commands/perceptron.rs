@@ -41,7 +41,7 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
         )));
     }
     let seed = spec.seed;
-    let raw = data::load(&spec.data.source, seed, &loaded.base_dir)?;
+    let raw = crate::train::experiment::load_within_budget(&loaded)?;
     if raw.outputs() != 1 {
         return Err(GdlabError::Input(format!(
             "{}: key `data.target`: the perceptron has one output; give one target column",

@@ -70,9 +70,9 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
         None => Vec::new(),
         Some(dir) => {
             RunRow::read(String::new(), dir)?;
-            let cols = artifacts::metrics_columns(dir, &[&o.params.0, &o.params.1])
+            let mut curves = artifacts::metrics_curves(dir, &o.params.0, &[&o.params.1], artifacts::PLOT_POINTS)
                 .map_err(|e| GdlabError::Input(format!("{e} (parameters are logged for models with at most 8)")))?;
-            cols[0].iter().copied().zip(cols[1].iter().copied()).filter(|p| p.0.is_finite() && p.1.is_finite()).collect()
+            curves.pop().unwrap_or_default().into_iter().filter(|p| p.0.is_finite() && p.1.is_finite()).collect()
         }
     };
     let ((x0, x1), (y0, y1)) = o.range.unwrap_or_else(|| {

@@ -394,6 +394,9 @@ pub struct Backend {
     /// Results depend on the shard count, never on the machine's cores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shards: Option<usize>,
+    /// Refuse a run whose estimated memory exceeds this (absent: half of this machine's memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_limit_mib: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

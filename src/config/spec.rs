@@ -241,6 +241,8 @@ pub struct BackendSpec {
     pub dtype: DType,
     /// Row shards per batch (None: `shard::auto_shards`).
     pub shards: Option<usize>,
+    /// MiB a run may need (None: half of this machine's memory, see `train::memory`).
+    pub memory_limit_mib: Option<u64>,
 }
 
 impl Spec {
@@ -252,6 +254,16 @@ impl Spec {
             name: c.backend.name,
             dtype: c.backend.dtype,
             shards: positive(l, "backend.shards", c.backend.shards, SHARDS_HINT)?,
+            memory_limit_mib: match c.backend.memory_limit_mib {
+                Some(0) => {
+                    return Err(l.invalid(
+                        "backend.memory_limit_mib",
+                        "must be at least 1",
+                        "e.g. memory_limit_mib = 4096; leave it out for half of this machine's memory",
+                    ));
+                }
+                m => m,
+            },
         };
         let data = data(l)?;
         let model = model(l, &data)?;
@@ -499,6 +511,15 @@ fn model(l: &Located, data: &DataSpec) -> Result<ModelSpec, ConfigError> {
                     "model.start.layers",
                     "only applies to kind = \"mlp\"",
                     "a neuron starts from start.weights and start.bias",
+                ));
+            }
+            if let (Some(w), Some(dims)) = (&start.weights, data.source.dims())
+                && w.len() != dims
+            {
+                return Err(l.invalid(
+                    "model.start.weights",
+                    format!("{} values for {dims} input features", w.len()),
+                    "give one weight per feature, in feature order",
                 ));
             }
             if start.bias.is_some() && !m.bias {

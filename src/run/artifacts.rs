@@ -194,6 +194,72 @@ pub fn metrics_columns(run: &Path, names: &[&str]) -> Result<Vec<Vec<f64>>, Stri
     Ok(cols)
 }
 
+/// Curves `(x, y)` from a run's metrics.csv with at most about `max_points` points each,
+/// whatever the number of rows: a plot needs a few thousand points, and reading a 2,000,000-row
+/// file whole would make memory grow with the steps. Rows are cut into buckets; each keeps its
+/// first, lowest, highest and last point (in row order), so spikes and the ends survive. NaN
+/// cells are skipped. Two streaming passes: one counts the rows.
+pub fn metrics_curves(run: &Path, x: &str, ys: &[&str], max_points: usize) -> Result<Vec<Vec<(f64, f64)>>, String> {
+    let path = run.join("metrics.csv");
+    let open = || csv::Reader::from_path(&path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let mut r = open()?;
+    let mut record = csv::StringRecord::new();
+    let mut rows = 0usize;
+    while r.read_record(&mut record).map_err(|e| format!("{}: {e}", path.display()))? {
+        rows += 1;
+    }
+    let bucket = rows.div_ceil((max_points / 4).max(1)).max(1);
+    let mut r = open()?;
+    let header = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
+    let index = |n: &str| header.iter().position(|c| c == n).ok_or_else(|| format!("{} has no column `{n}`", path.display()));
+    let xi = index(x)?;
+    let yi: Vec<usize> = ys.iter().map(|n| index(n)).collect::<Result<_, _>>()?;
+    let cell = |rec: &csv::StringRecord, i: usize| rec.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    // Per series: the bucket's (row, x, y) candidates: first, lowest, highest, last.
+    let mut open_bucket: Vec<[Option<(usize, f64, f64)>; 4]> = vec![[None; 4]; ys.len()];
+    let mut curves: Vec<Vec<(f64, f64)>> = vec![Vec::new(); ys.len()];
+    let flush = |b: &mut [Option<(usize, f64, f64)>; 4], out: &mut Vec<(f64, f64)>| {
+        let mut kept: Vec<(usize, f64, f64)> = b.iter().flatten().copied().collect();
+        kept.sort_by_key(|p| p.0);
+        kept.dedup_by_key(|p| p.0);
+        out.extend(kept.iter().map(|p| (p.1, p.2)));
+        *b = [None; 4];
+    };
+    let mut row = 0usize;
+    while r.read_record(&mut record).map_err(|e| format!("{}: {e}", path.display()))? {
+        let xv = cell(&record, xi);
+        for (s, &i) in yi.iter().enumerate() {
+            let y = cell(&record, i);
+            if y.is_nan() || xv.is_nan() {
+                continue;
+            }
+            let b = &mut open_bucket[s];
+            let p = Some((row, xv, y));
+            b[0] = b[0].or(p);
+            if b[1].is_none_or(|q| y < q.2) {
+                b[1] = p;
+            }
+            if b[2].is_none_or(|q| y > q.2) {
+                b[2] = p;
+            }
+            b[3] = p;
+        }
+        row += 1;
+        if row.is_multiple_of(bucket) {
+            for (b, c) in open_bucket.iter_mut().zip(&mut curves) {
+                flush(b, c);
+            }
+        }
+    }
+    for (b, c) in open_bucket.iter_mut().zip(&mut curves) {
+        flush(b, c);
+    }
+    Ok(curves)
+}
+
+/// Points a plot of one curve keeps at most (about).
+pub const PLOT_POINTS: usize = 4000;
+
 /// summary.json.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
@@ -211,8 +277,14 @@ pub struct Summary {
     pub stop_reason: crate::train::StopReason,
     /// The step whose loss was not finite or passed `optimizer.diverge_above`.
     pub diverged_at_step: Option<usize>,
-    pub parameters: crate::nn::model::Parameters,
+    /// The final parameters when there are at most `SUMMARY_PARAMETERS` (model.bpk and
+    /// checkpoint.bin always hold them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<crate::nn::model::Parameters>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameter_names: Vec<String>,
+    #[serde(default)]
+    pub parameter_count: usize,
     pub features: Vec<String>,
     pub targets: Vec<String>,
     pub train_rows: usize,
@@ -283,9 +355,30 @@ impl Summary {
     }
 }
 
+/// Parameters summary.json lists by value at most (a 64-100000-10 net would make it 400 MB).
+pub const SUMMARY_PARAMETERS: usize = 10_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curves_are_decimated_keeping_ends_and_extremes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("step,loss,val_loss\n");
+        for k in 0..10_000 {
+            let loss = if k == 5_003 { 1e9 } else { 1.0 / (k as f64 + 1.0) };
+            text += &format!("{k},{loss},\n");
+        }
+        std::fs::write(dir.path().join("metrics.csv"), text).unwrap();
+        let c = metrics_curves(dir.path(), "step", &["loss", "val_loss"], 400).unwrap();
+        assert!(c[0].len() <= 400 && c[0].len() >= 200, "{}", c[0].len());
+        assert_eq!(c[0][0], (0.0, 1.0));
+        assert_eq!(c[0].last().unwrap().0, 9_999.0);
+        assert!(c[0].contains(&(5_003.0, 1e9)), "a spike survives");
+        assert!(c[0].windows(2).all(|w| w[0].0 < w[1].0), "row order");
+        assert!(c[1].is_empty(), "an empty column gives no points");
+    }
 
     #[test]
     fn run_ids_are_unique_and_sortable() {

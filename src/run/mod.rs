@@ -309,6 +309,7 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
     let model_sha256 = Some(sha256(&[&bytes]));
 
     let last = out.records.last().expect("every run records step 0");
+    let few = ctx.param_names.len() <= artifacts::SUMMARY_PARAMETERS;
     let n = splits.train.len();
     let per_epoch = ctx.schedule.per_epoch(n);
     let summary = Summary {
@@ -321,8 +322,9 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         epochs: out.steps / per_epoch,
         stop_reason: out.stop,
         diverged_at_step: out.diverged_at,
-        parameters: out.model.parameters(c.model.kind),
-        parameter_names: ctx.param_names.to_vec(),
+        parameters: few.then(|| out.model.parameters(c.model.kind)),
+        parameter_names: if few { ctx.param_names.to_vec() } else { Vec::new() },
+        parameter_count: ctx.param_names.len(),
         features: splits.train.feature_names.clone(),
         targets: splits.train.target_names.clone(),
         train_rows: splits.train.len(),
@@ -345,11 +347,11 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
     artifacts::write_atomic(&dir.join("summary.json"), json.as_bytes()).map_err(GdlabError::io("cannot write summary.json"))?;
 
     // The plot reads metrics.csv: a resumed run's rows are not all in memory.
-    let cols = artifacts::metrics_columns(dir, &["step", "loss", "val_loss"]).map_err(GdlabError::Runtime)?;
-    let points = |ys: &[f64]| -> Vec<(f64, f64)> { cols[0].iter().zip(ys).filter(|(_, y)| !y.is_nan()).map(|(x, y)| (*x, *y)).collect() };
-    let mut series = vec![Series::line("training loss", points(&cols[1]))];
-    if cols[2].iter().any(|v| !v.is_nan()) {
-        series.push(Series::line("validation loss", points(&cols[2])));
+    let mut curves = artifacts::metrics_curves(dir, "step", &["loss", "val_loss"], artifacts::PLOT_POINTS).map_err(GdlabError::Runtime)?;
+    let validation = curves.pop().unwrap_or_default();
+    let mut series = vec![Series::line("training loss", curves.pop().unwrap_or_default())];
+    if !validation.is_empty() {
+        series.push(Series::line("validation loss", validation));
     }
     let loss_name = match out.rule {
         crate::train::Rule::GradientDescent => format!("{} loss", config::name(&c.loss.kind).to_uppercase()),
@@ -401,12 +403,13 @@ fn report(r: &RunResult) -> String {
     if !s.constant_features.is_empty() {
         out += &format!("  constant     {} (no spread in the training rows: centred, not scaled)\n", s.constant_features.join(", "));
     }
-    let flat = s.parameters.flat();
-    if flat.len() <= train::MAX_PARAM_COLUMNS {
-        let parts: Vec<String> = s.parameter_names.iter().zip(&flat).map(|(n, v)| format!("{n} = {v:.6}")).collect();
-        out += &format!("  parameters   {}\n", parts.join(", "));
-    } else {
-        out += &format!("  parameters   {} (see summary.json)\n", flat.len());
+    match s.parameters.as_ref().map(|p| p.flat()) {
+        Some(flat) if flat.len() <= train::MAX_PARAM_COLUMNS => {
+            let parts: Vec<String> = s.parameter_names.iter().zip(&flat).map(|(n, v)| format!("{n} = {v:.6}")).collect();
+            out += &format!("  parameters   {}\n", parts.join(", "));
+        }
+        Some(_) => out += &format!("  parameters   {} (see summary.json)\n", s.parameter_count),
+        None => out += &format!("  parameters   {} (see model.bpk)\n", s.parameter_count),
     }
     if s.stop_reason == StopReason::Diverged {
         out += &format!(

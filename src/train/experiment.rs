@@ -2,13 +2,13 @@
 //! the loop settings and the device. Every input error surfaces here, before any file is made.
 
 use crate::backend;
-use crate::config::spec::{Architecture, Spec};
+use crate::config::spec::{Architecture, DataSource, Spec};
 use crate::config::{DType, Loaded, LossKind};
 use crate::data::{self, Splits};
 use crate::error::GdlabError;
 use crate::nn::loss::Objective;
 use crate::nn::model::Network;
-use crate::train::Settings;
+use crate::train::{Settings, memory};
 use burn::prelude::*;
 
 pub struct Experiment {
@@ -26,7 +26,7 @@ pub struct Experiment {
 pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
     let spec = &loaded.spec;
     let seed = spec.seed;
-    let raw = data::load(&spec.data.source, seed, &loaded.base_dir)?;
+    let raw = load_within_budget(&loaded)?;
     if spec.backend.dtype == DType::F32 {
         raw.check_f32_range()?;
     }
@@ -44,6 +44,34 @@ pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
     let param_names = model.parameter_names(spec.model.kind(), names);
     let settings = Settings::new(spec, loaded.config.output.log_every);
     Ok(Experiment { loaded, splits, device, model, objective, settings, param_names })
+}
+
+/// The configured data, refused before it is allocated when the run would not fit the memory
+/// budget (a generator's size is known from the config; a CSV is checked by its file size
+/// before reading and by its rows after).
+pub fn load_within_budget(loaded: &Loaded) -> Result<data::Dataset, GdlabError> {
+    let spec = &loaded.spec;
+    match &spec.data.source {
+        DataSource::Generated(g) => {
+            memory::check(spec, g.rows(), g.dims(), 1, "data.n")?;
+        }
+        DataSource::Csv(c) => {
+            let bytes = std::fs::metadata(loaded.base_dir.join(&c.path)).map_or(0, |m| m.len());
+            if bytes > memory::limit_mib(spec) * 1024 * 1024 {
+                return Err(GdlabError::Input(format!(
+                    "key `data.path`: {} is {} MiB, above the memory budget of {} MiB\n  hint: raise backend.memory_limit_mib (default: half of this machine's memory)",
+                    c.path.display(),
+                    bytes / (1024 * 1024),
+                    memory::limit_mib(spec)
+                )));
+            }
+        }
+    }
+    let raw = data::load(&spec.data.source, spec.seed, &loaded.base_dir)?;
+    if let DataSource::Csv(_) = spec.data.source {
+        memory::check(spec, raw.len(), raw.dims(), raw.outputs(), "data.path")?;
+    }
+    Ok(raw)
 }
 
 /// The loss bound to the model's output; it reports accuracy where the training targets `y`

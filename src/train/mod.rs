@@ -6,6 +6,7 @@
 //! CSV writer, the progress bar and the plots all read them.
 
 pub mod experiment;
+pub mod memory;
 pub mod shard;
 
 use crate::config::BackendName;
