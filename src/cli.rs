@@ -145,9 +145,13 @@ pub enum Command {
     },
     /// Train the cartesian product of listed values: --set optimizer.lr=0.01,0.1,1 --set model.bias=true,false.
     Sweep {
-        config: PathBuf,
-        #[arg(long = "set", value_name = "KEY=V1,V2,...", required = true)]
+        #[arg(required_unless_present = "resume")]
+        config: Option<PathBuf>,
+        #[arg(long = "set", value_name = "KEY=V1,V2,...", required_unless_present = "resume")]
         set: Vec<String>,
+        /// Continue a stopped sweep: run only its missing and interrupted runs.
+        #[arg(long, value_name = "SWEEP_DIR", conflicts_with_all = ["config", "set", "out", "until_loss"])]
+        resume: Option<PathBuf>,
         /// Report the steps each run needs to reach this training loss.
         #[arg(long)]
         until_loss: Option<f64>,
@@ -327,13 +331,25 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             println!("surface written to {}", dir.display());
             Ok(0)
         }
-        Command::Sweep { config: path, set, until_loss, jobs, out, json } => {
-            let result = sweep::sweep(&path, &sweep::SweepOptions { axes: set, until_loss, jobs, out })?;
+        Command::Sweep { config, set, resume, until_loss, jobs, out, json } => {
+            catch_stop_signals();
+            let result = match (resume, config) {
+                (Some(dir), _) => sweep::resume(&dir, jobs, &INTERRUPTED)?,
+                (None, Some(path)) => sweep::sweep(&path, &sweep::SweepOptions { axes: set, until_loss, jobs, out }, &INTERRUPTED)?,
+                (None, None) => return Err(GdlabError::Input("give a CONFIG (or --resume SWEEP_DIR)".into())),
+            };
             emit(&result, json)?;
-            Ok(if result.failures.is_empty() { 0 } else { 1 })
+            Ok(if result.interrupted {
+                run_exit(StopReason::Interrupted)
+            } else if result.failures.is_empty() {
+                0
+            } else {
+                1
+            })
         }
         Command::Compare { runs, until_loss, out, json } => {
-            emit(&sweep::compare(&runs, until_loss, out.as_deref(), None)?, json)?;
+            catch_stop_signals();
+            emit(&sweep::compare(&runs, until_loss, out.as_deref(), None, &INTERRUPTED)?, json)?;
             Ok(0)
         }
         Command::Lecture { out } => {

@@ -1,5 +1,6 @@
 fn main() {
     keep_freed_memory();
+    quiet_on_closed_pipe();
     std::process::exit(gdlab::cli::main());
 }
 
@@ -17,5 +18,16 @@ fn keep_freed_memory() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`gdlab eval RUN | head -1`) makes
+/// `println!` panic. Restore the default that command-line tools have: the process ends
+/// quietly when its reader has gone.
+fn quiet_on_closed_pipe() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: resetting one signal's disposition to the default, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

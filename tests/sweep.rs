@@ -97,3 +97,95 @@ fn compare_trains_configs_it_is_given() {
     assert!(out.join("runs/01_quadratic/summary.json").exists());
     assert!(out.join("runs/02_linear_regression/summary.json").exists());
 }
+
+/// Processes whose command line mentions `needle` (other than this test).
+fn processes_mentioning(needle: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .filter(|c| String::from_utf8_lossy(c).contains(needle))
+        .count()
+}
+
+fn start_sweep(out: &std::path::Path, steps: usize) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gdlab"))
+        .args(["sweep", "configs/linear_regression.toml", "--jobs", "2", "--out", out.to_str().unwrap()])
+        .args(["--set", &format!("optimizer.steps={steps}"), "--set", "optimizer.tol=0", "--set", "optimizer.lr=0.1,0.05,0.02,0.01"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the first runs have checkpointed (they are training).
+fn wait_for_runs(out: &std::path::Path) {
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(out.join("runs"))
+        .map_or(0, |d| d.filter(|e| e.as_ref().is_ok_and(|e| e.path().join("checkpoint.bin").exists())).count())
+        < 2
+    {
+        assert!(started.elapsed().as_secs() < 30, "the runs did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_stopped_sweep_stops_its_runs_and_reports_what_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let child = start_sweep(&out, 400_000);
+    wait_for_runs(&out);
+    // SIGINT to the sweep alone (not its process group): it must pass the stop on.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(stdout(&o).contains("continue with gdlab sweep --resume"), "{}", stdout(&o));
+    assert_eq!(processes_mentioning(out.to_str().unwrap()), 0, "runs outlived the sweep");
+    let mut r = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let stops: Vec<String> = r.records().map(|r| r.unwrap()[6].to_string()).collect();
+    assert_eq!(stops, ["interrupted", "interrupted", "not run", "not run"]);
+}
+
+#[test]
+fn a_killed_sweep_takes_its_runs_with_it_and_resume_finishes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let mut child = start_sweep(&out, 30_000);
+    wait_for_runs(&out);
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let started = std::time::Instant::now();
+    while processes_mentioning(out.to_str().unwrap()) > 0 {
+        assert!(started.elapsed().as_secs() < 10, "runs outlived a killed sweep");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = gdlab(&["sweep", "--resume", out.to_str().unwrap(), "--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut r = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| &r[4] == "30000" && &r[6] == "completed"), "{rows:?}");
+    // A resumed run equals the same run done in one go (metrics.csv bytes).
+    let single = dir.path().join("single");
+    train_ok("configs/linear_regression.toml", &single, &["optimizer.steps=30000", "optimizer.tol=0", "optimizer.lr=0.1"]);
+    let resumed = std::fs::read(out.join("runs").join("01_steps=30000_tol=0_lr=0.1").join("metrics.csv")).unwrap();
+    assert!(resumed == std::fs::read(single.join("metrics.csv")).unwrap());
+}
+
+#[test]
+fn a_sweep_with_a_missing_data_file_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let o = gdlab(&[
+        "sweep",
+        "configs/diabetes.toml",
+        "--set",
+        "data.path=\"nowhere.csv\",\"../data/diabetes.csv\"",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nowhere.csv"), "{}", stderr(&o));
+    assert!(!out.exists(), "a sweep folder was left behind");
+}

@@ -215,6 +215,7 @@ fn learning_rate(lab: &Lab) -> Result<Claim, GdlabError> {
         let sweep::Comparison { dir: sdir, rows, .. } = sweep::sweep(
             &lab.config(name),
             &SweepOptions { axes: vec![format!("optimizer.lr={}", lrs.join(","))], until_loss: None, jobs: None, out: Some(dir) },
+            &AtomicBool::new(false),
         )?;
         let floor = rows.iter().map(|r| r.summary.final_loss).filter(|l| l.is_finite()).fold(f64::INFINITY, f64::min);
         let kinds: Vec<&str> = rows.iter().map(|r| behaviour(&r.dir, &exp.param_names, floor)).collect();
@@ -260,6 +261,7 @@ fn bias(lab: &Lab) -> Result<Claim, GdlabError> {
         Some(target),
         Some(&lab.dir.join("3_bias").join("compare")),
         Some("Blobs around x = 3 and x = 5: sigmoid neuron with and without a bias (BCE)"),
+        &AtomicBool::new(false),
     )?
     .dir;
     Ok(Claim {
@@ -521,6 +523,7 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
             jobs: None,
             out: Some(lab.dir.join("9_local_minima").join("sweep")),
         },
+        &AtomicBool::new(false),
     )?;
     let finals: Vec<f64> = rows.iter().map(|r| r.summary.final_loss).collect();
     let solved = rows.iter().filter(|r| r.summary.final_accuracy == Some(1.0)).count();

@@ -7,11 +7,12 @@
 use crate::config;
 use crate::error::GdlabError;
 use crate::report::plot::{self, LineChart, Series};
-use crate::run::artifacts::{self, Summary};
+use crate::run::artifacts::{self, RunState, Summary};
+use crate::train::StopReason;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Splits `key=v1,v2,...` at top-level commas (not inside [...], {...} or quotes), so
 /// `model.layers=[2,3,1],[2,2,1]` gives two values.
@@ -100,6 +101,10 @@ pub struct Comparison {
     pub rows: Vec<RunRow>,
     pub until_loss: Option<f64>,
     pub failures: Vec<Failure>,
+    /// A stop signal ended the sweep before every run finished.
+    pub interrupted: bool,
+    /// Runs the sweep did not start (it was stopped first).
+    pub not_run: Vec<String>,
 }
 
 impl std::fmt::Display for Comparison {
@@ -107,6 +112,14 @@ impl std::fmt::Display for Comparison {
         f.write_str(&table(&self.rows, self.until_loss))?;
         for x in &self.failures {
             writeln!(f, "run `{}` failed (exit {}): {}", x.label, x.exit_code, x.stderr.trim())?;
+        }
+        if self.interrupted {
+            writeln!(
+                f,
+                "stopped: {} runs not started, interrupted runs kept; continue with gdlab sweep --resume {}",
+                self.not_run.len(),
+                self.dir.display()
+            )?;
         }
         writeln!(f, "{} folder: {}", self.kind, self.dir.display())
     }
@@ -128,7 +141,7 @@ impl serde::Serialize for Comparison {
                 })
             })
             .collect();
-        serde_json::json!({ "kind": self.kind, "dir": self.dir, "until_loss": self.until_loss, "runs": runs, "failures": self.failures })
+        serde_json::json!({ "kind": self.kind, "dir": self.dir, "until_loss": self.until_loss, "runs": runs, "failures": self.failures, "interrupted": self.interrupted, "not_run": self.not_run })
             .serialize(s)
     }
 }
@@ -173,40 +186,106 @@ pub fn overlay(dir: &Path, stem: &str, title: &str, rows: &[RunRow]) -> Result<(
     .map_err(GdlabError::io("cannot write the overlay plot"))
 }
 
-/// One `gdlab train` to run: config, overrides, exact output folder.
+/// One `gdlab train` to run: config, overrides, exact output folder; or a `--resume` of that
+/// folder.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Job {
     config: PathBuf,
     sets: Vec<String>,
     out: PathBuf,
+    #[serde(skip)]
+    resume: bool,
 }
 
-/// Runs the jobs, `jobs` at a time, each as its own `gdlab train` process. Returns
-/// (exit code, stderr) per job, in the given order.
-fn run_all(list: &[Job], jobs: usize) -> Vec<(i32, String)> {
+/// What became of a job.
+#[derive(Debug, Clone)]
+enum Ran {
+    /// The child's exit code and stderr.
+    Exited(i32, String),
+    /// Not started: the sweep was stopped first.
+    NotStarted,
+}
+
+/// Runs the jobs, `jobs` at a time, each as its own `gdlab train` process, in the given order.
+/// When `interrupt` is set, nothing new starts and the running children get SIGINT (they stop
+/// cleanly and write their folders). Each child also gets SIGTERM if this process dies first
+/// (Linux `PR_SET_PDEATHSIG`), so no run outlives its sweep.
+fn run_all(list: &[Job], jobs: usize, interrupt: &AtomicBool) -> Vec<Ran> {
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("gdlab"));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(i32, String)>> = Mutex::new(vec![(0, String::new()); list.len()]);
+    let results: Mutex<Vec<Ran>> = Mutex::new(vec![Ran::NotStarted; list.len()]);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1).min(list.len()) {
             scope.spawn(|| {
                 loop {
+                    if interrupt.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let k = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = list.get(k) else { break };
                     let mut cmd = Command::new(&exe);
-                    cmd.arg("train").arg(&job.config).arg("--quiet").arg("--out").arg(&job.out);
-                    for s in &job.sets {
-                        cmd.arg("--set").arg(s);
+                    if job.resume {
+                        cmd.arg("train").arg("--resume").arg(&job.out).arg("--quiet");
+                    } else {
+                        cmd.arg("train").arg(&job.config).arg("--quiet").arg("--out").arg(&job.out);
+                        for s in &job.sets {
+                            cmd.arg("--set").arg(s);
+                        }
                     }
-                    let r = match cmd.output() {
-                        Ok(o) => (o.status.code().unwrap_or(1), String::from_utf8_lossy(&o.stderr).into_owned()),
-                        Err(e) => (1, e.to_string()),
-                    };
-                    results.lock().unwrap()[k] = r;
+                    let r = run_child(cmd, interrupt).unwrap_or_else(|e| Ran::Exited(1, e.to_string()));
+                    if let Ok(mut all) = results.lock() {
+                        all[k] = r;
+                    }
                 }
             });
         }
     });
-    results.into_inner().unwrap()
+    results.into_inner().unwrap_or_default()
+}
+
+fn run_child(mut cmd: Command, interrupt: &AtomicBool) -> std::io::Result<Ran> {
+    use std::io::Read;
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe and touches only the child being started.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn()?;
+    // Read stderr beside the wait, so a chatty child never blocks on a full pipe.
+    let pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_string(&mut text);
+        }
+        text
+    });
+    let mut forwarded = false;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if !forwarded && interrupt.load(Ordering::Relaxed) {
+            forwarded = true;
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            // SAFETY: kill(2) on our own child's pid, which has not been reaped yet.
+            unsafe {
+                libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+            }
+            #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+            child.kill()?;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    Ok(Ran::Exited(status.code().unwrap_or(1), stderr))
 }
 
 /// A folder-name-safe short label for an override list ("lr=0.1_bias=false").
@@ -231,77 +310,150 @@ pub struct SweepOptions {
     pub out: Option<PathBuf>,
 }
 
-/// The sweep: validates every combination first (nothing is written for bad input), runs them,
-/// and writes `sweep.csv`, `sweep.md` and `sweep_loss.svg/png` into the sweep folder.
-pub fn sweep(config_path: &Path, o: &SweepOptions) -> Result<Comparison, GdlabError> {
+/// A sweep's plan, written first as `sweep.json`: what `gdlab sweep --resume` continues.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Plan {
+    /// The config file (absolute).
+    config: PathBuf,
+    axes: Vec<(String, Vec<String>)>,
+    until_loss: Option<f64>,
+    /// Each run's overrides and folder (relative to the sweep folder).
+    runs: Vec<Job>,
+}
+
+const PLAN: &str = "sweep.json";
+
+/// The sweep: validates every combination first, data included (nothing is written for bad
+/// input), writes the plan, runs the combinations and writes `sweep.csv`, `sweep.md` and
+/// `sweep_loss.svg/png`. When `interrupt` is set it starts nothing new, stops the running
+/// runs cleanly and reports what finished.
+pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Result<Comparison, GdlabError> {
     let axes = o.axes.iter().map(|a| split_values(a)).collect::<Result<Vec<_>, _>>()?;
     let combos = product(&axes);
     let mut name = String::new();
     let mut root = PathBuf::new();
     for c in &combos {
         let l = config::load(config_path, c)?;
+        crate::train::experiment::load_within_budget(&l)?;
         name = l.config.experiment.name.clone();
         root = l.config.output.dir.clone();
     }
+    let config = std::fs::canonicalize(config_path).map_err(GdlabError::io(format!("cannot resolve {}", config_path.display())))?;
     let folder = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())?;
-    let dir = folder.dir.clone();
-    let list: Vec<Job> = combos
+    let runs = combos
         .iter()
         .enumerate()
         .map(|(k, sets)| Job {
-            config: config_path.to_path_buf(),
+            config: config.clone(),
             sets: sets.clone(),
-            out: dir.join("runs").join(format!("{:02}_{}", k + 1, slug(sets))),
+            out: PathBuf::from("runs").join(format!("{:02}_{}", k + 1, slug(sets))),
+            resume: false,
         })
         .collect();
-    let results = run_all(&list, o.jobs.unwrap_or_else(default_jobs));
+    let plan = Plan { config, axes, until_loss: o.until_loss, runs };
+    let text = serde_json::to_string_pretty(&plan).map_err(|e| GdlabError::Runtime(e.to_string()))?;
+    artifacts::write_atomic(&folder.dir.join(PLAN), text.as_bytes()).map_err(GdlabError::io("cannot write sweep.json"))?;
+    let pending: Vec<usize> = (0..plan.runs.len()).collect();
+    execute(&folder.dir, &plan, &pending, o.jobs.unwrap_or_else(default_jobs), interrupt)
+}
 
+/// `gdlab sweep --resume DIR`: runs only what a stopped sweep did not finish (missing runs
+/// from the start, interrupted or killed ones from their last checkpoint), then reports all.
+pub fn resume(dir: &Path, jobs: Option<usize>, interrupt: &AtomicBool) -> Result<Comparison, GdlabError> {
+    let folder = artifacts::RunFolder::lock(dir)?;
+    let path = dir.join(PLAN);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| GdlabError::Input(format!("{}: not a gdlab sweep folder (cannot read {PLAN}: {e})", dir.display())))?;
+    let mut plan: Plan = serde_json::from_str(&text).map_err(|e| GdlabError::Input(format!("{}: {e}", path.display())))?;
+    let mut pending = Vec::new();
+    for (k, job) in plan.runs.iter_mut().enumerate() {
+        let out = folder.dir.join(&job.out);
+        match RunState::read(&out) {
+            Ok(RunState::Finished(s)) if s.stop_reason != StopReason::Interrupted => {}
+            Ok(_) => {
+                job.resume = true;
+                pending.push(k);
+            }
+            Err(_) => pending.push(k),
+        }
+    }
+    execute(&folder.dir, &plan, &pending, jobs.unwrap_or_else(default_jobs), interrupt)
+}
+
+/// Runs the `pending` runs of `plan` and writes the sweep's tables and plot over every run.
+fn execute(dir: &Path, plan: &Plan, pending: &[usize], jobs: usize, interrupt: &AtomicBool) -> Result<Comparison, GdlabError> {
+    let list: Vec<Job> = pending.iter().map(|&k| Job { out: dir.join(&plan.runs[k].out), ..plan.runs[k].clone() }).collect();
+    let mut outcome: Vec<Option<Ran>> = vec![None; plan.runs.len()];
+    for (&k, r) in pending.iter().zip(run_all(&list, jobs, interrupt)) {
+        outcome[k] = Some(r);
+    }
     let mut rows = Vec::new();
     let mut failures = Vec::new();
+    let mut not_run = Vec::new();
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = axes.iter().map(|(k, _)| k.clone()).collect();
+    let mut header: Vec<String> = plan.axes.iter().map(|(k, _)| k.clone()).collect();
     header.extend(["final_loss", "steps", "steps_to_threshold", "stop_reason", "exit_code", "run"].map(String::from));
     w.write_record(&header).expect("in-memory");
-    for (((code, err), job), sets) in results.into_iter().zip(&list).zip(&combos) {
-        let (label, run) = (sets.join(" "), job.out.clone());
-        let values = sets.iter().map(|s| s.split_once('=').map_or("", |(_, v)| v).to_string());
-        let row = RunRow::read(label.clone(), &run);
-        let mut rec: Vec<String> = values.collect();
-        match &row {
-            Ok(r) => rec.extend([
+    for (job, ran) in plan.runs.iter().zip(outcome) {
+        let (label, run) = (job.sets.join(" "), dir.join(&job.out));
+        let mut rec: Vec<String> = job.sets.iter().map(|s| s.split_once('=').map_or("", |(_, v)| v).to_string()).collect();
+        let code = match &ran {
+            Some(Ran::Exited(code, _)) => code.to_string(),
+            _ => String::new(),
+        };
+        let row = if matches!(ran, Some(Ran::NotStarted)) { None } else { Some(RunRow::read(label.clone(), &run)) };
+        match (&row, &ran) {
+            (Some(Ok(r)), _) => rec.extend([
                 r.summary.final_loss.to_string(),
                 r.summary.steps.to_string(),
-                o.until_loss.and_then(|x| r.steps_to(x)).map(|k| k.to_string()).unwrap_or_default(),
+                plan.until_loss.and_then(|x| r.steps_to(x)).map(|k| k.to_string()).unwrap_or_default(),
                 stop_word(r),
-                code.to_string(),
+                code,
                 run.display().to_string(),
             ]),
-            Err(_) => {
-                failures.push(Failure { label: label.clone(), exit_code: code, stderr: err.clone() });
-                rec.extend([String::new(), String::new(), String::new(), "failed".into(), code.to_string(), run.display().to_string()]);
+            (None, _) => {
+                not_run.push(label.clone());
+                rec.extend([String::new(), String::new(), String::new(), "not run".into(), code, run.display().to_string()]);
+            }
+            (Some(Err(_)), ran) => {
+                let (exit_code, stderr) = match ran {
+                    Some(Ran::Exited(c, e)) => (*c, e.clone()),
+                    _ => (0, "its folder is not readable".into()),
+                };
+                failures.push(Failure { label: label.clone(), exit_code, stderr });
+                rec.extend([String::new(), String::new(), String::new(), "failed".into(), code, run.display().to_string()]);
             }
         }
         w.write_record(&rec).expect("in-memory");
-        if let Ok(r) = row {
+        if let Some(Ok(r)) = row {
             rows.push(r);
         }
     }
     artifacts::write_atomic(&dir.join("sweep.csv"), &w.into_inner().expect("in-memory"))
         .map_err(GdlabError::io("cannot write sweep.csv"))?;
-    let md = table(&rows, o.until_loss);
+    let md = table(&rows, plan.until_loss);
     artifacts::write_atomic(&dir.join("sweep.md"), md.as_bytes()).map_err(GdlabError::io("cannot write sweep.md"))?;
+    let name = rows.first().map_or_else(String::new, |r| r.summary.experiment.clone());
     overlay(
-        &dir,
+        dir,
         "sweep_loss",
-        &format!("{name}: sweep over {}", axes.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")),
+        &format!("{name}: sweep over {}", plan.axes.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")),
         &rows,
     )?;
-    Ok(Comparison { kind: "sweep", dir, rows, until_loss: o.until_loss, failures })
+    let interrupted =
+        interrupt.load(Ordering::Relaxed) || rows.iter().any(|r| r.summary.stop_reason == StopReason::Interrupted) || !not_run.is_empty();
+    Ok(Comparison { kind: "sweep", dir: dir.to_path_buf(), rows, until_loss: plan.until_loss, failures, interrupted, not_run })
 }
 
 /// `gdlab compare`: run folders as they are; configs are trained first (into the compare
 /// folder, in parallel).
-pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>, title: Option<&str>) -> Result<Comparison, GdlabError> {
+pub fn compare(
+    items: &[PathBuf],
+    until: Option<f64>,
+    out: Option<&Path>,
+    title: Option<&str>,
+    interrupt: &AtomicBool,
+) -> Result<Comparison, GdlabError> {
     for p in items {
         if p.is_dir() {
             Summary::read(p).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", p.display())))?;
@@ -316,11 +468,20 @@ pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>, title:
         .iter()
         .enumerate()
         .filter(|(_, p)| !p.is_dir())
-        .map(|(k, p)| Job { config: p.clone(), sets: Vec::new(), out: dir.join("runs").join(format!("{:02}_{}", k + 1, stem(p))) })
+        .map(|(k, p)| Job {
+            config: p.clone(),
+            sets: Vec::new(),
+            out: dir.join("runs").join(format!("{:02}_{}", k + 1, stem(p))),
+            resume: false,
+        })
         .collect();
-    for ((code, err), job) in run_all(&list, default_jobs()).into_iter().zip(&list) {
-        if code != 0 && code != crate::error::EXIT_DIVERGED {
-            return Err(GdlabError::Runtime(format!("training {} failed (exit {code}): {}", job.config.display(), err.trim())));
+    for (ran, job) in run_all(&list, default_jobs(), interrupt).into_iter().zip(&list) {
+        match ran {
+            Ran::Exited(code, _) if code == 0 || code == crate::error::EXIT_DIVERGED => {}
+            Ran::Exited(code, err) => {
+                return Err(GdlabError::Runtime(format!("training {} failed (exit {code}): {}", job.config.display(), err.trim())));
+            }
+            Ran::NotStarted => return Err(GdlabError::Runtime("compare stopped by a signal before every config was trained".into())),
         }
     }
     let mut trained = list.iter();
@@ -337,7 +498,7 @@ pub fn compare(items: &[PathBuf], until: Option<f64>, out: Option<&Path>, title:
     let md = table(&rows, until);
     artifacts::write_atomic(&dir.join("compare.md"), md.as_bytes()).map_err(GdlabError::io("cannot write compare.md"))?;
     overlay(&dir, "compare_loss", title.unwrap_or("loss curves compared"), &rows)?;
-    Ok(Comparison { kind: "compare", dir, rows, until_loss: until, failures: Vec::new() })
+    Ok(Comparison { kind: "compare", dir, rows, until_loss: until, failures: Vec::new(), interrupted: false, not_run: Vec::new() })
 }
 
 #[cfg(test)]
