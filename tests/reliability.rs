@@ -190,3 +190,33 @@ fn peak_memory_does_not_grow_with_the_steps() {
     let svg = std::fs::metadata(dir.path().join("long/loss.svg")).unwrap().len();
     assert!(svg < 200_000, "the plot draws a decimated curve: {svg} bytes");
 }
+
+#[test]
+fn compare_reads_a_killed_folder_as_killed_at_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gdlab"))
+        .args(["train", "configs/linear_regression.toml", "--quiet", "--out", run.to_str().unwrap()])
+        .args(["--set", "optimizer.steps=100000000", "--set", "optimizer.tol=0", "--set", "output.checkpoint_every=200"])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    // Wait for a checkpoint past the first one (written at step 0).
+    while gdlab(&["eval", run.to_str().unwrap()]).stdout.windows(10).all(|w| w != b"at step 20") && started.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = dir.path().join("cmp");
+    let o = gdlab(&["compare", run.to_str().unwrap(), "configs/quadratic.toml", "--out", out.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let killed = &j["runs"][0];
+    assert_eq!(killed["stop_reason"], "killed", "{j}");
+    let steps = killed["steps"].as_u64().unwrap();
+    assert!(steps > 0 && steps.is_multiple_of(200), "steps = the last checkpoint: {steps}");
+    assert!(killed["final_loss"].as_f64().is_some_and(|l| l < 1.0), "{killed}");
+}

@@ -185,8 +185,9 @@ fn flex_and_ndarray_follow_the_same_trajectory_and_f64_agrees_with_f32() {
 fn divergence_stops_at_once_keeps_files_and_exits_3() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    // On (3 - b)^2 the error is multiplied by (1 - 2 lr) each step: lr = 1.5 doubles it.
-    let o = train("configs/quadratic.toml", &out, &["optimizer.lr=1.5", "optimizer.steps=1000"]);
+    // On (3 - b)^2 the error is multiplied by (1 - 2 lr) each step: lr = 1.5 doubles it. (The
+    // relative rule is off here: this checks the ceiling.)
+    let o = train("configs/quadratic.toml", &out, &["optimizer.lr=1.5", "optimizer.steps=1000", "optimizer.diverge_factor=inf"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let s = summary(&out);
     assert_eq!(s["stop_reason"], "diverged");
@@ -198,6 +199,22 @@ fn divergence_stops_at_once_keeps_files_and_exits_3() {
     assert!(stdout(&o).contains("learning rate"), "{}", stdout(&o));
     assert_eq!(column(&out, "step").len() as u64, at + 1);
     assert!(out.join("loss.png").exists() && out.join("model.bpk").exists());
+}
+
+#[test]
+fn a_loss_that_grows_past_the_factor_is_divergence_not_completion() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    // C_k = 25 4^k as above; the default factor 1000 is passed when 4^k > 1000: k = 5 (1024).
+    let o = train("configs/quadratic.toml", &out, &["optimizer.lr=1.5", "optimizer.steps=1000"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(summary(&out)["diverged_at_step"], 5);
+    // A BCE run whose loss climbs from 0.69 to thousands is no longer "completed".
+    let out = dir.path().join("bce");
+    let o = train("configs/logistic_regression.toml", &out, &["optimizer.lr=1e6", "optimizer.steps=50"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let loss = column(&out, "loss");
+    assert!(loss[loss.len() - 1] > 1000.0 * loss[0], "{loss:?}");
 }
 
 #[test]

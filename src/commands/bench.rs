@@ -95,7 +95,16 @@ fn linear_data(n: usize, d: usize, logistic: bool, seed: u64, column_major: bool
 
 fn settings(backend: BackendName, lr: f64, budget: Budget, schedule: Schedule) -> Settings {
     Settings {
-        descent: Descent { lr, schedule, budget, early_stop: None, momentum: 0.0, weight_decay: 0.0, diverge_above: f64::INFINITY },
+        descent: Descent {
+            lr,
+            schedule,
+            budget,
+            early_stop: None,
+            momentum: 0.0,
+            weight_decay: 0.0,
+            diverge_above: f64::INFINITY,
+            diverge_factor: f64::INFINITY,
+        },
         // Log only the start and the end: the benchmark times the update loop.
         log_every: usize::MAX,
         seed: 7,

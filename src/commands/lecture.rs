@@ -217,7 +217,7 @@ fn learning_rate(lab: &Lab) -> Result<Claim, GdlabError> {
             &SweepOptions { axes: vec![format!("optimizer.lr={}", lrs.join(","))], until_loss: None, jobs: None, out: Some(dir) },
             &AtomicBool::new(false),
         )?;
-        let floor = rows.iter().map(|r| r.summary.final_loss).filter(|l| l.is_finite()).fold(f64::INFINITY, f64::min);
+        let floor = rows.iter().map(|r| r.final_loss).filter(|l| l.is_finite()).fold(f64::INFINITY, f64::min);
         let kinds: Vec<&str> = rows.iter().map(|r| behaviour(&r.dir, &exp.param_names, floor)).collect();
         let stable_max = factors.iter().zip(&kinds).filter(|(_, k)| **k != "diverges").map(|(f, _)| *f).fold(0.0, f64::max);
         let diverge_min = factors.iter().zip(&kinds).filter(|(_, k)| **k == "diverges").map(|(f, _)| *f).fold(f64::INFINITY, f64::min);
@@ -273,7 +273,7 @@ fn bias(lab: &Lab) -> Result<Claim, GdlabError> {
             yes(holds),
             sw.map_or("never".into(), |s| s.to_string()),
             so.map_or("never got there".into(), |s| format!("needed {s} steps")),
-            without.summary.steps
+            without.steps
         ),
         holds,
         figures: vec![lab.rel(&cdir.join("compare_loss"))],
@@ -332,7 +332,7 @@ fn mae(lab: &Lab) -> Result<Claim, GdlabError> {
     let mae = lab.train("outliers", &["loss.kind=\"mae\""], "5_mse_mae", "mae")?;
     let line = |r: &RunRow| {
         // A neuron of two parameters: summary.json lists them.
-        let p = r.summary.parameters.as_ref().map(|p| p.flat()).unwrap_or_default();
+        let p = r.summary.as_ref().and_then(|s| s.parameters.as_ref()).map(|p| p.flat()).unwrap_or_default();
         (p.first().copied().unwrap_or(f64::NAN), p.get(1).copied().unwrap_or(f64::NAN))
     };
     let (wm, bm) = line(&mse);
@@ -417,7 +417,7 @@ fn not_a_parabola(lab: &Lab) -> Result<Claim, GdlabError> {
             yes(holds),
             100.0 * frac,
             100.0 * plateau,
-            run.summary.final_loss
+            run.final_loss
         ),
         holds,
         figures: vec![lab.rel(&sdir.join("surface")), lab.rel(&sdir.join("surface3d"))],
@@ -461,28 +461,28 @@ fn perceptron_vs_gd(lab: &Lab) -> Result<Claim, GdlabError> {
         let set = format!("data.gate=\"{gate}\"");
         let p = lab.perceptron("gates", &[&set], "8_perceptron", &format!("perceptron_{gate}"))?;
         let gd = lab.train("gates", &[&set, "model.activation=\"sigmoid\"", "loss.kind=\"bce\""], "8_perceptron", &format!("gd_{gate}"))?;
-        let pa = p.summary.final_accuracy.unwrap_or(0.0);
-        let ga = gd.summary.final_accuracy.unwrap_or(0.0);
+        let pa = p.final_accuracy.unwrap_or(0.0);
+        let ga = gd.final_accuracy.unwrap_or(0.0);
         let separable = gate != "xor";
         holds &= if separable { pa == 1.0 && ga == 1.0 } else { pa < 1.0 && ga < 1.0 };
         parts.push(format!(
-            "{gate}: perceptron {:.0}% (stop: {:?}), gradient descent {:.0}%",
+            "{gate}: perceptron {:.0}% (stop: {}), gradient descent {:.0}%",
             100.0 * pa,
-            p.summary.stop_reason,
+            p.stop_reason.map_or_else(|| "killed".into(), |s| format!("{s:?}")),
             100.0 * ga
         ));
-        numbers.insert(gate.into(), json!({ "perceptron_accuracy": pa, "gd_accuracy": ga, "perceptron_steps": p.summary.steps }));
+        numbers.insert(gate.into(), json!({ "perceptron_accuracy": pa, "gd_accuracy": ga, "perceptron_steps": p.steps }));
         runs.push((gate, p.dir.clone()));
     }
     let p = lab.perceptron("noisy_blobs", &[], "8_perceptron", "perceptron_blobs")?;
     let gd = lab.train("noisy_blobs", &["model.activation=\"sigmoid\"", "loss.kind=\"bce\""], "8_perceptron", "gd_blobs")?;
-    let (pa, ga) = (p.summary.final_accuracy.unwrap_or(0.0), gd.summary.final_accuracy.unwrap_or(0.0));
+    let (pa, ga) = (p.final_accuracy.unwrap_or(0.0), gd.final_accuracy.unwrap_or(0.0));
     parts.push(format!(
         "noisy blobs: perceptron {:.1}% after {} row updates (it never settles: every epoch has mistakes), gradient descent {:.1}% after {} steps",
         100.0 * pa,
-        p.summary.steps,
+        p.steps,
         100.0 * ga,
-        gd.summary.steps
+        gd.steps
     ));
     numbers.insert("noisy_blobs".into(), json!({ "perceptron_accuracy": pa, "gd_accuracy": ga }));
     runs.push(("noisy blobs", p.dir.clone()));
@@ -525,15 +525,14 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
         },
         &AtomicBool::new(false),
     )?;
-    let finals: Vec<f64> = rows.iter().map(|r| r.summary.final_loss).collect();
-    let solved = rows.iter().filter(|r| r.summary.final_accuracy == Some(1.0)).count();
+    let finals: Vec<f64> = rows.iter().map(|r| r.final_loss).collect();
+    let solved = rows.iter().filter(|r| r.final_accuracy == Some(1.0)).count();
     // Distinct end points: final losses grouped at a resolution of 0.05.
     let mut ends: Vec<i64> = finals.iter().map(|l| (l / 0.05).round() as i64).collect();
     ends.sort_unstable();
     ends.dedup();
     let holds = solved > 0 && solved < rows.len() && ends.len() >= 2;
-    let stalled: Vec<String> =
-        rows.iter().filter(|r| r.summary.final_accuracy != Some(1.0)).map(|r| format!("{:.3}", r.summary.final_loss)).collect();
+    let stalled: Vec<String> = rows.iter().filter(|r| r.final_accuracy != Some(1.0)).map(|r| format!("{:.3}", r.final_loss)).collect();
     Ok(Claim {
         id: "local_minima",
         title: "Local minima (and the bridge to backpropagation)",

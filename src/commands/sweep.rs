@@ -56,32 +56,71 @@ pub fn product(axes: &[(String, Vec<String>)]) -> Vec<Vec<String>> {
     })
 }
 
-/// One finished run as the tables see it.
+/// One run as the tables see it: a finished run (its summary), or one killed before it could
+/// write a summary (its last checkpoint and the metrics rows up to it).
 #[derive(Debug, Clone)]
 pub struct RunRow {
     pub label: String,
     pub dir: PathBuf,
-    pub summary: Summary,
+    pub experiment: String,
+    /// The last logged loss.
+    pub final_loss: f64,
+    pub final_accuracy: Option<f64>,
+    /// Updates applied (a killed run: up to its last checkpoint).
+    pub steps: usize,
+    /// None: killed (no summary.json).
+    pub stop_reason: Option<StopReason>,
+    pub summary: Option<Box<Summary>>,
     /// (step, loss) from metrics.csv.
     pub curve: Vec<(f64, f64)>,
 }
 
 impl RunRow {
     pub fn read(label: String, dir: &Path) -> Result<Self, GdlabError> {
-        let summary = Summary::read(dir).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", dir.display())))?;
-        let cols = artifacts::metrics_columns(dir, &["step", "loss"]).map_err(GdlabError::Input)?;
-        let curve = cols[0].iter().copied().zip(cols[1].iter().copied()).collect();
-        Ok(Self { label, dir: dir.to_path_buf(), summary, curve })
+        let not_a_run = |e: String| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", dir.display()));
+        let state = RunState::read(dir).map_err(not_a_run)?;
+        let cols = artifacts::metrics_columns(dir, &["step", "loss", "accuracy"]).map_err(GdlabError::Input)?;
+        let curve: Vec<(f64, f64)> = cols[0].iter().copied().zip(cols[1].iter().copied()).collect();
+        Ok(match state {
+            RunState::Finished(s) => Self {
+                label,
+                dir: dir.to_path_buf(),
+                experiment: s.experiment.clone(),
+                final_loss: s.final_loss,
+                final_accuracy: s.final_accuracy,
+                steps: s.steps,
+                stop_reason: Some(s.stop_reason),
+                summary: Some(s),
+                curve,
+            },
+            RunState::Interrupted { step } => {
+                let config = config::load(&dir.join("config.toml"), &[])?;
+                // The rows up to the checkpoint are the run's record; later ones are dropped by a resume.
+                let kept = curve.iter().take_while(|(k, _)| step.is_some_and(|s| *k <= s as f64)).count();
+                Self {
+                    label,
+                    dir: dir.to_path_buf(),
+                    experiment: config.config.experiment.name,
+                    final_loss: curve[..kept].last().map_or(f64::NAN, |p| p.1),
+                    final_accuracy: cols[2][..kept].last().copied().filter(|a| !a.is_nan()),
+                    steps: step.unwrap_or(0),
+                    stop_reason: None,
+                    summary: None,
+                    curve: curve[..kept].to_vec(),
+                }
+            }
+        })
     }
 
     /// The first logged step whose loss is at or below `x`.
     pub fn steps_to(&self, x: f64) -> Option<usize> {
         self.curve.iter().find(|(_, l)| *l <= x).map(|(s, _)| *s as usize)
     }
-}
 
-fn stop_word(r: &RunRow) -> String {
-    r.summary.stop_reason.word().to_string()
+    /// "completed", "diverged", ... or "killed" for a folder without a summary.
+    pub fn stop_word(&self) -> &'static str {
+        self.stop_reason.map_or("killed", StopReason::word)
+    }
 }
 
 /// A child run of a sweep that left no readable run folder.
@@ -134,9 +173,9 @@ impl serde::Serialize for Comparison {
                 serde_json::json!({
                     "label": r.label,
                     "dir": r.dir,
-                    "final_loss": r.summary.final_loss,
-                    "steps": r.summary.steps,
-                    "stop_reason": r.summary.stop_reason,
+                    "final_loss": crate::nonfinite::Floats::to_json(&r.final_loss),
+                    "steps": r.steps,
+                    "stop_reason": r.stop_word(),
                     "steps_to_threshold": self.until_loss.and_then(|x| r.steps_to(x)),
                 })
             })
@@ -159,9 +198,11 @@ pub fn table(rows: &[RunRow], until: Option<f64>) -> String {
     out += "\n";
     let base = until.and_then(|x| rows.iter().find_map(|r| r.steps_to(x)));
     for r in rows {
-        let stop = stop_word(r);
-        let stop = if stop == "diverged" { "**diverged**".to_string() } else { stop };
-        out += &format!("| {} | {:.6e} | {} | {} |", r.label, r.summary.final_loss, r.summary.steps, stop);
+        let stop = match r.stop_word() {
+            "diverged" => "**diverged**",
+            other => other,
+        };
+        out += &format!("| {} | {:.6e} | {} | {} |", r.label, r.final_loss, r.steps, stop);
         if let Some(x) = until {
             match (r.steps_to(x), base) {
                 (Some(k), Some(b)) if b > 0 => out += &format!(" {k} | {:.2} |", k as f64 / b as f64),
@@ -404,10 +445,10 @@ fn execute(dir: &Path, plan: &Plan, pending: &[usize], jobs: usize, interrupt: &
         let row = if matches!(ran, Some(Ran::NotStarted)) { None } else { Some(RunRow::read(label.clone(), &run)) };
         match (&row, &ran) {
             (Some(Ok(r)), _) => rec.extend([
-                r.summary.final_loss.to_string(),
-                r.summary.steps.to_string(),
+                r.final_loss.to_string(),
+                r.steps.to_string(),
                 plan.until_loss.and_then(|x| r.steps_to(x)).map(|k| k.to_string()).unwrap_or_default(),
-                stop_word(r),
+                r.stop_word().to_string(),
                 code,
                 run.display().to_string(),
             ]),
@@ -433,15 +474,16 @@ fn execute(dir: &Path, plan: &Plan, pending: &[usize], jobs: usize, interrupt: &
         .map_err(GdlabError::io("cannot write sweep.csv"))?;
     let md = table(&rows, plan.until_loss);
     artifacts::write_atomic(&dir.join("sweep.md"), md.as_bytes()).map_err(GdlabError::io("cannot write sweep.md"))?;
-    let name = rows.first().map_or_else(String::new, |r| r.summary.experiment.clone());
+    let name = rows.first().map_or_else(String::new, |r| r.experiment.clone());
     overlay(
         dir,
         "sweep_loss",
         &format!("{name}: sweep over {}", plan.axes.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")),
         &rows,
     )?;
-    let interrupted =
-        interrupt.load(Ordering::Relaxed) || rows.iter().any(|r| r.summary.stop_reason == StopReason::Interrupted) || !not_run.is_empty();
+    let interrupted = interrupt.load(Ordering::Relaxed)
+        || rows.iter().any(|r| r.stop_reason.is_none_or(|s| s == StopReason::Interrupted))
+        || !not_run.is_empty();
     Ok(Comparison { kind: "sweep", dir: dir.to_path_buf(), rows, until_loss: plan.until_loss, failures, interrupted, not_run })
 }
 
@@ -456,7 +498,7 @@ pub fn compare(
 ) -> Result<Comparison, GdlabError> {
     for p in items {
         if p.is_dir() {
-            Summary::read(p).map_err(|e| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", p.display())))?;
+            RunRow::read(String::new(), p)?;
         } else {
             config::load(p, &[])?;
         }
@@ -488,8 +530,8 @@ pub fn compare(
     let mut rows = Vec::new();
     for p in items {
         let (label, run) = if p.is_dir() {
-            let s = Summary::read(p).map_err(GdlabError::Input)?;
-            (format!("{} ({})", s.experiment, stem(p)), p.clone())
+            let r = RunRow::read(String::new(), p)?;
+            (format!("{} ({})", r.experiment, stem(p)), p.clone())
         } else {
             (stem(p), trained.next().expect("one job per config").out.clone())
         };

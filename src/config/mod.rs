@@ -339,6 +339,9 @@ pub struct Optimizer {
     /// A loss above this (or not finite) stops the run as diverged.
     #[serde(default = "default_ceiling")]
     pub diverge_above: f64,
+    /// So does a loss above this many times the starting loss (0.88 -> 3514 is not "completed").
+    #[serde(default = "default_diverge_factor")]
+    pub diverge_factor: f64,
 }
 
 fn default_lr() -> f64 {
@@ -349,6 +352,9 @@ fn default_patience() -> usize {
 }
 fn default_ceiling() -> f64 {
     1e12
+}
+fn default_diverge_factor() -> f64 {
+    1e3
 }
 
 impl Default for Optimizer {
@@ -363,6 +369,7 @@ impl Default for Optimizer {
             momentum: 0.0,
             weight_decay: 0.0,
             diverge_above: default_ceiling(),
+            diverge_factor: default_diverge_factor(),
         }
     }
 }

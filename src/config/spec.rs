@@ -182,6 +182,8 @@ pub struct Descent {
     pub weight_decay: f64,
     /// A loss above this (or not finite) stops the run as diverged.
     pub diverge_above: f64,
+    /// So does a loss above this many times the starting loss.
+    pub diverge_factor: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,6 +384,13 @@ fn descent(l: &Located) -> Result<Descent, ConfigError> {
     if o.diverge_above.is_nan() || o.diverge_above <= 0.0 {
         return Err(l.invalid("optimizer.diverge_above", "must be > 0", "e.g. diverge_above = 1e12"));
     }
+    if o.diverge_factor.is_nan() || o.diverge_factor <= 1.0 {
+        return Err(l.invalid(
+            "optimizer.diverge_factor",
+            format!("must be > 1, got {}", o.diverge_factor),
+            "a run diverges when its loss grows past this many times the start; e.g. 1000, or inf to turn it off",
+        ));
+    }
     Ok(Descent {
         lr: o.lr,
         schedule,
@@ -390,6 +399,7 @@ fn descent(l: &Located) -> Result<Descent, ConfigError> {
         momentum: o.momentum,
         weight_decay: o.weight_decay,
         diverge_above: o.diverge_above,
+        diverge_factor: o.diverge_factor,
     })
 }
 

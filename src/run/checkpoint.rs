@@ -115,6 +115,7 @@ mod tests {
                 step: 7,
                 stall: 2,
                 last_loss: Some(0.1 + 0.2),
+                start_loss: Some(25.0),
                 probe: Some(crate::train::TaylorProbe {
                     grad: vec![1e-300, -3.5],
                     params: vec![f64::MIN_POSITIVE, 2.0 / 3.0],

@@ -413,7 +413,7 @@ fn report(r: &RunResult) -> String {
     }
     if s.stop_reason == StopReason::Diverged {
         out += &format!(
-            "  DIVERGED at step {}: the loss became {} (not finite, or above optimizer.diverge_above).\n  likely cause: the learning rate {lr:e} is too large for this problem; try --set optimizer.lr={}\n",
+            "  DIVERGED at step {}: the loss became {} (not finite, above optimizer.diverge_above, or optimizer.diverge_factor times the start's).\n  likely cause: the learning rate {lr:e} is too large for this problem; try --set optimizer.lr={}\n",
             s.diverged_at_step.unwrap_or(s.steps),
             if s.final_loss.is_finite() { format!("{:.3e}", s.final_loss) } else { s.final_loss.to_string() },
             crate::report::plot::format_tick(lr / 10.0)

@@ -231,6 +231,9 @@ pub struct LoopState {
     /// The loss of the last logged row (the early-stop rule compares with it).
     #[serde(with = "crate::nonfinite")]
     pub last_loss: Option<f64>,
+    /// The full-set loss at step 0 (the relative divergence rule compares with it).
+    #[serde(default, with = "crate::nonfinite")]
+    pub start_loss: Option<f64>,
     pub probe: Option<TaylorProbe>,
 }
 
@@ -341,7 +344,7 @@ impl<'o> Trainer<'o> {
             val,
             s: s.clone(),
             device: device.clone(),
-            state: LoopState { step: 0, stall: 0, last_loss: None, probe: None },
+            state: LoopState { step: 0, stall: 0, last_loss: None, start_loss: None, probe: None },
             stopped: None,
             diverged_at: None,
         }
@@ -416,8 +419,10 @@ impl<'o> Trainer<'o> {
         k == 0 || k == self.max_steps || (k.is_multiple_of(per_epoch) && (k / per_epoch).is_multiple_of(self.s.log_every))
     }
 
+    /// Not finite, above the ceiling, or grown past `diverge_factor` times the start's loss.
     fn diverged(&self, loss: f64) -> bool {
-        !loss.is_finite() || loss > self.s.descent.diverge_above
+        let d = &self.s.descent;
+        !loss.is_finite() || loss > d.diverge_above || self.state.start_loss.is_some_and(|s| s > 0.0 && loss > d.diverge_factor * s)
     }
 
     fn params_column(&self) -> Vec<f64> {
@@ -445,6 +450,9 @@ impl<'o> Trainer<'o> {
         let full_batch = self.plan.per_epoch == 1;
         let (ev, grads) = evaluate(&self.model, self.obj, &self.data, self.shards(self.data.rows()), true);
         let grads = grads.expect("backward ran");
+        if step == 0 {
+            self.state.start_loss = Some(ev.loss);
+        }
         let bad = self.diverged(ev.loss);
         let taylor_next = full_batch && self.will_log(step + 1);
         let flat_grads = (log || bad || taylor_next).then(|| params::gradients_by_id(&self.model, &grads));
