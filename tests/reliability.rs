@@ -80,18 +80,23 @@ fn two_runs_started_on_one_folder_never_mix() {
     }
 }
 
-#[test]
-fn a_resume_of_a_folder_in_use_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("run");
-    let mut first = Command::new(env!("CARGO_BIN_EXE_gdlab"))
+/// A linear regression of 10^8 steps into `out`, running in the background.
+fn endless_run(out: &Path, set: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_gdlab"))
         .args(["train", "configs/linear_regression.toml", "--quiet", "--out", out.to_str().unwrap()])
-        .args(["--set", "optimizer.steps=100000000", "--set", "output.log_every=1000"])
+        .args(["--set", "optimizer.steps=100000000", "--set", "optimizer.tol=0", "--set", set])
         .current_dir(root())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_resume_of_a_folder_in_use_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut first = endless_run(&out, "output.log_every=1000");
     let started = std::time::Instant::now();
     while !out.join("checkpoint.bin").exists() && started.elapsed() < std::time::Duration::from_secs(30) {
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -195,14 +200,7 @@ fn peak_memory_does_not_grow_with_the_steps() {
 fn compare_reads_a_killed_folder_as_killed_at_its_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("killed");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdlab"))
-        .args(["train", "configs/linear_regression.toml", "--quiet", "--out", run.to_str().unwrap()])
-        .args(["--set", "optimizer.steps=100000000", "--set", "optimizer.tol=0", "--set", "output.checkpoint_every=200"])
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = endless_run(&run, "output.checkpoint_every=200");
     let started = std::time::Instant::now();
     // Wait for a checkpoint past the first one (written at step 0).
     while gdlab(&["eval", run.to_str().unwrap()]).stdout.windows(10).all(|w| w != b"at step 20") && started.elapsed().as_secs() < 30 {
