@@ -179,6 +179,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The lecture live in a browser: sessions trained by burn, driven from the page.
+    Serve {
+        /// Address to listen on (loopback by default; anything else is reachable from the network).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+        /// Run folders the page lists and writes ("save as run").
+        #[arg(long, default_value = "artifacts")]
+        runs: PathBuf,
+        /// Live sessions at most.
+        #[arg(long, default_value_t = 8)]
+        max_sessions: usize,
+        /// Open the page in the default browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Run every lecture experiment and write REPORT.md, index.html and lecture.json.
     Lecture {
         /// Report folder (default artifacts/lecture; replaced once the new report is complete).
@@ -350,6 +368,24 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         Command::Compare { runs, until_loss, out, json } => {
             catch_stop_signals();
             emit(&sweep::compare(&runs, until_loss, out.as_deref(), None, &INTERRUPTED)?, json)?;
+            Ok(0)
+        }
+        Command::Serve { host, port, runs, max_sessions, open } => {
+            if !host.is_loopback() {
+                eprintln!(
+                    "warning: --host {host} makes the lab reachable from the network (plain HTTP, no login); anyone who can reach it can train on this machine"
+                );
+            }
+            let opts = crate::serve::ServeOptions { host, port, runs, max_sessions };
+            crate::serve::serve(opts, |addr| {
+                let url = format!("http://{addr}/");
+                println!("gdlab serve: {url}");
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+                if open {
+                    // Best effort: no browser is not an error.
+                    let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
+                }
+            })?;
             Ok(0)
         }
         Command::Lecture { out } => {

@@ -13,5 +13,6 @@ pub mod nn;
 pub mod nonfinite;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod stats;
 pub mod train;

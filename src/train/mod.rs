@@ -398,6 +398,12 @@ impl<'o> Trainer<'o> {
         })
     }
 
+    /// Changes the learning rate from the next update on (the live lab's slider; `--resume`
+    /// may change it too).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.s.descent.lr = lr;
+    }
+
     pub fn step_count(&self) -> usize {
         self.state.step
     }

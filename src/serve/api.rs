@@ -1,0 +1,364 @@
+//! The HTTP API (documented in README) and the embedded page.
+
+use super::session::{Control, Session};
+use super::{App, IDLE_SECONDS, MAX_BODY, MAX_SESSION_STEPS, guard};
+use crate::config::{self, shipped, spec::DataSource};
+use crate::run::artifacts::{self, RunState};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio_stream::StreamExt;
+
+/// An API error: a status and the message the CLI would print.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<crate::error::GdlabError> for ApiError {
+    fn from(e: crate::error::GdlabError) -> Self {
+        let status = if e.exit_code() == 2 { StatusCode::BAD_REQUEST } else { StatusCode::INTERNAL_SERVER_ERROR };
+        ApiError(status, e.to_string())
+    }
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, message.into())
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(|| async { page("text/html; charset=utf-8", include_str!("page/index.html")) }))
+        .route("/app.js", get(|| async { page("text/javascript; charset=utf-8", include_str!("page/app.js")) }))
+        .route("/style.css", get(|| async { page("text/css; charset=utf-8", include_str!("page/style.css")) }))
+        .route("/api/experiments", get(experiments))
+        .route("/api/sessions", post(create))
+        .route("/api/sessions/{id}", get(describe).delete(close))
+        .route("/api/sessions/{id}/events", get(events))
+        .route("/api/sessions/{id}/control", post(control))
+        .route("/api/sessions/{id}/save", post(save))
+        .route("/api/sessions/{id}/surface", get(surface))
+        .route("/api/runs", get(runs))
+        .route("/api/runs/{experiment}/{run_id}", get(run))
+        .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such page or API route".into()) })
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), guard::same_origin))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(app)
+}
+
+fn page(kind: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+async fn experiments() -> Json<Value> {
+    let list: Vec<Value> = shipped::SHIPPED
+        .iter()
+        .filter_map(|s| {
+            let c = toml::from_str::<config::Config>(s.text).ok()?;
+            Some(json!({ "path": s.path, "name": c.experiment.name, "description": c.experiment.description, "toml": s.text }))
+        })
+        .collect();
+    Json(json!({ "experiments": list }))
+}
+
+impl App {
+    fn session(&self, id: &str) -> ApiResult<Arc<Session>> {
+        let missing = || ApiError(StatusCode::NOT_FOUND, format!("no live session `{id}`"));
+        let id: u64 = id.parse().map_err(|_| missing())?;
+        self.sessions.lock().ok().and_then(|s| s.get(&id).cloned()).ok_or_else(missing)
+    }
+}
+
+/// A posted config, checked like `gdlab train` checks one, and then for the server: data only
+/// from the shipped data or the runs folder, and a bounded number of updates.
+fn load_posted(app: &App, text: &str, sets: &[String]) -> ApiResult<config::Loaded> {
+    let mut sets = sets.to_vec();
+    sets.push(format!("output.dir={}", toml::Value::String(app.runs.display().to_string())));
+    let loaded = config::from_text(text, "<posted config>", app.configs.clone(), &sets).map_err(|e| bad(e.to_string()))?;
+    if let DataSource::Csv(c) = &loaded.spec.data.source {
+        let path = app.configs.join(&c.path);
+        let inside = std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(&app.data) || p.starts_with(&app.runs));
+        if !inside {
+            return Err(bad(format!(
+                "key `data.path`: `{}` is outside the folders this server reads (the shipped data in {} and the runs in {})\n  hint: use a path like \"../data/iris.csv\"",
+                c.path.display(),
+                app.data.display(),
+                app.runs.display()
+            )));
+        }
+    }
+    Ok(loaded)
+}
+
+/// `POST /api/sessions[?set=KEY=VALUE...]` with a TOML config as the body (overrides as in
+/// `--set`, e.g. the start point the page's click chose).
+async fn create(
+    State(app): State<Arc<App>>,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+    body: String,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut sets = Vec::new();
+    for (k, v) in q {
+        if k != "set" {
+            return Err(bad(format!("query `{k}`: only set=KEY=VALUE is accepted")));
+        }
+        sets.push(v);
+    }
+    {
+        let sessions = app.sessions.lock().map_err(|_| bad("server state unavailable"))?;
+        if sessions.len() >= app.max_sessions {
+            return Err(ApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("at most {} live sessions; close one (DELETE /api/sessions/ID) or restart with --max-sessions", app.max_sessions),
+            ));
+        }
+    }
+    let loaded = load_posted(&app, &body, &sets)?;
+    let config = config::to_toml(&loaded.config);
+    let exp = tokio::task::spawn_blocking(move || crate::train::experiment::prepare(loaded))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let max_steps = exp.settings.max_steps(exp.splits.train.len());
+    if max_steps > MAX_SESSION_STEPS {
+        return Err(bad(format!(
+            "key `optimizer.steps`: {max_steps} updates; a live session makes at most {MAX_SESSION_STEPS}\n  hint: train long runs with gdlab train"
+        )));
+    }
+    let id = app.next_id.fetch_add(1, Ordering::Relaxed);
+    let params = exp.param_names.clone();
+    let session = Session::start(id, config.clone(), exp);
+    app.sessions.lock().map_err(|_| bad("server state unavailable"))?.insert(id, session);
+    Ok((StatusCode::CREATED, Json(json!({ "id": id.to_string(), "params": params, "max_steps": max_steps, "config": config }))))
+}
+
+async fn describe(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let s = app.session(&id)?;
+    Ok(Json(json!({ "id": id, "params": s.param_names, "config": s.config, "lr": s.lr() })))
+}
+
+async fn close(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let s = app.session(&id)?;
+    if let Ok(mut all) = app.sessions.lock() {
+        all.remove(&s.id);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Counts an open event stream for as long as it lives.
+struct Watching(Arc<Session>);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.watchers.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
+    }
+}
+
+async fn events(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let s = app.session(&id)?;
+    let (history, rx) = s.subscribe();
+    s.watchers.fetch_add(1, Ordering::Relaxed);
+    let watching = Watching(s);
+    let live = tokio_stream::wrappers::BroadcastStream::new(rx).filter_map(Result::ok);
+    let stream = tokio_stream::iter(history).chain(live).map(move |json| {
+        let _alive = &watching;
+        Ok::<_, std::convert::Infallible>(Event::default().data(json))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ControlBody {
+    action: Option<String>,
+    lr: Option<f64>,
+    speed: Option<f64>,
+}
+
+async fn control(State(app): State<Arc<App>>, Path(id): Path<String>, body: String) -> ApiResult<StatusCode> {
+    let s = app.session(&id)?;
+    let c: ControlBody = serde_json::from_str(&body).map_err(|e| {
+        bad(format!("{e}\n  hint: {{\"action\": \"play\" | \"pause\" | \"step\" | \"reset\"}}, optionally with \"lr\" and \"speed\""))
+    })?;
+    let mut controls = Vec::new();
+    if let Some(lr) = c.lr {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(bad(format!("lr: must be a finite number > 0, got {lr}")));
+        }
+        controls.push(Control::Lr(lr));
+    }
+    if let Some(v) = c.speed {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(bad(format!("speed: updates per second, a number > 0, got {v}")));
+        }
+        controls.push(Control::Speed(v));
+    }
+    match c.action.as_deref() {
+        None => {}
+        Some("play") => controls.push(Control::Play),
+        Some("pause") => controls.push(Control::Pause),
+        Some("step") => controls.push(Control::Step),
+        Some("reset") => controls.push(Control::Reset),
+        Some(other) => return Err(bad(format!("action `{other}`: use play, pause, step or reset"))),
+    }
+    s.touch();
+    for c in controls {
+        if !s.control(c) {
+            return Err(ApiError(StatusCode::GONE, format!("session `{id}` has ended")));
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// "Save as run": trains the session's config, with its current learning rate, as `gdlab
+/// train` would, into an ordinary run folder under the runs folder.
+async fn save(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let s = app.session(&id)?;
+    let loaded = load_posted(&app, &s.config, &[format!("optimizer.lr={:e}", s.lr())])?;
+    let result = tokio::task::spawn_blocking(move || {
+        crate::run::train(loaded, &crate::run::TrainOptions { out: None, quiet: true }, &std::sync::atomic::AtomicBool::new(false))
+    })
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let rel = result.dir.strip_prefix(&app.runs).unwrap_or(&result.dir).display().to_string();
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "run": rel, "stop_reason": result.summary.stop_reason, "final_loss": crate::nonfinite::Floats::to_json(&result.summary.final_loss) }),
+        ),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SurfaceQuery {
+    /// Range of the first parameter, `lo:hi`.
+    x: String,
+    /// Range of the second (models with two or more parameters), `lo:hi`.
+    y: Option<String>,
+    /// Points per side (3 to 101).
+    n: Option<usize>,
+}
+
+/// The loss over the first one or two parameters (the others at their start): what the page
+/// draws under the iterates (the parabola of one parameter, the contour map of two).
+async fn surface(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<SurfaceQuery>,
+) -> ApiResult<Json<Value>> {
+    use crate::gradient::{LossFn, params};
+    let s = app.session(&id)?;
+    let range = |t: &str| -> ApiResult<(f64, f64)> {
+        let (a, b) = t.split_once(':').ok_or_else(|| bad(format!("`{t}`: give lo:hi")))?;
+        let (a, b): (f64, f64) =
+            (a.parse().map_err(|_| bad(format!("`{a}` is not a number")))?, b.parse().map_err(|_| bad(format!("`{b}` is not a number")))?);
+        if !(a.is_finite() && b.is_finite() && a < b) {
+            return Err(bad(format!("`{t}`: lo must be below hi, both finite")));
+        }
+        Ok((a, b))
+    };
+    let n = q.n.unwrap_or(41);
+    if !(3..=101).contains(&n) {
+        return Err(bad(format!("n = {n}: use 3 to 101 points per side")));
+    }
+    let xr = range(&q.x)?;
+    let yr = q.y.as_deref().map(range).transpose()?;
+    if yr.is_some() && s.param_names.len() < 2 {
+        return Err(bad("y: the model has one parameter"));
+    }
+    let loaded = load_posted(&app, &s.config, &[])?;
+    let grid = tokio::task::spawn_blocking(move || -> Result<Value, crate::error::GdlabError> {
+        let exp = crate::train::experiment::prepare(loaded)?;
+        let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
+        let mut theta = params::values(&exp.model);
+        let axis = |(a, b): (f64, f64)| (0..n).map(|k| a + (b - a) * k as f64 / (n - 1) as f64).collect::<Vec<f64>>();
+        let xs = axis(xr);
+        let mut at = |x: f64, y: Option<f64>| {
+            theta[0] = x;
+            if let Some(y) = y {
+                theta[1] = y;
+            }
+            crate::nonfinite::Floats::to_json(&loss.value(&params::with_values(&exp.model, &theta)))
+        };
+        Ok(match yr {
+            None => json!({ "x": xs, "loss": xs.iter().map(|&x| at(x, None)).collect::<Vec<_>>() }),
+            Some(yr) => {
+                let ys = axis(yr);
+                let z: Vec<Vec<Value>> = ys.iter().map(|&y| xs.iter().map(|&x| at(x, Some(y))).collect()).collect();
+                json!({ "x": xs, "y": ys, "loss": z })
+            }
+        })
+    })
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    Ok(Json(grid))
+}
+
+/// A file or folder name: no separators, not `.` or `..`.
+fn plain(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
+async fn runs(State(app): State<Arc<App>>) -> Json<Value> {
+    let mut list = Vec::new();
+    let dirs = |p: &std::path::Path| -> Vec<std::fs::DirEntry> {
+        let mut v: Vec<_> = std::fs::read_dir(p).map(|d| d.flatten().filter(|e| e.path().is_dir()).collect()).unwrap_or_default();
+        v.sort_by_key(|e| e.file_name());
+        v
+    };
+    for exp in dirs(&app.runs) {
+        for run in dirs(&exp.path()) {
+            if let Ok(state) = RunState::read(&run.path()) {
+                list.push(json!({
+                    "experiment": exp.file_name().to_string_lossy(),
+                    "run_id": run.file_name().to_string_lossy(),
+                    "state": state.describe(),
+                }));
+            }
+        }
+    }
+    Json(json!({ "runs": list }))
+}
+
+async fn run(State(app): State<Arc<App>>, Path((experiment, run_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+    let missing = || ApiError(StatusCode::NOT_FOUND, format!("no run `{experiment}/{run_id}` in the runs folder"));
+    if !plain(&experiment) || !plain(&run_id) {
+        return Err(missing());
+    }
+    let dir = std::fs::canonicalize(app.runs.join(&experiment).join(&run_id)).map_err(|_| missing())?;
+    if !dir.starts_with(&app.runs) {
+        return Err(missing());
+    }
+    let state = RunState::read(&dir).map_err(|_| missing())?;
+    let curves = artifacts::metrics_curves(&dir, "step", &["loss", "val_loss"], artifacts::PLOT_POINTS).unwrap_or_default();
+    let summary = match &state {
+        RunState::Finished(s) => serde_json::to_value(s).unwrap_or(Value::Null),
+        RunState::Interrupted { .. } => Value::Null,
+    };
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap_or_default();
+    Ok(Json(
+        json!({ "experiment": experiment, "run_id": run_id, "state": state.describe(), "summary": summary, "config": config, "loss": curves.first(), "val_loss": curves.get(1) }),
+    ))
+}
+
+/// Drops sessions no page has watched for `IDLE_SECONDS`.
+pub async fn reap_idle(app: Arc<App>) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        if let Ok(mut all) = app.sessions.lock() {
+            all.retain(|_, s| s.watched() || s.last_seen.lock().map_or(true, |t| t.elapsed().as_secs() < IDLE_SECONDS));
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! `gdlab serve`: the lecture live in a browser. Each session is an ordinary config trained by
+//! the same `Trainer` as `gdlab train` on its own thread; the page (HTML, CSS and JS of our own,
+//! embedded in the binary) draws what the session reports and sends it controls.
+//!
+//! Safety on the user's machine: loopback by default; requests whose Host is not this
+//! server's or whose Origin is another site's are refused (a web page, or a DNS-rebinding one,
+//! cannot drive it); bodies are limited to 1 MiB; at most `max_sessions` live sessions, each
+//! with a step budget and a speed cap, dropped when no page has watched them for a while;
+//! posted configs may read data only from the shipped data and the runs folder; run paths
+//! cannot leave the runs folder.
+
+mod api;
+mod guard;
+pub mod session;
+
+use crate::error::GdlabError;
+use session::Session;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+pub struct ServeOptions {
+    pub host: IpAddr,
+    pub port: u16,
+    /// Run folders listed and written by the page.
+    pub runs: PathBuf,
+    pub max_sessions: usize,
+}
+
+/// Largest request body (a config, a control).
+pub const MAX_BODY: usize = 1 << 20;
+/// Most updates a live session may make.
+pub const MAX_SESSION_STEPS: usize = 1_000_000;
+/// A session with no open event stream for this long is dropped.
+pub const IDLE_SECONDS: u64 = 60;
+
+pub(crate) struct App {
+    sessions: Mutex<HashMap<u64, Arc<Session>>>,
+    next_id: AtomicU64,
+    /// Canonical folders: posted configs resolve data paths against `configs` and may read
+    /// only under `data` or `runs`.
+    configs: PathBuf,
+    data: PathBuf,
+    runs: PathBuf,
+    max_sessions: usize,
+    /// host:port values a request's Host header may carry.
+    hosts: Vec<String>,
+    /// Origins a request may come from.
+    origins: Vec<String>,
+}
+
+/// Binds, calls `ready` with the address (the CLI prints it as its first line), and serves
+/// until the process is stopped.
+pub fn serve(o: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), GdlabError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(GdlabError::io("cannot start the server's runtime"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((o.host, o.port)).await.map_err(|e| {
+            GdlabError::Input(format!("--host {} --port {}: cannot listen: {e}\n  hint: --port 0 picks a free port", o.host, o.port))
+        })?;
+        let addr = listener.local_addr().map_err(GdlabError::io("cannot read the bound address"))?;
+        let app = Arc::new(App::new(&o, addr)?);
+        ready(addr);
+        tokio::spawn(api::reap_idle(Arc::clone(&app)));
+        axum::serve(listener, api::router(app)).await.map_err(GdlabError::io("the server stopped"))
+    })
+}
+
+impl App {
+    fn new(o: &ServeOptions, addr: SocketAddr) -> Result<Self, GdlabError> {
+        std::fs::create_dir_all(&o.runs).map_err(GdlabError::io(format!("cannot create the runs folder {}", o.runs.display())))?;
+        let canon = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
+        let port = addr.port();
+        let mut names = vec![addr.ip().to_string()];
+        if addr.ip().is_loopback() {
+            names.extend(["localhost".to_string(), "127.0.0.1".to_string(), "[::1]".to_string()]);
+        }
+        if let IpAddr::V6(v6) = addr.ip() {
+            names.push(format!("[{v6}]"));
+        }
+        let hosts: Vec<String> = names.iter().map(|n| format!("{n}:{port}")).collect();
+        let origins = hosts.iter().map(|h| format!("http://{h}")).collect();
+        Ok(Self {
+            sessions: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            configs: canon(PathBuf::from("configs")),
+            data: canon(PathBuf::from("data")),
+            runs: canon(o.runs.clone()),
+            max_sessions: o.max_sessions.max(1),
+            hosts,
+            origins,
+        })
+    }
+}

@@ -1,0 +1,255 @@
+//! A live session: one experiment trained step by step on its own thread by the same
+//! `Trainer` as `gdlab train`, driven by controls (play, pause, step, reset, learning rate,
+//! speed) and reporting each metrics row as a JSON event to its subscribers.
+
+use crate::train::experiment::Experiment;
+use crate::train::{Record, StopReason, Trainer};
+use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Fastest a session plays, in updates per second: 8 sessions at this pace keep a 2-core
+/// machine responsive.
+pub const MAX_SPEED: f64 = 200.0;
+/// Events kept for a subscriber that joins late (the page's curve is rebuilt from them).
+const HISTORY: usize = 5000;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Control {
+    Play,
+    Pause,
+    Step,
+    Reset,
+    /// A new learning rate from the next update on.
+    Lr(f64),
+    /// Updates per second while playing (capped at `MAX_SPEED`).
+    Speed(f64),
+    Close,
+}
+
+/// One event of the stream: a metrics row, or the end of the run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum Event {
+    Row {
+        step: usize,
+        epoch: usize,
+        #[serde(with = "crate::nonfinite")]
+        loss: f64,
+        #[serde(with = "crate::nonfinite")]
+        val_loss: Option<f64>,
+        #[serde(with = "crate::nonfinite")]
+        accuracy: Option<f64>,
+        #[serde(with = "crate::nonfinite")]
+        grad_norm: Option<f64>,
+        lr: f64,
+        /// Parameter values when there are at most 8 (names in the session's `params`).
+        #[serde(with = "crate::nonfinite")]
+        params: Vec<f64>,
+        #[serde(with = "crate::nonfinite")]
+        predicted_dc: Option<f64>,
+        #[serde(with = "crate::nonfinite")]
+        actual_dc: Option<f64>,
+    },
+    End {
+        step: usize,
+        stop: StopReason,
+    },
+    /// The session started again from its first parameters.
+    Reset,
+}
+
+impl From<&Record> for Event {
+    fn from(r: &Record) -> Self {
+        Event::Row {
+            step: r.step,
+            epoch: r.epoch,
+            loss: r.loss,
+            val_loss: r.val_loss,
+            accuracy: r.accuracy,
+            grad_norm: r.grad_norm,
+            lr: r.lr,
+            params: r.params.clone(),
+            predicted_dc: r.predicted_dc,
+            actual_dc: r.actual_dc,
+        }
+    }
+}
+
+/// The server's side of a session: where controls go and events come from.
+pub struct Session {
+    pub id: u64,
+    /// The config it runs (TOML, resolved).
+    pub config: String,
+    pub param_names: Vec<String>,
+    controls: Mutex<Sender<Control>>,
+    pub events: tokio::sync::broadcast::Sender<String>,
+    history: Mutex<Vec<String>>,
+    /// Open event streams; a session nobody watches is dropped after a while.
+    pub watchers: AtomicUsize,
+    pub last_seen: Mutex<Instant>,
+    /// The learning rate the next update uses.
+    lr: Mutex<f64>,
+}
+
+impl Session {
+    /// Starts the session's thread on a prepared experiment.
+    pub fn start(id: u64, config: String, exp: Experiment) -> Arc<Self> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (events, _) = tokio::sync::broadcast::channel(1024);
+        let session = Arc::new(Self {
+            id,
+            config,
+            param_names: exp.param_names.clone(),
+            controls: Mutex::new(tx),
+            events,
+            history: Mutex::new(Vec::new()),
+            watchers: AtomicUsize::new(0),
+            last_seen: Mutex::new(Instant::now()),
+            lr: Mutex::new(exp.settings.descent.lr),
+        });
+        let weak = Arc::downgrade(&session);
+        std::thread::spawn(move || drive(exp, rx, |e| weak.upgrade().is_some_and(|s| s.publish(e))));
+        session
+    }
+
+    /// Sends a control; false when the session's thread has ended.
+    pub fn control(&self, c: Control) -> bool {
+        if let (Control::Lr(x), Ok(mut lr)) = (c, self.lr.lock()) {
+            *lr = x;
+        }
+        self.controls.lock().is_ok_and(|tx| tx.send(c).is_ok())
+    }
+
+    pub fn lr(&self) -> f64 {
+        self.lr.lock().map_or(f64::NAN, |lr| *lr)
+    }
+
+    fn publish(&self, e: &Event) -> bool {
+        let Ok(json) = serde_json::to_string(e) else { return false };
+        if let Ok(mut h) = self.history.lock() {
+            if h.len() >= HISTORY {
+                h.drain(..HISTORY / 2);
+            }
+            h.push(json.clone());
+        }
+        // No receiver is fine: the history keeps the events for the next one.
+        let _ = self.events.send(json);
+        true
+    }
+
+    /// The events so far and a receiver for the next ones (subscribed under the history's lock,
+    /// so none is missed or repeated).
+    pub fn subscribe(&self) -> (Vec<String>, tokio::sync::broadcast::Receiver<String>) {
+        let h = self.history.lock().map(|h| h.clone()).unwrap_or_default();
+        (h, self.events.subscribe())
+    }
+
+    pub fn touch(&self) {
+        if let Ok(mut t) = self.last_seen.lock() {
+            *t = Instant::now();
+        }
+    }
+
+    pub fn watched(&self) -> bool {
+        self.watchers.load(Ordering::Relaxed) > 0
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.control(Control::Close);
+    }
+}
+
+/// The session's thread: a trainer stepped on demand. `emit` returns false once nobody
+/// holds the session (then the thread ends).
+fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) {
+    let fresh = || {
+        Trainer::for_datasets(
+            exp.model.clone(),
+            &exp.objective,
+            &exp.splits.train,
+            exp.splits.validation.as_ref(),
+            &exp.settings,
+            &exp.device,
+        )
+    };
+    let mut trainer = fresh();
+    let mut lr = exp.settings.descent.lr;
+    let mut playing = false;
+    let mut speed = 20.0f64;
+    let mut ended = false;
+    let mut next_due = Instant::now();
+    // Step 0: the starting point, so a page shows it before play.
+    let advance = |trainer: &mut Trainer, ended: &mut bool| -> bool {
+        if *ended {
+            return true;
+        }
+        let s = trainer.step(false);
+        let mut alive = true;
+        if let Some(r) = &s.record {
+            alive &= emit(&Event::from(r));
+        }
+        if let Some(stop) = s.stop {
+            *ended = true;
+            alive &= emit(&Event::End { step: trainer.step_count(), stop });
+        }
+        alive
+    };
+    if !advance(&mut trainer, &mut ended) {
+        return;
+    }
+    loop {
+        let wait = if playing && !ended { next_due.saturating_duration_since(Instant::now()) } else { Duration::from_secs(3600) };
+        let control = match rx.recv_timeout(wait) {
+            Ok(c) => Some(c),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let alive = match control {
+            Some(Control::Close) => return,
+            Some(Control::Play) => {
+                playing = true;
+                next_due = Instant::now();
+                true
+            }
+            Some(Control::Pause) => {
+                playing = false;
+                true
+            }
+            Some(Control::Step) => {
+                playing = false;
+                advance(&mut trainer, &mut ended)
+            }
+            Some(Control::Reset) => {
+                trainer = fresh();
+                trainer.set_lr(lr);
+                ended = false;
+                playing = false;
+                emit(&Event::Reset) && advance(&mut trainer, &mut ended)
+            }
+            Some(Control::Lr(x)) => {
+                lr = x;
+                trainer.set_lr(x);
+                true
+            }
+            Some(Control::Speed(s)) => {
+                speed = s.clamp(0.1, MAX_SPEED);
+                true
+            }
+            None => {
+                next_due = Instant::now() + Duration::from_secs_f64(1.0 / speed);
+                advance(&mut trainer, &mut ended)
+            }
+        };
+        if !alive {
+            return;
+        }
+        if ended {
+            playing = false;
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! `gdlab serve` through its HTTP API, against the real server started on port 0.
+
+mod common;
+use common::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    addr: String,
+    runs: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Server {
+    let runs = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gdlab"))
+        .args(["serve", "--port", "0", "--runs", runs.path().to_str().unwrap()])
+        .args(extra)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("gdlab serve: http://").unwrap_or_else(|| panic!("first line: {line:?}"));
+    Server { child, addr: url.trim_end_matches('/').to_string(), runs }
+}
+
+/// One request; (status, body). `headers` replace the defaults (Host: the server's own).
+fn request(s: &Server, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head += &format!("Host: {}\r\n", s.addr);
+    }
+    for (k, v) in headers {
+        head += &format!("{k}: {v}\r\n");
+    }
+    stream.write_all(format!("{head}\r\n{body}").as_bytes()).unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let status: u16 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map_or("", |p| p.1).to_string();
+    (status, body)
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+fn create(s: &Server, config: &str) -> String {
+    let (status, body) = request(s, "POST", "/api/sessions", config, &[]);
+    assert_eq!(status, 201, "{body}");
+    json(&body)["id"].as_str().unwrap().to_string()
+}
+
+fn control(s: &Server, id: &str, body: &str) {
+    let (status, text) = request(s, "POST", &format!("/api/sessions/{id}/control"), body, &[("Content-Type", "application/json")]);
+    assert_eq!(status, 204, "{text}");
+}
+
+/// The event stream of a session, read as it arrives.
+struct Events(BufReader<TcpStream>);
+
+impl Events {
+    fn open(s: &Server, id: &str) -> Self {
+        let mut stream = TcpStream::connect(&s.addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(stream, "GET /api/sessions/{id}/events HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr).unwrap();
+        let mut r = BufReader::new(stream);
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        assert!(line.contains("200"), "{line}");
+        Events(r)
+    }
+
+    /// The next event's JSON.
+    fn next(&mut self) -> serde_json::Value {
+        loop {
+            let mut line = String::new();
+            assert!(self.0.read_line(&mut line).unwrap() > 0, "the stream ended");
+            if let Some(data) = line.strip_prefix("data: ") {
+                return json(data.trim());
+            }
+        }
+    }
+
+    fn next_row(&mut self) -> serde_json::Value {
+        loop {
+            let e = self.next();
+            if e["event"] == "row" || e["event"] == "end" {
+                return e;
+            }
+        }
+    }
+}
+
+const PARABOLA: &str = "configs/lecture/parabola.toml";
+
+fn text(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap()
+}
+
+#[test]
+fn a_session_steps_plays_changes_lr_and_matches_gdlab_train() {
+    let s = start(&[]);
+    let (status, body) = request(&s, "GET", "/api/experiments", "", &[]);
+    assert_eq!(status, 200);
+    assert!(json(&body)["experiments"].as_array().unwrap().iter().any(|e| e["path"] == PARABOLA), "{body}");
+    let (status, page) = request(&s, "GET", "/", "", &[]);
+    assert!(status == 200 && page.contains("app.js"), "{page}");
+
+    let config = text(PARABOLA);
+    let id = create(&s, &config);
+    let mut ev = Events::open(&s, &id);
+    let first = ev.next_row();
+    assert_eq!((first["event"].as_str(), first["step"].as_u64()), (Some("row"), Some(0)));
+    control(&s, &id, r#"{"action": "step"}"#);
+    assert_eq!(ev.next_row()["step"], 1);
+    // A new learning rate is used by the updates after the next row.
+    control(&s, &id, r#"{"lr": 0.05}"#);
+    control(&s, &id, r#"{"action": "step"}"#);
+    control(&s, &id, r#"{"action": "step"}"#);
+    let r2 = ev.next_row();
+    let r3 = ev.next_row();
+    assert_eq!((r2["step"].as_u64(), r3["step"].as_u64(), r3["lr"].as_f64()), (Some(2), Some(3), Some(0.05)));
+
+    // Played to the end, a fresh session gives, row for row, what gdlab train writes.
+    let id = create(&s, &config);
+    let mut ev = Events::open(&s, &id);
+    control(&s, &id, r#"{"action": "play", "speed": 200}"#);
+    let mut rows = Vec::new();
+    loop {
+        let e = ev.next_row();
+        if e["event"] == "end" {
+            assert_eq!(e["stop"], "completed");
+            break;
+        }
+        rows.push(e);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    train_ok(PARABOLA, &dir.path().join("run"), &[]);
+    let (loss, b) = (column(&dir.path().join("run"), "loss"), column(&dir.path().join("run"), "b"));
+    assert_eq!(rows.len(), loss.len());
+    for (k, r) in rows.iter().enumerate() {
+        assert_eq!((r["loss"].as_f64(), r["params"][0].as_f64()), (Some(loss[k]), Some(b[k])), "row {k}");
+    }
+}
+
+#[test]
+fn save_as_run_writes_an_ordinary_run_folder() {
+    let s = start(&[]);
+    let id = create(&s, &text("configs/quadratic.toml"));
+    let (status, body) = request(&s, "POST", &format!("/api/sessions/{id}/save"), "", &[]);
+    assert_eq!(status, 201, "{body}");
+    let run = s.runs.path().join(json(&body)["run"].as_str().unwrap());
+    let e = gdlab(&["eval", run.to_str().unwrap()]);
+    assert_eq!(e.status.code(), Some(0), "{}", stderr(&e));
+    // The runs API lists it and serves it.
+    let (status, body) = request(&s, "GET", "/api/runs", "", &[]);
+    assert_eq!(status, 200);
+    let listed = &json(&body)["runs"][0];
+    let path = format!("/api/runs/{}/{}", listed["experiment"].as_str().unwrap(), listed["run_id"].as_str().unwrap());
+    let (status, body) = request(&s, "GET", &path, "", &[]);
+    assert_eq!(status, 200, "{body}");
+    assert!(json(&body)["summary"]["final_loss"].is_number(), "{body}");
+}
+
+#[test]
+fn every_refusal_has_its_status() {
+    let s = start(&["--max-sessions", "2"]);
+    // Another site's page, or a DNS-rebinding name, cannot drive the server.
+    assert_eq!(request(&s, "GET", "/api/experiments", "", &[("Host", "evil.example:80")]).0, 403);
+    assert_eq!(request(&s, "GET", "/api/experiments", "", &[("Origin", "http://evil.example")]).0, 403);
+    assert_eq!(request(&s, "GET", "/api/experiments", "", &[("Origin", &format!("http://{}", s.addr))]).0, 200);
+    assert_eq!(request(&s, "GET", "/api/sessions/424242/events", "", &[]).0, 404);
+    assert_eq!(request(&s, "POST", "/api/sessions/nope/control", "{}", &[]).0, 404);
+    // Data only from the shipped data and the runs folder.
+    for path in ["/etc/passwd", "../../../../etc/passwd"] {
+        let config = format!("[data]\nsource = \"csv\"\npath = \"{path}\"\ntarget = \"y\"\n");
+        let (status, body) = request(&s, "POST", "/api/sessions", &config, &[]);
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("data.path"), "{body}");
+    }
+    // The same message as the CLI: file, line, key.
+    let (status, body) = request(&s, "POST", "/api/sessions", "[optimizer]\nlr = -1\n", &[]);
+    assert_eq!(status, 400);
+    assert!(body.contains("<posted config>:2") && body.contains("optimizer.lr"), "{body}");
+    let big = "#".repeat(2 << 20);
+    assert_eq!(request(&s, "POST", "/api/sessions", &big, &[]).0, 413);
+    let (status, body) = request(&s, "POST", "/api/sessions", "[optimizer]\nsteps = 100000000\n", &[]);
+    assert!(status == 400 && body.contains("optimizer.steps"), "{body}");
+    // Run paths cannot leave the runs folder.
+    for path in ["/api/runs/../..", "/api/runs/..%2F..%2Fetc/passwd", "/api/runs/x/..", "/api/runs/%2e%2e/%2e%2e"] {
+        assert_eq!(request(&s, "GET", path, "", &[]).0, 404, "{path}");
+    }
+    // At most --max-sessions live sessions.
+    let config = text("configs/quadratic.toml");
+    create(&s, &config);
+    create(&s, &config);
+    assert_eq!(request(&s, "POST", "/api/sessions", &config, &[]).0, 503);
+    // Controls are checked.
+    let (status, body) = request(&s, "POST", "/api/sessions/1/control", r#"{"action": "jump"}"#, &[]);
+    assert!(status == 400 && body.contains("jump"), "{body}");
+    assert_eq!(request(&s, "POST", "/api/sessions/1/control", r#"{"lr": -1}"#, &[]).0, 400);
+    assert_eq!(request(&s, "DELETE", "/api/sessions/1", "", &[]).0, 204);
+    assert_eq!(request(&s, "POST", "/api/sessions", &config, &[]).0, 201);
+    // Still serving after all of it.
+    let started = Instant::now();
+    assert_eq!(request(&s, "GET", "/api/runs", "", &[]).0, 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
