@@ -4,23 +4,14 @@
 
 mod common;
 use common::*;
-use gdlab::train::{Record, Trainer};
+use gdlab::train::Record;
 use proptest::prelude::*;
 use std::time::Duration;
 
 /// Records and final parameters of a run of `exp`, optionally stopped after `stop_after`
 /// iterations, checkpointed, and continued in a fresh trainer from that checkpoint.
 fn run(exp: &gdlab::train::experiment::Experiment, stop_after: Option<usize>) -> (Vec<Record>, Vec<u64>) {
-    let fresh = || {
-        Trainer::for_datasets(
-            exp.model.clone(),
-            &exp.objective,
-            &exp.splits.train,
-            exp.splits.validation.as_ref(),
-            &exp.settings,
-            &exp.device,
-        )
-    };
+    let fresh = || exp.trainer();
     let mut t = fresh();
     let mut records = Vec::new();
     let mut iterations = 0;

@@ -40,12 +40,7 @@ pub fn train(loaded: Loaded, opts: &TrainOptions, interrupt: &AtomicBool) -> Res
     let folder = open_run_folder(&exp.loaded, opts.out.as_deref())?;
     let metrics = artifacts::MetricsWriter::open(&folder.dir.join("metrics.csv"), &exp.param_names, 0)
         .map_err(GdlabError::io("cannot write metrics.csv"))?;
-    descend(&exp, trainer(&exp), folder, metrics, 0.0, opts.quiet, interrupt)
-}
-
-/// A fresh trainer for the experiment.
-fn trainer(exp: &Experiment) -> Trainer<'_> {
-    Trainer::for_datasets(exp.model.clone(), &exp.objective, &exp.splits.train, exp.splits.validation.as_ref(), &exp.settings, &exp.device)
+    descend(&exp, exp.trainer(), folder, metrics, 0.0, opts.quiet, interrupt)
 }
 
 /// `gdlab train --resume RUN_DIR`: continues a run from its last checkpoint. `overrides` may
@@ -84,7 +79,7 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
             &exp.splits.fingerprint()[..12]
         )));
     }
-    let mut trainer = trainer(&exp);
+    let mut trainer = exp.trainer();
     if let Some((_, c)) = &checkpoint {
         trainer.restore(c).map_err(|e| not_a_run(format!("{e} (was the data file changed?)")))?;
     }

@@ -167,16 +167,7 @@ impl Drop for Session {
 /// The session's thread: a trainer stepped on demand. `emit` returns false once nobody
 /// holds the session (then the thread ends).
 fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) {
-    let fresh = || {
-        Trainer::for_datasets(
-            exp.model.clone(),
-            &exp.objective,
-            &exp.splits.train,
-            exp.splits.validation.as_ref(),
-            &exp.settings,
-            &exp.device,
-        )
-    };
+    let fresh = || exp.trainer();
     let mut trainer = fresh();
     let mut lr = exp.settings.descent.lr;
     let mut playing = false;

@@ -22,6 +22,21 @@ pub struct Experiment {
     pub param_names: Vec<String>,
 }
 
+impl Experiment {
+    /// A fresh trainer at the experiment's start (what `gdlab train`, `--resume` and a live
+    /// session begin from).
+    pub fn trainer(&self) -> crate::train::Trainer<'_> {
+        crate::train::Trainer::for_datasets(
+            self.model.clone(),
+            &self.objective,
+            &self.splits.train,
+            self.splits.validation.as_ref(),
+            &self.settings,
+            &self.device,
+        )
+    }
+}
+
 /// Loads the data and builds the model for gradient descent.
 pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
     let spec = &loaded.spec;
