@@ -137,8 +137,13 @@ async fn create(
     }
     let id = app.next_id.fetch_add(1, Ordering::Relaxed);
     let params = exp.param_names.clone();
-    let session = Session::start(id, config.clone(), exp);
-    app.sessions.lock().map_err(|_| bad("server state unavailable"))?.insert(id, session);
+    let mut sessions = app.sessions.lock().map_err(|_| bad("server state unavailable"))?;
+    // Checked again under the lock: two posts may have prepared at once.
+    if sessions.len() >= app.max_sessions {
+        return Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("at most {} live sessions; close one", app.max_sessions)));
+    }
+    sessions.insert(id, Session::start(id, config.clone(), exp));
+    drop(sessions);
     Ok((StatusCode::CREATED, Json(json!({ "id": id.to_string(), "params": params, "max_steps": max_steps, "config": config }))))
 }
 
