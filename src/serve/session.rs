@@ -129,12 +129,12 @@ impl Session {
 
     fn publish(&self, e: &Event) -> bool {
         let Ok(json) = serde_json::to_string(e) else { return false };
-        if let Ok(mut h) = self.history.lock() {
-            if h.len() >= HISTORY {
-                h.drain(..HISTORY / 2);
-            }
-            h.push(json.clone());
+        // Kept and sent under the history's lock, so a subscriber gets each event exactly once.
+        let Ok(mut h) = self.history.lock() else { return false };
+        if h.len() >= HISTORY {
+            h.drain(..HISTORY / 2);
         }
+        h.push(json.clone());
         // No receiver is fine: the history keeps the events for the next one.
         let _ = self.events.send(json);
         true
@@ -143,8 +143,10 @@ impl Session {
     /// The events so far and a receiver for the next ones (subscribed under the history's lock,
     /// so none is missed or repeated).
     pub fn subscribe(&self) -> (Vec<String>, tokio::sync::broadcast::Receiver<String>) {
-        let h = self.history.lock().map(|h| h.clone()).unwrap_or_default();
-        (h, self.events.subscribe())
+        match self.history.lock() {
+            Ok(h) => (h.clone(), self.events.subscribe()),
+            Err(_) => (Vec::new(), self.events.subscribe()),
+        }
     }
 
     pub fn touch(&self) {
