@@ -32,14 +32,41 @@ fn error_rate(w: &[f64], b: f64, d: &data::Dataset) -> f64 {
     wrong as f64 / d.len().max(1) as f64
 }
 
+/// The rule run on a config's data, in memory: what `gdlab perceptron` writes and the live
+/// lab's perceptron page draws.
+pub struct RuleRun {
+    pub loaded: Loaded,
+    pub splits: data::Splits,
+    pub param_names: Vec<String>,
+    pub outcome: Outcome,
+}
+
 pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
-    let spec = &loaded.spec;
-    if spec.model.kind() != ModelKind::Neuron {
+    let started = Instant::now();
+    let lr = loaded.spec.descent.lr;
+    // Every input error surfaces before the folder is made.
+    let r = rule(loaded, interrupt)?;
+    let folder = run::open_run_folder(&r.loaded, out)?;
+    let dir = folder.dir.clone();
+    let ctx = RunContext { loaded: &r.loaded, splits: &r.splits, param_names: &r.param_names, schedule: Schedule::MiniBatch { size: 1 } };
+    let summary = run::write_outputs(&ctx, &r.outcome, &dir, started.elapsed().as_secs_f64())?;
+    Ok(RunResult { dir, summary, lr })
+}
+
+fn check(loaded: &Loaded) -> Result<(), GdlabError> {
+    if loaded.spec.model.kind() != ModelKind::Neuron {
         return Err(GdlabError::Input(format!(
             "{}: key `model.kind`: the perceptron rule trains a single neuron, not an mlp\n  hint: set kind = \"neuron\"",
             loaded.origin
         )));
     }
+    Ok(())
+}
+
+/// Trains a config's neuron with the perceptron rule (no files written). One record per epoch.
+pub fn rule(loaded: Loaded, interrupt: &AtomicBool) -> Result<RuleRun, GdlabError> {
+    check(&loaded)?;
+    let spec = &loaded.spec;
     let seed = spec.seed;
     let raw = crate::train::experiment::load_within_budget(&loaded)?;
     if raw.outputs() != 1 {
@@ -61,9 +88,6 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
         Budget::Epochs(e) => e,
         Budget::Steps(s) => s.div_ceil(n.max(1)),
     };
-    let folder = run::open_run_folder(&loaded, out)?;
-    let dir = folder.dir.clone();
-    let started = Instant::now();
 
     // The rule itself, on the host in f64: the textbook loop.
     let theta = params::values(&model);
@@ -117,7 +141,5 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
     let values: Vec<f64> = w.iter().copied().chain(spec.model.bias.then_some(b)).collect();
     let outcome =
         Outcome { rule: Rule::Perceptron, model: params::with_values(&model, &values), records, stop, steps: step, diverged_at: None };
-    let ctx = RunContext { loaded: &loaded, splits: &splits, param_names: &param_names, schedule: Schedule::MiniBatch { size: 1 } };
-    let summary = run::write_outputs(&ctx, &outcome, &dir, started.elapsed().as_secs_f64())?;
-    Ok(RunResult { dir, summary, lr })
+    Ok(RuleRun { loaded, splits, param_names, outcome })
 }

@@ -1,7 +1,7 @@
 //! The HTTP API (documented in README) and the embedded page.
 
 use super::session::{Control, Session};
-use super::{App, IDLE_SECONDS, MAX_BODY, MAX_SESSION_STEPS, guard};
+use super::{App, IDLE_SECONDS, MAX_BODY, MAX_SESSION_STEPS, guard, views};
 use crate::config::{self, shipped, spec::DataSource};
 use crate::run::artifacts::{self, RunState};
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use tokio_stream::StreamExt;
 
 /// An API error: a status and the message the CLI would print.
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -31,11 +31,11 @@ impl From<crate::error::GdlabError> for ApiError {
     }
 }
 
-fn bad(message: impl Into<String>) -> ApiError {
+pub(super) fn bad(message: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, message.into())
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(super) type ApiResult<T> = Result<T, ApiError>;
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -48,7 +48,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/sessions/{id}/events", get(events))
         .route("/api/sessions/{id}/control", post(control))
         .route("/api/sessions/{id}/save", post(save))
-        .route("/api/sessions/{id}/surface", get(surface))
+        .route("/api/sessions/{id}/surface", get(views::surface))
+        .route("/api/sessions/{id}/probe", get(views::probe))
+        .route("/api/sessions/{id}/boundary", get(views::boundary))
+        .route("/api/perceptron", post(views::perceptron))
+        .route("/api/datasets", post(views::dataset))
         .route("/api/runs", get(runs))
         .route("/api/runs/{experiment}/{run_id}", get(run))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such page or API route".into()) })
@@ -73,16 +77,23 @@ async fn experiments() -> Json<Value> {
 }
 
 impl App {
-    fn session(&self, id: &str) -> ApiResult<Arc<Session>> {
+    pub(super) fn session(&self, id: &str) -> ApiResult<Arc<Session>> {
         let missing = || ApiError(StatusCode::NOT_FOUND, format!("no live session `{id}`"));
         let id: u64 = id.parse().map_err(|_| missing())?;
         self.sessions.lock().ok().and_then(|s| s.get(&id).cloned()).ok_or_else(missing)
     }
 }
 
+/// Runs blocking work (burn, files) off the server's threads.
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::error::GdlabError> + Send + 'static,
+) -> ApiResult<T> {
+    Ok(tokio::task::spawn_blocking(f).await.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??)
+}
+
 /// A posted config, checked like `gdlab train` checks one, and then for the server: data only
 /// from the shipped data or the runs folder, and a bounded number of updates.
-fn load_posted(app: &App, text: &str, sets: &[String]) -> ApiResult<config::Loaded> {
+pub(super) fn load_posted(app: &App, text: &str, sets: &[String]) -> ApiResult<config::Loaded> {
     let mut sets = sets.to_vec();
     sets.push(format!("output.dir={}", toml::Value::String(app.runs.display().to_string())));
     let loaded = config::from_text(text, "<posted config>", app.configs.clone(), &sets).map_err(|e| bad(e.to_string()))?;
@@ -101,6 +112,13 @@ fn load_posted(app: &App, text: &str, sets: &[String]) -> ApiResult<config::Load
     Ok(loaded)
 }
 
+/// The `set=KEY=VALUE` overrides of a query (nothing else is accepted).
+pub(super) fn overrides(q: Vec<(String, String)>) -> ApiResult<Vec<String>> {
+    q.into_iter()
+        .map(|(k, v)| if k == "set" { Ok(v) } else { Err(bad(format!("query `{k}`: only set=KEY=VALUE is accepted"))) })
+        .collect()
+}
+
 /// `POST /api/sessions[?set=KEY=VALUE...]` with a TOML config as the body (overrides as in
 /// `--set`, e.g. the start point the page's click chose).
 async fn create(
@@ -108,13 +126,7 @@ async fn create(
     axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
     body: String,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut sets = Vec::new();
-    for (k, v) in q {
-        if k != "set" {
-            return Err(bad(format!("query `{k}`: only set=KEY=VALUE is accepted")));
-        }
-        sets.push(v);
-    }
+    let sets = overrides(q)?;
     {
         let sessions = app.sessions.lock().map_err(|_| bad("server state unavailable"))?;
         if sessions.len() >= app.max_sessions {
@@ -126,9 +138,7 @@ async fn create(
     }
     let loaded = load_posted(&app, &body, &sets)?;
     let config = config::to_toml(&loaded.config);
-    let exp = tokio::task::spawn_blocking(move || crate::train::experiment::prepare(loaded))
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    let exp = blocking(move || crate::train::experiment::prepare(loaded)).await?;
     let max_steps = exp.settings.max_steps(exp.splits.train.len());
     if max_steps > MAX_SESSION_STEPS {
         return Err(bad(format!(
@@ -137,6 +147,7 @@ async fn create(
     }
     let id = app.next_id.fetch_add(1, Ordering::Relaxed);
     let params = exp.param_names.clone();
+    let data = views::points(&exp.splits.train);
     let mut sessions = app.sessions.lock().map_err(|_| bad("server state unavailable"))?;
     // Checked again under the lock: two posts may have prepared at once.
     if sessions.len() >= app.max_sessions {
@@ -144,7 +155,7 @@ async fn create(
     }
     sessions.insert(id, Session::start(id, config.clone(), exp));
     drop(sessions);
-    Ok((StatusCode::CREATED, Json(json!({ "id": id.to_string(), "params": params, "max_steps": max_steps, "config": config }))))
+    Ok((StatusCode::CREATED, Json(json!({ "id": id.to_string(), "params": params, "max_steps": max_steps, "config": config, "data": data }))))
 }
 
 async fn describe(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -231,11 +242,10 @@ async fn control(State(app): State<Arc<App>>, Path(id): Path<String>, body: Stri
 async fn save(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<Value>)> {
     let s = app.session(&id)?;
     let loaded = load_posted(&app, &s.config, &[format!("optimizer.lr={:e}", s.lr())])?;
-    let result = tokio::task::spawn_blocking(move || {
+    let result = blocking(move || {
         crate::run::train(loaded, &crate::run::TrainOptions { out: None, quiet: true }, &std::sync::atomic::AtomicBool::new(false))
     })
-    .await
-    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
+    .await?;
     let rel = result.dir.strip_prefix(&app.runs).unwrap_or(&result.dir).display().to_string();
     Ok((
         StatusCode::CREATED,
@@ -243,72 +253,6 @@ async fn save(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<
             json!({ "run": rel, "stop_reason": result.summary.stop_reason, "final_loss": crate::nonfinite::Floats::to_json(&result.summary.final_loss) }),
         ),
     ))
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SurfaceQuery {
-    /// Range of the first parameter, `lo:hi`.
-    x: String,
-    /// Range of the second (models with two or more parameters), `lo:hi`.
-    y: Option<String>,
-    /// Points per side (3 to 101).
-    n: Option<usize>,
-}
-
-/// The loss over the first one or two parameters (the others at their start): what the page
-/// draws under the iterates (the parabola of one parameter, the contour map of two).
-async fn surface(
-    State(app): State<Arc<App>>,
-    Path(id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<SurfaceQuery>,
-) -> ApiResult<Json<Value>> {
-    use crate::gradient::{LossFn, params};
-    let s = app.session(&id)?;
-    let range = |t: &str| -> ApiResult<(f64, f64)> {
-        let (a, b) = t.split_once(':').ok_or_else(|| bad(format!("`{t}`: give lo:hi")))?;
-        let (a, b): (f64, f64) =
-            (a.parse().map_err(|_| bad(format!("`{a}` is not a number")))?, b.parse().map_err(|_| bad(format!("`{b}` is not a number")))?);
-        if !(a.is_finite() && b.is_finite() && a < b) {
-            return Err(bad(format!("`{t}`: lo must be below hi, both finite")));
-        }
-        Ok((a, b))
-    };
-    let n = q.n.unwrap_or(41);
-    if !(3..=101).contains(&n) {
-        return Err(bad(format!("n = {n}: use 3 to 101 points per side")));
-    }
-    let xr = range(&q.x)?;
-    let yr = q.y.as_deref().map(range).transpose()?;
-    if yr.is_some() && s.param_names.len() < 2 {
-        return Err(bad("y: the model has one parameter"));
-    }
-    let loaded = load_posted(&app, &s.config, &[])?;
-    let grid = tokio::task::spawn_blocking(move || -> Result<Value, crate::error::GdlabError> {
-        let exp = crate::train::experiment::prepare(loaded)?;
-        let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
-        let mut theta = params::values(&exp.model);
-        let axis = |(a, b): (f64, f64)| (0..n).map(|k| a + (b - a) * k as f64 / (n - 1) as f64).collect::<Vec<f64>>();
-        let xs = axis(xr);
-        let mut at = |x: f64, y: Option<f64>| {
-            theta[0] = x;
-            if let Some(y) = y {
-                theta[1] = y;
-            }
-            crate::nonfinite::Floats::to_json(&loss.value(&params::with_values(&exp.model, &theta)))
-        };
-        Ok(match yr {
-            None => json!({ "x": xs, "loss": xs.iter().map(|&x| at(x, None)).collect::<Vec<_>>() }),
-            Some(yr) => {
-                let ys = axis(yr);
-                let z: Vec<Vec<Value>> = ys.iter().map(|&y| xs.iter().map(|&x| at(x, Some(y))).collect()).collect();
-                json!({ "x": xs, "y": ys, "loss": z })
-            }
-        })
-    })
-    .await
-    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
-    Ok(Json(grid))
 }
 
 /// A file or folder name: no separators, not `.` or `..`.

@@ -12,6 +12,7 @@
 mod api;
 mod guard;
 pub mod session;
+mod views;
 
 use crate::error::GdlabError;
 use session::Session;
@@ -51,8 +52,13 @@ pub(crate) struct App {
     origins: Vec<String>,
 }
 
+/// Open connections (event streams never end by themselves) get this long after Ctrl-C.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Binds, calls `ready` with the address (the CLI prints it as its first line), and serves
-/// until the process is stopped.
+/// until Ctrl-C or SIGTERM: then it stops accepting, gives open requests `DRAIN` to finish,
+/// ends every session and returns (live sessions are not runs: nothing is left half-written,
+/// since "save as run" writes its folder as `gdlab train` does).
 pub fn serve(o: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), GdlabError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -67,8 +73,39 @@ pub fn serve(o: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Gdla
         let app = Arc::new(App::new(&o, addr)?);
         ready(addr);
         tokio::spawn(api::reap_idle(Arc::clone(&app)));
-        axum::serve(listener, api::router(app)).await.map_err(GdlabError::io("the server stopped"))
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let server = axum::serve(listener, api::router(Arc::clone(&app))).with_graceful_shutdown({
+            let stopping = Arc::clone(&stopping);
+            async move {
+                stop_signal().await;
+                stopping.notify_one();
+            }
+        });
+        let result = tokio::select! {
+            r = server => r.map_err(GdlabError::io("the server stopped")),
+            () = async { stopping.notified().await; tokio::time::sleep(DRAIN).await } => Ok(()),
+        };
+        if let Ok(mut all) = app.sessions.lock() {
+            all.clear();
+        }
+        result
     })
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
 }
 
 impl App {

@@ -2,6 +2,8 @@
 //! `Trainer` as `gdlab train`, driven by controls (play, pause, step, reset, learning rate,
 //! speed) and reporting each metrics row as a JSON event to its subscribers.
 
+use crate::config::Activation;
+use crate::gradient::{backprop::Layer, host_layers};
 use crate::train::experiment::Experiment;
 use crate::train::{Record, StopReason, Trainer};
 use serde::Serialize;
@@ -16,7 +18,7 @@ pub const MAX_SPEED: f64 = 200.0;
 /// Events kept for a subscriber that joins late (the page's curve is rebuilt from them).
 const HISTORY: usize = 5000;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug)]
 pub enum Control {
     Play,
     Pause,
@@ -26,6 +28,8 @@ pub enum Control {
     Lr(f64),
     /// Updates per second while playing (capped at `MAX_SPEED`).
     Speed(f64),
+    /// The model's current layers on the host (the page's decision boundary and weights).
+    Layers(tokio::sync::oneshot::Sender<Vec<Layer>>),
     Close,
 }
 
@@ -78,12 +82,23 @@ impl From<&Record> for Event {
     }
 }
 
+/// What the views need of a session's experiment without asking its thread.
+pub struct View {
+    pub hidden: Activation,
+    pub output: Activation,
+    /// Inputs per row.
+    pub dims: usize,
+    /// The first training rows (model input space, row-major), for the decision map's extent.
+    pub x: Vec<f64>,
+}
+
 /// The server's side of a session: where controls go and events come from.
 pub struct Session {
     pub id: u64,
     /// The config it runs (TOML, resolved).
     pub config: String,
     pub param_names: Vec<String>,
+    pub view: View,
     controls: Mutex<Sender<Control>>,
     pub events: tokio::sync::broadcast::Sender<String>,
     history: Mutex<Vec<String>>,
@@ -103,6 +118,12 @@ impl Session {
             id,
             config,
             param_names: exp.param_names.clone(),
+            view: View {
+                hidden: exp.loaded.spec.model.hidden(),
+                output: exp.loaded.spec.model.output(),
+                dims: exp.splits.train.dims(),
+                x: exp.splits.train.x[..exp.splits.train.dims() * exp.splits.train.len().min(super::views::MAX_POINTS)].to_vec(),
+            },
             controls: Mutex::new(tx),
             events,
             history: Mutex::new(Vec::new()),
@@ -117,8 +138,8 @@ impl Session {
 
     /// Sends a control; false when the session's thread has ended.
     pub fn control(&self, c: Control) -> bool {
-        if let (Control::Lr(x), Ok(mut lr)) = (c, self.lr.lock()) {
-            *lr = x;
+        if let (Control::Lr(x), Ok(mut lr)) = (&c, self.lr.lock()) {
+            *lr = *x;
         }
         self.controls.lock().is_ok_and(|tx| tx.send(c).is_ok())
     }
@@ -231,6 +252,11 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
             }
             Some(Control::Speed(s)) => {
                 speed = s.clamp(0.1, MAX_SPEED);
+                true
+            }
+            Some(Control::Layers(reply)) => {
+                // The asker may have gone; nothing to do then.
+                let _ = reply.send(host_layers(trainer.model()));
                 true
             }
             None => {
