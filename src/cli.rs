@@ -191,7 +191,7 @@ pub enum Command {
         #[arg(long, default_value = "artifacts")]
         runs: PathBuf,
         /// Live sessions at most.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS)]
         max_sessions: usize,
         /// Open the page in the default browser.
         #[arg(long)]
@@ -205,9 +205,15 @@ pub enum Command {
     },
     /// Time the fixed workloads (W1, W2, W3, scaling) through the training loop (release build).
     Bench {
-        /// W1 | W2 | W3 | scaling | all
+        /// W1 | W2 | W3 | scaling | all, or serve (the live lab under load on loopback)
         #[arg(long, default_value = "all")]
         workload: String,
+        /// serve: live sessions playing at once.
+        #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS)]
+        sessions: usize,
+        /// serve: seconds measured.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
         #[arg(long, value_parser = parse_backend, default_value = "flex")]
         backend: BackendName,
         /// Timed repeats per workload (after one warm-up); the median is reported.
@@ -397,8 +403,12 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             println!("report: {} ({:.1} s)", dir.join("REPORT.md").display(), started.elapsed().as_secs_f64());
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
         }
-        Command::Bench { workload, backend, repeat, json, rows, shards } => {
-            emit(&crate::commands::bench::run(&workload, backend, repeat, rows, shards)?, json)?;
+        Command::Bench { workload, sessions, seconds, backend, repeat, json, rows, shards } => {
+            if workload == "serve" {
+                emit(&crate::serve::load::measure(sessions, seconds)?, json)?;
+            } else {
+                emit(&crate::commands::bench::run(&workload, backend, repeat, rows, shards)?, json)?;
+            }
             Ok(0)
         }
         Command::List { json } => {

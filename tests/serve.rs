@@ -4,37 +4,7 @@ mod common;
 use common::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    addr: String,
-    runs: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(extra: &[&str]) -> Server {
-    let runs = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gdlab"))
-        .args(["serve", "--port", "0", "--runs", runs.path().to_str().unwrap()])
-        .args(extra)
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("gdlab serve: http://").unwrap_or_else(|| panic!("first line: {line:?}"));
-    Server { child, addr: url.trim_end_matches('/').to_string(), runs }
-}
 
 /// One request; (status, body). `headers` replace the defaults (Host: the server's own).
 fn request(s: &Server, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
@@ -114,7 +84,7 @@ fn text(path: &str) -> String {
 
 #[test]
 fn a_session_steps_plays_changes_lr_and_matches_gdlab_train() {
-    let s = start(&[]);
+    let s = start_server(&[]);
     let (status, body) = request(&s, "GET", "/api/experiments", "", &[]);
     assert_eq!(status, 200);
     assert!(json(&body)["experiments"].as_array().unwrap().iter().any(|e| e["path"] == PARABOLA), "{body}");
@@ -160,7 +130,7 @@ fn a_session_steps_plays_changes_lr_and_matches_gdlab_train() {
 
 #[test]
 fn save_as_run_writes_an_ordinary_run_folder() {
-    let s = start(&[]);
+    let s = start_server(&[]);
     let id = create(&s, &text("configs/quadratic.toml"));
     let (status, body) = request(&s, "POST", &format!("/api/sessions/{id}/save"), "", &[]);
     assert_eq!(status, 201, "{body}");
@@ -179,7 +149,7 @@ fn save_as_run_writes_an_ordinary_run_folder() {
 
 #[test]
 fn every_refusal_has_its_status() {
-    let s = start(&["--max-sessions", "2"]);
+    let s = start_server(&["--max-sessions", "2"]);
     // Another site's page, or a DNS-rebinding name, cannot drive the server.
     assert_eq!(request(&s, "GET", "/api/experiments", "", &[("Host", "evil.example:80")]).0, 403);
     assert_eq!(request(&s, "GET", "/api/experiments", "", &[("Origin", "http://evil.example")]).0, 403);

@@ -326,7 +326,7 @@ pub fn run(workload: &str, backend: BackendName, repeat: usize, rows: usize, sha
     let names: Vec<&str> = match workload {
         "all" => WORKLOADS.to_vec(),
         w if WORKLOADS.contains(&w) => vec![w],
-        other => return Err(GdlabError::Input(format!("--workload {other}: use {} or all", WORKLOADS.join(", ")))),
+        other => return Err(GdlabError::Input(format!("--workload {other}: use {}, all or serve", WORKLOADS.join(", ")))),
     };
     let mut entries = Vec::new();
     for name in names {

@@ -41,7 +41,9 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(|| async { page("text/html; charset=utf-8", include_str!("page/index.html")) }))
         .route("/app.js", get(|| async { page("text/javascript; charset=utf-8", include_str!("page/app.js")) }))
+        .route("/pages.js", get(|| async { page("text/javascript; charset=utf-8", include_str!("page/pages.js")) }))
         .route("/style.css", get(|| async { page("text/css; charset=utf-8", include_str!("page/style.css")) }))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/experiments", get(experiments))
         .route("/api/sessions", post(create))
         .route("/api/sessions/{id}", get(describe).delete(close))
@@ -85,9 +87,7 @@ impl App {
 }
 
 /// Runs blocking work (burn, files) off the server's threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, crate::error::GdlabError> + Send + 'static,
-) -> ApiResult<T> {
+pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, crate::error::GdlabError> + Send + 'static) -> ApiResult<T> {
     Ok(tokio::task::spawn_blocking(f).await.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??)
 }
 
@@ -114,9 +114,7 @@ pub(super) fn load_posted(app: &App, text: &str, sets: &[String]) -> ApiResult<c
 
 /// The `set=KEY=VALUE` overrides of a query (nothing else is accepted).
 pub(super) fn overrides(q: Vec<(String, String)>) -> ApiResult<Vec<String>> {
-    q.into_iter()
-        .map(|(k, v)| if k == "set" { Ok(v) } else { Err(bad(format!("query `{k}`: only set=KEY=VALUE is accepted"))) })
-        .collect()
+    q.into_iter().map(|(k, v)| if k == "set" { Ok(v) } else { Err(bad(format!("query `{k}`: only set=KEY=VALUE is accepted"))) }).collect()
 }
 
 /// `POST /api/sessions[?set=KEY=VALUE...]` with a TOML config as the body (overrides as in
@@ -155,7 +153,10 @@ async fn create(
     }
     sessions.insert(id, Session::start(id, config.clone(), exp));
     drop(sessions);
-    Ok((StatusCode::CREATED, Json(json!({ "id": id.to_string(), "params": params, "max_steps": max_steps, "config": config, "data": data }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id.to_string(), "params": params, "max_steps": max_steps, "config": config, "data": data })),
+    ))
 }
 
 async fn describe(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {

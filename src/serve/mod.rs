@@ -11,6 +11,7 @@
 
 mod api;
 mod guard;
+pub mod load;
 pub mod session;
 mod views;
 
@@ -30,6 +31,8 @@ pub struct ServeOptions {
     pub max_sessions: usize,
 }
 
+/// Live sessions at most, unless `--max-sessions` says otherwise.
+pub const DEFAULT_MAX_SESSIONS: usize = 8;
 /// Largest request body (a config, a control).
 pub const MAX_BODY: usize = 1 << 20;
 /// Most updates a live session may make.

@@ -5,7 +5,7 @@
 //! the input plane (boundary), the perceptron rule's trajectory, and the small data sets the
 //! page edits (datasets).
 
-use super::api::{ApiError, ApiResult, blocking, bad, load_posted, overrides};
+use super::api::{ApiError, ApiResult, bad, blocking, load_posted, overrides};
 use super::session::Control;
 use super::{App, MAX_SESSION_STEPS};
 use crate::config::spec::Budget;
@@ -212,11 +212,7 @@ pub async fn boundary(State(app): State<Arc<App>>, Path(id): Path<String>, Query
 /// `POST /api/perceptron[?set=...]` with a config: Rosenblatt's rule on its data, epoch by
 /// epoch (the same code as `gdlab perceptron`, no files written), for the page to animate
 /// beside a gradient-descent session on the same data.
-pub async fn perceptron(
-    State(app): State<Arc<App>>,
-    Query(q): Query<Vec<(String, String)>>,
-    body: String,
-) -> ApiResult<Json<Value>> {
+pub async fn perceptron(State(app): State<Arc<App>>, Query(q): Query<Vec<(String, String)>>, body: String) -> ApiResult<Json<Value>> {
     let loaded = load_posted(&app, &body, &overrides(q)?)?;
     let too_long = match loaded.spec.descent.budget {
         Budget::Steps(s) => s > MAX_SESSION_STEPS,
@@ -303,7 +299,8 @@ pub async fn dataset(State(app): State<Arc<App>>, body: String) -> ApiResult<(St
         let path = path.clone();
         move || {
             std::fs::create_dir_all(&dir).map_err(crate::error::GdlabError::io(format!("cannot create {}", dir.display())))?;
-            crate::atomic::write_atomic(&path, text.as_bytes()).map_err(crate::error::GdlabError::io(format!("cannot write {}", path.display())))
+            crate::atomic::write_atomic(&path, text.as_bytes())
+                .map_err(crate::error::GdlabError::io(format!("cannot write {}", path.display())))
         }
     })
     .await?;

@@ -62,3 +62,35 @@ pub fn params(s: &serde_json::Value) -> (Vec<f64>, Option<f64>) {
     let w = p["weights"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     (w, p["bias"].as_f64())
 }
+
+/// A `gdlab serve` on port 0 in the repository root, with its own runs folder; killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    /// host:port
+    pub addr: String,
+    pub runs: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_server(extra: &[&str]) -> Server {
+    use std::io::BufRead;
+    let runs = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gdlab"))
+        .args(["serve", "--port", "0", "--runs", runs.path().to_str().unwrap()])
+        .args(extra)
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("gdlab serve: http://").unwrap_or_else(|| panic!("first line: {line:?}"));
+    Server { child, addr: url.trim_end_matches('/').to_string(), runs }
+}
