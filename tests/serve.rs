@@ -191,3 +191,107 @@ fn every_refusal_has_its_status() {
     assert_eq!(request(&s, "GET", "/api/runs", "", &[]).0, 200);
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn the_views_answer_from_gdlab_and_refuse_bad_input() {
+    let s = start_server(&[]);
+    // probe: the autodiff gradient agrees with central differences of the probed loss
+    // (f32 losses near 0.2 and a step of 1e-2: agreement to 1e-3 is far above f32 noise,
+    // 1e-7 / 1e-2, and far below a wrong gradient), and a small ΔW gives ΔC ≈ ∇C·ΔW.
+    let id = create(&s, &text("configs/lecture/sigmoid_surface.toml"));
+    let at = |w: [f64; 2], dw: Option<[f64; 2]>| {
+        let mut path = format!("/api/sessions/{id}/probe?at={},{}", w[0], w[1]);
+        if let Some(d) = dw {
+            path += &format!("&dw={},{}", d[0], d[1]);
+        }
+        let (status, body) = request(&s, "GET", &path, "", &[]);
+        assert_eq!(status, 200, "{body}");
+        json(&body)
+    };
+    let p = at([1.0, 2.0], None);
+    let h = 1e-2;
+    for k in 0..2 {
+        let mut plus = [1.0, 2.0];
+        let mut minus = [1.0, 2.0];
+        plus[k] += h;
+        minus[k] -= h;
+        let fd = (at(plus, None)["loss"].as_f64().unwrap() - at(minus, None)["loss"].as_f64().unwrap()) / (2.0 * h);
+        let g = p["gradient"][k].as_f64().unwrap();
+        assert!((fd - g).abs() < 1e-3, "parameter {k}: autodiff {g}, central difference {fd}");
+    }
+    let t = at([1.0, 2.0], Some([1e-2, -1e-2]));
+    let (pred, actual) = (t["predicted_dc"].as_f64().unwrap(), t["actual_dc"].as_f64().unwrap());
+    assert!((actual / pred - 1.0).abs() < 0.05, "to first order: predicted {pred}, actual {actual}");
+    for bad in ["at=1", "at=1,x", "at=1,2&dw=1", "at=1,2&w=3"] {
+        assert_eq!(request(&s, "GET", &format!("/api/sessions/{id}/probe?{bad}"), "", &[]).0, 400, "{bad}");
+    }
+
+    // boundary: the xor net's output over its input plane is a probability map; a
+    // one-input model has no plane.
+    let id = create(&s, &text("configs/xor_mlp.toml"));
+    let (status, body) = request(&s, "GET", &format!("/api/sessions/{id}/boundary?n=7"), "", &[]);
+    assert_eq!(status, 200, "{body}");
+    let b = json(&body);
+    let out = b["output"].as_array().unwrap();
+    assert_eq!(out.len(), 7);
+    assert!(out.iter().flat_map(|r| r.as_array().unwrap()).all(|v| v.as_f64().is_some_and(|a| a > 0.0 && a < 1.0)), "{body}");
+    assert_eq!(b["hidden"][0].as_array().unwrap().len(), 3, "one map per hidden unit of the 2-3-1 net");
+    assert_eq!(b["layers"][0]["weights"].as_array().unwrap().len(), 6);
+    assert_eq!(request(&s, "GET", &format!("/api/sessions/{id}/boundary?n=2"), "", &[]).0, 400);
+    let id1 = create(&s, &text(PARABOLA));
+    assert_eq!(request(&s, "GET", &format!("/api/sessions/{id1}/boundary"), "", &[]).0, 400);
+
+    // perceptron: the rule converges on OR, as gdlab perceptron does; an mlp is refused.
+    let (status, body) = request(&s, "POST", "/api/perceptron?set=data.gate%3D%22or%22", &text("configs/lecture/gates.toml"), &[]);
+    assert_eq!(status, 200, "{body}");
+    let r = json(&body);
+    assert_eq!(r["stop"], "converged");
+    assert_eq!(r["records"].as_array().unwrap().last().unwrap()["error_rate"], 0.0);
+    assert_eq!(request(&s, "POST", "/api/perceptron", &text("configs/xor_mlp.toml"), &[]).0, 400);
+
+    // datasets: a posted CSV is readable by a config; bad tables are refused.
+    let (status, body) = request(&s, "POST", "/api/datasets", r#"{"columns": ["x", "y"], "rows": [[0, 1], [1, 3], [2, 5]]}"#, &[]);
+    assert_eq!(status, 201, "{body}");
+    let path = json(&body)["path"].as_str().unwrap().to_string();
+    assert!(std::path::Path::new(&path).starts_with(s.runs.path()), "{path}");
+    let config = format!("[data]\nsource = \"csv\"\npath = {}\ntarget = \"y\"\n", toml_string(&path));
+    create(&s, &config);
+    for bad in [
+        r#"{"columns": ["x", "x"], "rows": [[0, 1]]}"#,
+        r#"{"columns": ["x y"], "rows": [[0]]}"#,
+        r#"{"columns": ["x", "y"], "rows": [[0]]}"#,
+        r#"{"columns": ["x", "y"], "rows": []}"#,
+        r#"{"columns": ["x", "y"], "rows": [[0, 1e300]]}"#,
+        r#"{"columns": ["x"], "rows": [[0]], "path": "/etc/passwd"}"#,
+        "not json",
+    ] {
+        let (status, body) = request(&s, "POST", "/api/datasets", bad, &[]);
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let many = format!(r#"{{"columns": ["x"], "rows": [{}]}}"#, vec!["[1]"; 2001].join(","));
+    assert_eq!(request(&s, "POST", "/api/datasets", &many, &[]).0, 400);
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+#[test]
+fn ctrl_c_stops_the_server_with_streams_open() {
+    let s = start_server(&[]);
+    let id = create(&s, &text(PARABOLA));
+    let _ev = Events::open(&s, &id);
+    let pid = s.child.id() as i32;
+    // SAFETY: a signal to our own child process.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let started = Instant::now();
+    let mut s = s;
+    loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "still running 10 s after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
