@@ -202,6 +202,9 @@ pub enum Command {
         /// Report folder (default artifacts/lecture; replaced once the new report is complete).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// ko | en | both: REPORT.ko.md, REPORT.md, and index.html with the chosen languages.
+        #[arg(long, default_value = "both", value_parser = parse_lang)]
+        lang: crate::commands::lecture::Lang,
     },
     /// Time the fixed workloads (W1, W2, W3, scaling) through the training loop (release build).
     Bench {
@@ -235,6 +238,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn parse_lang(s: &str) -> Result<crate::commands::lecture::Lang, String> {
+    use crate::commands::lecture::Lang;
+    match s {
+        "ko" => Ok(Lang::Ko),
+        "en" => Ok(Lang::En),
+        "both" => Ok(Lang::Both),
+        other => Err(format!("`{other}`: use ko, en or both")),
+    }
 }
 
 fn parse_backend(s: &str) -> Result<BackendName, String> {
@@ -394,13 +407,17 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             })?;
             Ok(0)
         }
-        Command::Lecture { out } => {
+        Command::Lecture { out, lang } => {
+            use crate::commands::lecture::Lang;
             let started = std::time::Instant::now();
-            let (dir, claims) = crate::commands::lecture::lecture(out.as_deref())?;
+            let (dir, claims) = crate::commands::lecture::lecture(out.as_deref(), lang)?;
+            // The terminal gets one language: Korean unless only English was asked for.
+            let shown = if lang == Lang::En { Lang::En } else { Lang::Ko };
             for (k, c) in claims.iter().enumerate() {
-                println!("{}. {}\n   {}", k + 1, c.title, c.verdict);
+                println!("{}. {}\n   {}", k + 1, c.title.get(shown), c.verdict.get(shown));
             }
-            println!("report: {} ({:.1} s)", dir.join("REPORT.md").display(), started.elapsed().as_secs_f64());
+            let report = if shown == Lang::Ko { "REPORT.ko.md" } else { "REPORT.md" };
+            println!("report: {} ({:.1} s)", dir.join(report).display(), started.elapsed().as_secs_f64());
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
         }
         Command::Bench { workload, sessions, seconds, backend, repeat, json, rows, shards } => {

@@ -1,25 +1,27 @@
-//! `gdlab lecture` from a fresh run: every claim's verdict, asserted on the measured numbers.
+//! `gdlab lecture` from a fresh run: each claim checked on the runs it made, independently of
+//! the thresholds in src/commands/lecture.rs where that can be done (read from metrics.csv,
+//! recomputed with `gdlab gradcheck`), the two languages against each other, and the
+//! committed report against the fresh one by its measured numbers.
 
 mod common;
 use common::*;
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// The lecture runs once for all tests in this file (it takes a few seconds).
-/// The report, made once per test run in cargo's temp folder for integration tests (inside
-/// target/, replaced on the next run, so nothing accumulates in the system temp folder).
-fn report() -> &'static (std::path::PathBuf, Vec<Value>) {
-    static REPORT: OnceLock<(std::path::PathBuf, Vec<Value>)> = OnceLock::new();
+/// The report, made once per test run in cargo's temp folder for integration tests.
+fn report() -> &'static (PathBuf, Vec<Value>) {
+    static REPORT: OnceLock<(PathBuf, Vec<Value>)> = OnceLock::new();
     REPORT.get_or_init(|| {
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lecture-test");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lecture-test");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("lecture");
         let o = gdlab(&["lecture", "--out", out.to_str().unwrap()]);
-        assert!(o.status.code().is_some(), "{}", stderr(&o));
-        let text = std::fs::read_to_string(out.join("lecture.json")).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
-        let claims: Vec<Value> = serde_json::from_str(&text).unwrap();
-        (dir, claims)
+        // Exit 0: every claim holds (4 would mean one does not).
+        assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+        let text = std::fs::read_to_string(out.join("lecture.json")).unwrap();
+        (out, serde_json::from_str(&text).unwrap())
     })
 }
 
@@ -31,16 +33,53 @@ fn num(c: &Value, path: &[&str]) -> f64 {
     path.iter().fold(c, |v, k| &v[*k]).as_f64().unwrap_or_else(|| panic!("{path:?} in {c}"))
 }
 
+/// The numbers in a sentence, in order (digits, a decimal part, an exponent; signs ignored).
+fn numbers(s: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                i += 1;
+            }
+            if i + 1 < b.len() && b[i] == b'e' && (b[i + 1].is_ascii_digit() || b[i + 1] == b'-') {
+                i += 2;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            out.push(s[start..i].trim_end_matches('.').parse().unwrap_or(f64::NAN));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn column(run: &Path, name: &str) -> Vec<f64> {
+    let mut r = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
+    let k = r.headers().unwrap().iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {}", run.display()));
+    r.records().map(|rec| rec.unwrap()[k].parse::<f64>().unwrap_or(f64::NAN)).collect()
+}
+
 #[test]
-fn the_report_is_complete_and_self_contained() {
-    let dir = report().0.join("lecture");
+fn the_report_is_complete_in_both_languages_and_opens_from_its_folder() {
+    let dir = &report().0;
     assert_eq!(report().1.len(), gdlab::commands::lecture::CLAIM_COUNT);
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
-    assert!(html.matches("<svg").count() >= 9);
-    assert!(!html.contains("src=\""), "index.html must not load other files");
-    let md = std::fs::read_to_string(dir.join("REPORT.md")).unwrap();
+    assert!(html.len() < 1 << 20, "index.html is {} bytes", html.len());
+    assert!(html.contains("<math") && html.contains("lang-ko") && html.contains("lang-en"));
+    // Every file it loads is a figure in the folder.
+    for src in html.split("src=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]) {
+        assert!(src.starts_with("figures/") && dir.join(src).exists(), "{src}");
+    }
+    let (md, ko) = (std::fs::read_to_string(dir.join("REPORT.md")).unwrap(), std::fs::read_to_string(dir.join("REPORT.ko.md")).unwrap());
     for c in &report().1 {
-        assert!(md.contains(c["verdict"].as_str().unwrap()));
+        assert!(md.contains(c["verdict"]["en"].as_str().unwrap()));
+        assert!(ko.contains(c["verdict"]["ko"].as_str().unwrap()));
+        assert!(!c["quote"].as_str().unwrap().is_empty() && !c["points"].as_array().unwrap().is_empty());
         for f in c["figures"].as_array().unwrap() {
             let f = f.as_str().unwrap();
             assert!(dir.join(format!("{f}.png")).exists() && dir.join(format!("{f}.svg")).exists(), "{f}");
@@ -49,42 +88,64 @@ fn the_report_is_complete_and_self_contained() {
 }
 
 #[test]
-fn claim_1_descent_reaches_the_vertex_of_the_parabola() {
-    let c = claim("parabola");
-    assert!((num(c, &["numbers", "final_b"]) - 3.0).abs() < 1e-3, "{c}");
-    assert_eq!(c["numbers"]["moved_toward_a"], true);
-    assert_eq!(c["numbers"]["steps_shrink"], true);
-    assert_eq!(c["holds"], true);
-}
-
-#[test]
-fn claim_2_the_measured_threshold_brackets_the_theoretical_one() {
-    let c = claim("learning_rate");
-    // (a - b)^2 has Hessian 2: the limit is exactly lr = 1.
-    assert!((num(c, &["numbers", "parabola", "theory_lr"]) - 1.0).abs() < 1e-12);
-    for part in ["parabola", "least_squares"] {
-        assert!(num(c, &["numbers", part, "stable_max_factor"]) < 1.0);
-        assert!(num(c, &["numbers", part, "diverge_min_factor"]) > 1.0);
-        let kinds: Vec<&str> = c["numbers"][part]["behaviour"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        assert_eq!(kinds, ["slow", "converges", "oscillates", "oscillates", "diverges", "diverges"], "{part}");
+fn both_languages_state_the_same_numbers() {
+    for c in &report().1 {
+        for part in ["verdict", "statement"] {
+            let mut ko = numbers(c[part]["ko"].as_str().unwrap());
+            let mut en = numbers(c[part]["en"].as_str().unwrap());
+            ko.sort_by(f64::total_cmp);
+            en.sort_by(f64::total_cmp);
+            assert_eq!(ko, en, "{} {part}: the Korean and English sentences disagree on their numbers", c["id"]);
+        }
     }
 }
 
 #[test]
+fn claim_1_descent_reaches_the_vertex_from_both_sides() {
+    let dir = report().0.join("1_parabola");
+    for (run, grows) in [("descent", true), ("from_the_right", false)] {
+        let b = column(&dir.join(run), "b");
+        assert!(b.windows(2).all(|w| if grows { w[1] >= w[0] } else { w[1] <= w[0] }), "{run}: every step moves toward 3");
+        assert!((b.last().unwrap() - 3.0).abs() < 1e-3, "{run}: {b:?}");
+    }
+}
+
+#[test]
+fn claim_2_oscillation_is_a_sign_change_and_the_fastest_rate_is_one_over_lambda() {
+    let c = claim("learning_rate");
+    assert!((num(c, &["numbers", "parabola", "theory_lr"]) - 1.0).abs() < 1e-12, "(a − b)² has Hessian 2");
+    let runs = report().0.join("2_learning_rate/parabola/runs");
+    let b_of = |lr: &str| column(&runs.join(lr), "b");
+    // η = 0.5 = 1/λ lands on b* = 3 in one step (f32: to 1e-6).
+    assert!((b_of("03_lr=0.5")[1] - 3.0).abs() < 1e-6);
+    let flips = |b: &[f64]| b.windows(2).filter(|w| (w[0] - 3.0) * (w[1] - 3.0) < 0.0).count();
+    // 0.2 never crosses b*; 0.7 and 0.95 cross on every step while |b − 3| shrinks; 1.05 grows.
+    assert_eq!(flips(&b_of("02_lr=0.2")), 0);
+    for lr in ["04_lr=0.7", "05_lr=0.95"] {
+        let b = b_of(lr);
+        let moving: Vec<f64> = b.iter().copied().take_while(|v| (v - 3.0).abs() > 1e-5).collect();
+        assert_eq!(flips(&moving), moving.len() - 1, "{lr} zigzags");
+        assert!((b.last().unwrap() - 3.0).abs() < (b[0] - 3.0).abs(), "{lr} converges");
+    }
+    let b = b_of("06_lr=1.05");
+    assert!((b[10] - 3.0).abs() > (b[0] - 3.0).abs(), "1.05 diverges");
+    assert_eq!(num(c, &["numbers", "parabola", "fastest_factor"]), 0.5);
+}
+
+#[test]
 fn claim_3_a_bias_reaches_the_target_loss_and_no_bias_cannot() {
-    let c = claim("bias");
-    assert!(c["numbers"]["steps_with_bias"].as_u64().is_some(), "{c}");
-    assert!(c["numbers"]["steps_without_bias"].is_null(), "{c}");
-    assert!(num(c, &["numbers", "best_loss_without_bias"]) > 0.5);
+    let dir = report().0.join("3_bias");
+    let best = |run: &str| column(&dir.join(run), "loss").into_iter().fold(f64::INFINITY, f64::min);
+    assert!(best("with_bias") <= 0.1);
+    assert!(best("without_bias") > 0.5, "without a bias the boundary stays at x = 0");
 }
 
 #[test]
 fn claim_4_cross_entropy_escapes_a_saturated_start_faster_than_mse() {
-    let c = claim("cross_entropy");
-    let bce = num(c, &["numbers", "steps_to_90_bce"]);
-    let mse = num(c, &["numbers", "steps_to_90_mse"]);
-    assert!(bce * 5.0 <= mse, "bce {bce} mse {mse}");
-    assert!(num(c, &["numbers", "grad_norm_start_bce"]) > 10.0 * num(c, &["numbers", "grad_norm_start_mse"]));
+    let dir = report().0.join("4_cross_entropy");
+    let to90 = |run: &str| column(&dir.join(run), "accuracy").iter().position(|a| *a >= 0.9);
+    let (bce, mse) = (to90("bce").expect("bce reaches 90%"), to90("mse"));
+    assert!(mse.is_none_or(|m| bce * 5 <= m), "bce {bce} mse {mse:?}");
 }
 
 #[test]
@@ -108,39 +169,69 @@ fn claim_7_first_order_holds_for_small_steps_and_the_gradient_is_steepest() {
     let r: Vec<f64> = c["numbers"]["first_ratios"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert!((r[0] - 1.0).abs() < 0.01 && (r[4] - 1.0).abs() > 0.5, "{r:?}");
     assert_eq!(c["numbers"]["random_directions_beating_gradient"], 0);
+    let len: Vec<f64> = c["numbers"]["step_lengths"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(len.windows(2).all(|w| w[1] > w[0]), "step length grows with η: {len:?}");
 }
 
 #[test]
-fn claim_8_and_or_are_learned_xor_is_not_by_either_rule() {
-    let c = claim("perceptron");
+fn claim_8_both_rules_learn_and_and_or_neither_learns_xor() {
+    let dir = report().0.join("8_perceptron");
+    let last_accuracy = |run: &str| *column(&dir.join(run), "accuracy").last().unwrap();
     for gate in ["and", "or"] {
-        assert_eq!(num(c, &["numbers", gate, "perceptron_accuracy"]), 1.0, "{gate}");
-        assert_eq!(num(c, &["numbers", gate, "gd_accuracy"]), 1.0, "{gate}");
+        assert_eq!(last_accuracy(&format!("perceptron_{gate}")), 1.0, "{gate}");
+        assert_eq!(last_accuracy(&format!("gd_{gate}")), 1.0, "{gate}");
     }
-    assert!(num(c, &["numbers", "xor", "perceptron_accuracy"]) < 1.0);
-    assert!(num(c, &["numbers", "xor", "gd_accuracy"]) < 1.0);
-    assert!(num(c, &["numbers", "noisy_blobs", "gd_accuracy"]) > 0.9);
+    assert!(last_accuracy("perceptron_xor") < 1.0 && last_accuracy("gd_xor") < 1.0);
+    assert!(last_accuracy("gd_noisy_blobs") > 0.9);
+    // The gradient-descent runs are the sigmoid + BCE neuron the report names.
+    let config = std::fs::read_to_string(dir.join("gd_xor/config.toml")).unwrap();
+    assert!(config.contains("activation = \"sigmoid\"") && config.contains("kind = \"bce\""), "{config}");
 }
 
 #[test]
-fn claim_9_different_starts_end_in_different_places() {
+fn claim_9_every_end_point_is_classified_by_what_gradcheck_measures() {
     let c = claim("local_minima");
     let solved = num(c, &["numbers", "solved"]);
     assert!(solved > 0.0 && solved < 20.0, "{c}");
-    assert!(num(c, &["numbers", "distinct_end_points"]) >= 2.0);
+    let runs = report().0.join("9_local_minima/sweep/runs");
+    let config = report().0.join("configs/xor_mlp.toml");
+    for (k, e) in c["numbers"]["end_points"].as_array().unwrap().iter().enumerate() {
+        // The gradient at the end point from burn's autodiff (gdlab gradcheck), not from the
+        // report's f64 formula: f32 against f64 agree to a few percent at |∇C| ~ 1e-3.
+        let run = runs.join(format!("{:02}_seed={}", k + 1, k + 1));
+        let o = gdlab(&["gradcheck", config.to_str().unwrap(), "--at", run.to_str().unwrap(), "--json"]);
+        let rows: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+        let norm = rows.iter().map(|r| r["autodiff"].as_f64().unwrap().powi(2)).sum::<f64>().sqrt();
+        let reported = e["grad_norm"].as_f64().unwrap();
+        assert!((norm - reported).abs() <= 0.05 * reported, "run {k}: autodiff |∇C| {norm}, reported {reported}");
+        match e["kind"].as_str().unwrap() {
+            "minimum" => assert!(norm < 1e-4 && e["min_eigenvalue"].as_f64().unwrap() > 0.0, "run {k}: {e}"),
+            "saddle" => assert!(norm < 1e-4 && e["min_eigenvalue"].as_f64().unwrap() < 0.0, "run {k}: {e}"),
+            "flat" => assert!(norm < 1e-4, "run {k}: {e}"),
+            "moving" => assert!(norm >= 1e-4 * 0.95, "run {k}: {e}"),
+            other => panic!("{other}"),
+        }
+    }
 }
 
 #[test]
 fn the_committed_report_matches_a_fresh_run() {
-    // artifacts/lecture is regenerated with `gdlab lecture` whenever an experiment changes;
-    // runs are deterministic, so its verdicts must equal the fresh ones word for word.
+    // artifacts/lecture is regenerated with `gdlab lecture` whenever an experiment changes.
+    // Compared by verdict, holds, and measured numbers: each within 2% (or 1e-3), so a step
+    // count near a threshold on another CPU does not fail it, while a changed result does.
     let committed: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(root().join("artifacts/lecture/lecture.json")).expect("committed report")).unwrap();
     let fresh = &report().1;
     assert_eq!(committed.len(), fresh.len());
     for (a, b) in committed.iter().zip(fresh) {
         assert_eq!(a["id"], b["id"]);
-        assert_eq!(a["verdict"], b["verdict"], "regenerate artifacts/lecture with `gdlab lecture`");
-        assert_eq!(a["holds"], true);
+        assert_eq!(a["holds"], b["holds"]);
+        for lang in ["ko", "en"] {
+            let (x, y) = (numbers(a["verdict"][lang].as_str().unwrap()), numbers(b["verdict"][lang].as_str().unwrap()));
+            assert_eq!(x.len(), y.len(), "{} {lang}: regenerate artifacts/lecture with `gdlab lecture`", a["id"]);
+            for (u, v) in x.iter().zip(&y) {
+                assert!((u - v).abs() <= 1e-3 + 0.02 * v.abs() || (u.is_nan() && v.is_nan()), "{} {lang}: {u} vs {v}", a["id"]);
+            }
+        }
     }
 }

@@ -20,19 +20,26 @@ fn register_font() {
     });
 }
 
-/// One named line (or, with `dots`, a set of points). An empty name stays out of the legend.
+/// One named line (or a set of points, or of separate segments), in one colour with one
+/// legend entry. An empty name stays out of the legend.
 pub struct Series {
     pub name: String,
+    /// Segments: consecutive pairs.
     pub points: Vec<(f64, f64)>,
     pub dots: bool,
+    pub segments: bool,
 }
 
 impl Series {
     pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, dots: false }
+        Self { name: name.into(), points, dots: false, segments: false }
     }
     pub fn dots(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, dots: true }
+        Self { name: name.into(), points, dots: true, segments: false }
+    }
+    /// Separate straight segments (tangents, steps), drawn alike.
+    pub fn segments(name: impl Into<String>, segments: Vec<[(f64, f64); 2]>) -> Self {
+        Self { name: name.into(), points: segments.into_iter().flatten().collect(), dots: false, segments: true }
     }
 }
 
@@ -45,13 +52,17 @@ pub struct LineChart<'a> {
     pub log_y: Option<bool>,
 }
 
-const PALETTE: [RGBColor; 6] = [
+const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(214, 39, 40),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 type DrawResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -134,7 +145,13 @@ where
         let color = PALETTE[i % PALETTE.len()];
         let style = color.stroke_width(2);
         let pts = s.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|p| (p.0, floor.map_or(p.1, |f| p.1.max(f))));
-        if s.dots {
+        if s.segments {
+            let pts: Vec<(f64, f64)> = pts.collect();
+            let a = chart.draw_series(pts.chunks_exact(2).map(|c| PathElement::new(vec![c[0], c[1]], color.stroke_width(1))))?;
+            if !s.name.is_empty() {
+                a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(1)));
+            }
+        } else if s.dots {
             let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
             if !s.name.is_empty() {
                 a.label(&s.name).legend(move |(x, y)| Circle::new((x + 9, y), 3, color.filled()));
@@ -146,7 +163,39 @@ where
             }
         }
     }
-    draw_legend(chart, SeriesLabelPosition::UpperRight)
+    draw_legend(chart, quiet_corner(series, floor.is_some()))
+}
+
+/// The corner of the plot with the fewest data points, so the legend covers as little as
+/// possible (upper right when several tie).
+fn quiet_corner(series: &[Series], log_y: bool) -> SeriesLabelPosition {
+    let pts: Vec<(f64, f64)> = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|p| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0))
+        .map(|p| (p.0, if log_y { p.1.log10() } else { p.1 }))
+        .collect();
+    let range = |f: fn(&(f64, f64)) -> f64| pts.iter().map(f).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let ((x0, x1), (y0, y1)) = (range(|p| p.0), range(|p| p.1));
+    let (w, h) = ((x1 - x0).max(1e-300), (y1 - y0).max(1e-300));
+    // The legend box is about 40% of the width and 30% of the height.
+    let count = |right: bool, upper: bool| {
+        pts.iter()
+            .filter(|p| {
+                let (u, v) = ((p.0 - x0) / w, (p.1 - y0) / h);
+                (if right { u > 0.6 } else { u < 0.4 }) && (if upper { v > 0.7 } else { v < 0.3 })
+            })
+            .count()
+    };
+    [
+        (count(true, true), SeriesLabelPosition::UpperRight),
+        (count(false, true), SeriesLabelPosition::UpperLeft),
+        (count(true, false), SeriesLabelPosition::LowerRight),
+        (count(false, false), SeriesLabelPosition::LowerLeft),
+    ]
+    .into_iter()
+    .min_by_key(|(n, _)| *n)
+    .map_or(SeriesLabelPosition::UpperRight, |(_, p)| p)
 }
 
 /// The legend box every chart uses: translucent white behind, black border, at `position`.
