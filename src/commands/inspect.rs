@@ -279,7 +279,11 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
         .lrs
         .iter()
         .map(|l| {
-            Series::dots(format!("lr = {}", l.lr), l.steps.iter().filter(|s| s.resolvable()).map(|s| (-s.predicted, -s.actual)).collect())
+            let pts: Vec<(f64, f64)> =
+                l.steps.iter().filter(|s| s.resolvable() && s.actual < 0.0).map(|s| (-s.predicted, -s.actual)).collect();
+            // A rate whose steps all raised the loss has nothing on a log-log plot of decreases.
+            let note = if pts.is_empty() { " (loss rose: not drawn)" } else { "" };
+            Series::dots(format!("lr = {}{note}", l.lr), pts)
         })
         .collect();
     plot::write(

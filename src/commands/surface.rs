@@ -120,7 +120,9 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
     let positive = field.z.iter().flatten().filter(|v| v.is_finite());
     let (lo, hi) = positive.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
     let loss_name = crate::config::name(&c.loss.kind).to_uppercase();
-    let title = format!("{}: {loss_name} loss over ({}, {}), others fixed", c.experiment.name, o.params.0, o.params.1);
+    // "Others fixed" only when there are others.
+    let others = if exp.param_names.len() > 2 { ", others fixed" } else { "" };
+    let title = format!("{}: {loss_name} loss over ({}, {}){others}", c.experiment.name, o.params.0, o.params.1);
     let heat = HeatMap {
         title: &title,
         x_label: &o.params.0,

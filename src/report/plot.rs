@@ -428,8 +428,14 @@ where
             .draw_series(LineSeries::new(h.path.iter().copied(), red.stroke_width(2)))?
             .label("descent path")
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], red.stroke_width(2)));
-        chart.draw_series(h.path.first().map(|p| Circle::new(*p, 5, RGBColor(255, 255, 255).filled())))?;
-        chart.draw_series(h.path.last().map(|p| Cross::new(*p, 6, red.stroke_width(3))))?;
+        chart
+            .draw_series(h.path.first().map(|p| Circle::new(*p, 5, RGBColor(255, 255, 255).filled())))?
+            .label("start")
+            .legend(|(x, y)| Circle::new((x + 9, y), 5, RGBColor(255, 255, 255).filled().stroke_width(1)));
+        chart
+            .draw_series(h.path.last().map(|p| Cross::new(*p, 6, red.stroke_width(3))))?
+            .label("end")
+            .legend(move |(x, y)| Cross::new((x + 9, y), 6, red.stroke_width(3)));
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present()?;
