@@ -161,6 +161,14 @@ fn claim_6_the_sigmoid_mse_surface_is_not_a_parabola() {
     let c = claim("not_a_parabola");
     assert!(num(c, &["numbers", "negative_curvature_fraction"]) > 0.1, "{c}");
     assert!(num(c, &["numbers", "plateau_fraction"]) > 0.02, "{c}");
+    // Least squares has a closed form, and gradient descent ends on it (f32 run against an
+    // f64 solve: within 1e-3).
+    let closed = c["numbers"]["normal_equations"].as_array().unwrap();
+    let descended = c["numbers"]["least_squares_descent"].as_array().unwrap();
+    assert_eq!(closed.len(), 3);
+    for (a, b) in closed.iter().zip(descended) {
+        assert!((a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-3, "{a} vs {b}");
+    }
 }
 
 #[test]
