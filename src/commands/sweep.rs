@@ -215,9 +215,25 @@ pub fn table(rows: &[RunRow], until: Option<f64>) -> String {
     out
 }
 
+/// A legend's plain form of an override list: "optimizer.lr=0.7 model.bias=false" reads
+/// "lr = 0.7, bias = false" (the table and JSON keep the full keys).
+fn legend_label(label: &str) -> String {
+    if !label.split(' ').all(|kv| kv.contains('=')) {
+        return label.to_string();
+    }
+    label
+        .split(' ')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => format!("{} = {v}", k.rsplit('.').next().unwrap_or(k)),
+            None => kv.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Overlay of the loss curves.
 pub fn overlay(dir: &Path, stem: &str, title: &str, rows: &[RunRow]) -> Result<(), GdlabError> {
-    let series: Vec<Series> = rows.iter().map(|r| Series::line(r.label.clone(), r.curve.clone())).collect();
+    let series: Vec<Series> = rows.iter().map(|r| Series::line(legend_label(&r.label), r.curve.clone())).collect();
     plot::write(
         dir,
         stem,
@@ -545,6 +561,13 @@ pub fn compare(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn legend_labels_drop_the_section() {
+        assert_eq!(super::legend_label("optimizer.lr=0.7 model.bias=false"), "lr = 0.7, bias = false");
+        assert_eq!(super::legend_label("run_a"), "run_a");
+        assert_eq!(super::legend_label("bias_sigmoid (with_bias)"), "bias_sigmoid (with_bias)");
+    }
+
     use super::*;
 
     #[test]
