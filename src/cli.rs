@@ -1,6 +1,7 @@
 //! Command line: parse, dispatch, print, map errors to exit codes. No experiment logic here.
 
 use crate::commands::{eval, inspect, sweep};
+use crate::config::target::Target;
 use crate::config::{self, shipped};
 use crate::config::{BackendName, DType};
 use crate::error::{EXIT_CHECK_FAILED, EXIT_DIVERGED, EXIT_INTERRUPTED, GdlabError};
@@ -197,6 +198,37 @@ pub enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// Serve this machine's device to runs elsewhere (`backend.name = "remote"`): burn's remote
+    /// backend over WebSocket. Needs the `remote` cargo feature.
+    DeviceServer {
+        /// flex | wgpu | cuda: the backend whose device is served.
+        #[arg(long, value_parser = parse_backend, default_value = "flex")]
+        backend: BackendName,
+        /// The device, as `backend.device` (wgpu: default, discrete:N, integrated:N, cpu; cuda: N).
+        #[arg(long)]
+        device: Option<String>,
+        /// The float dtype served; a client's backend.dtype must match it.
+        #[arg(long, value_parser = parse_dtype, default_value = "f32")]
+        dtype: DType,
+        /// Address to listen on (loopback by default; anything else is reachable, unencrypted).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Port (0 picks a free one; the first line printed says which).
+        #[arg(long)]
+        port: u16,
+        /// The environment variable holding the token clients must present.
+        #[arg(long, default_value = crate::config::target::DEFAULT_TOKEN_ENV)]
+        token_env: String,
+        /// Accept clients without a token (loopback only).
+        #[arg(long)]
+        no_auth: bool,
+    },
+    /// List the backends this binary was built with and the devices they find on this machine.
+    Devices {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run every lecture experiment and write REPORT.md, index.html and lecture.json.
     Lecture {
         /// Report folder (default artifacts/lecture; replaced once the new report is complete).
@@ -217,8 +249,19 @@ pub enum Command {
         /// serve: seconds measured.
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// flex | ndarray | wgpu | cuda | remote (the last three need their cargo feature).
         #[arg(long, value_parser = parse_backend, default_value = "flex")]
         backend: BackendName,
+        /// The backend's device, as `backend.device` in a config (wgpu: default, discrete:N,
+        /// integrated:N, cpu; cuda and remote: an index).
+        #[arg(long)]
+        device: Option<String>,
+        /// remote: the server's address, ws://HOST:PORT.
+        #[arg(long)]
+        url: Option<String>,
+        /// remote: the environment variable holding the token (default GDLAB_REMOTE_TOKEN).
+        #[arg(long)]
+        token_env: Option<String>,
         /// Timed repeats per workload (after one warm-up); the median is reported.
         #[arg(long, default_value_t = 3)]
         repeat: usize,
@@ -251,11 +294,18 @@ fn parse_lang(s: &str) -> Result<crate::commands::lecture::Lang, String> {
 }
 
 fn parse_backend(s: &str) -> Result<BackendName, String> {
-    match s {
-        "flex" => Ok(BackendName::Flex),
-        "ndarray" => Ok(BackendName::Ndarray),
-        other => Err(format!("`{other}` is not a backend: use flex or ndarray")),
-    }
+    serde_json::from_value(serde_json::Value::String(s.into()))
+        .map_err(|_| format!("`{s}` is not a backend: use flex, ndarray, wgpu, cuda or remote"))
+}
+
+/// The `--backend`/`--device`/`--url`/`--token-env` flags as one target, checked as a config's
+/// `backend` keys are.
+fn target_of(backend: BackendName, device: Option<&str>, url: Option<&str>, token_env: Option<&str>) -> Result<Target, GdlabError> {
+    let device = device.map(|d| crate::config::DeviceField::Name(d.to_string()));
+    Target::parse(backend, device.as_ref(), url, token_env).map_err(|r| {
+        let flag = r.key.trim_start_matches("backend.").replace('_', "-");
+        GdlabError::Input(format!("--{flag}: {}\n  hint: {}", r.message, r.hint.replace(" = ", " ")))
+    })
 }
 
 fn parse_dtype(s: &str) -> Result<DType, String> {
@@ -407,6 +457,18 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             })?;
             Ok(0)
         }
+        Command::DeviceServer { backend, device, dtype, host, port, token_env, no_auth } => {
+            use crate::backend::remote;
+            let target = target_of(backend, device.as_deref(), None, None)?;
+            let opts = remote::ServeOptions { target, dtype, host: host.to_string(), port, token_env, no_auth };
+            let (device, token) = remote::prepare(&opts)?;
+            remote::serve(&opts, device, token)?;
+            Ok(0)
+        }
+        Command::Devices { json } => {
+            emit(&crate::backend::inventory(), json)?;
+            Ok(0)
+        }
         Command::Lecture { out, lang } => {
             use crate::commands::lecture::Lang;
             let started = std::time::Instant::now();
@@ -420,11 +482,12 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             println!("report: {} ({:.1} s)", dir.join(report).display(), started.elapsed().as_secs_f64());
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
         }
-        Command::Bench { workload, sessions, seconds, backend, repeat, json, rows, shards } => {
+        Command::Bench { workload, sessions, seconds, backend, device, url, token_env, repeat, json, rows, shards } => {
             if workload == "serve" {
                 emit(&crate::serve::load::measure(sessions, seconds)?, json)?;
             } else {
-                emit(&crate::commands::bench::run(&workload, backend, repeat, rows, shards)?, json)?;
+                let target = target_of(backend, device.as_deref(), url.as_deref(), token_env.as_deref())?;
+                emit(&crate::commands::bench::run(&workload, &target, repeat, rows, shards)?, json)?;
             }
             Ok(0)
         }

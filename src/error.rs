@@ -28,12 +28,16 @@ pub enum GdlabError {
     Io { context: String, source: std::io::Error },
     #[error("{0}")]
     Runtime(String),
+    /// The device stopped answering mid-run (exit 1); the caller adds where the run's files are.
+    #[error("the device {device} stopped answering: {message}")]
+    DeviceLost { device: String, message: String },
 }
 
 impl GdlabError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            GdlabError::Io { .. } | GdlabError::Runtime(_) => 1,
+            GdlabError::Io { .. } | GdlabError::Runtime(_) | GdlabError::DeviceLost { .. } => 1,
+            GdlabError::Backend(e) => e.exit_code(),
             _ => 2,
         }
     }

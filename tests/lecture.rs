@@ -101,8 +101,8 @@ fn both_languages_state_the_same_numbers() {
 }
 
 #[test]
-fn claim_1_descent_reaches_the_vertex_from_both_sides() {
-    let dir = report().0.join("1_parabola");
+fn claim_descent_reaches_the_vertex_from_both_sides() {
+    let dir = report().0.join("4_parabola");
     for (run, grows) in [("descent", true), ("from_the_right", false)] {
         let b = column(&dir.join(run), "b");
         assert!(b.windows(2).all(|w| if grows { w[1] >= w[0] } else { w[1] <= w[0] }), "{run}: every step moves toward 3");
@@ -111,10 +111,10 @@ fn claim_1_descent_reaches_the_vertex_from_both_sides() {
 }
 
 #[test]
-fn claim_2_oscillation_is_a_sign_change_and_the_fastest_rate_is_one_over_lambda() {
+fn claim_oscillation_is_a_sign_change_and_the_fastest_rate_is_one_over_lambda() {
     let c = claim("learning_rate");
     assert!((num(c, &["numbers", "parabola", "theory_lr"]) - 1.0).abs() < 1e-12, "(a − b)² has Hessian 2");
-    let runs = report().0.join("2_learning_rate/parabola/runs");
+    let runs = report().0.join("5_learning_rate/parabola/runs");
     let b_of = |lr: &str| column(&runs.join(lr), "b");
     // η = 0.5 = 1/λ lands on b* = 3 in one step (f32: to 1e-6).
     assert!((b_of("03_lr=0.5")[1] - 3.0).abs() < 1e-6);
@@ -133,31 +133,52 @@ fn claim_2_oscillation_is_a_sign_change_and_the_fastest_rate_is_one_over_lambda(
 }
 
 #[test]
-fn claim_3_a_bias_reaches_the_target_loss_and_no_bias_cannot() {
-    let dir = report().0.join("3_bias");
+fn claim_a_bias_reaches_the_target_loss_and_no_bias_cannot() {
+    let dir = report().0.join("1_bias");
     let best = |run: &str| column(&dir.join(run), "loss").into_iter().fold(f64::INFINITY, f64::min);
     assert!(best("with_bias") <= 0.1);
     assert!(best("without_bias") > 0.5, "without a bias the boundary stays at x = 0");
 }
 
 #[test]
-fn claim_4_cross_entropy_escapes_a_saturated_start_faster_than_mse() {
-    let dir = report().0.join("4_cross_entropy");
+fn claim_cross_entropy_escapes_a_saturated_start_faster_than_mse() {
+    let dir = report().0.join("3_cross_entropy");
     let to90 = |run: &str| column(&dir.join(run), "accuracy").iter().position(|a| *a >= 0.9);
     let (bce, mse) = (to90("bce").expect("bce reaches 90%"), to90("mse"));
     assert!(mse.is_none_or(|m| bce * 5 <= m), "bce {bce} mse {mse:?}");
 }
 
 #[test]
-fn claim_5_mae_resists_outliers_that_pull_mse() {
+fn claim_mae_resists_outliers_that_pull_mse() {
     let c = claim("mse_mae");
     assert!(num(c, &["numbers", "mae_distance"]) < 0.1, "{c}");
     assert!(num(c, &["numbers", "mse_distance"]) > 1.0, "{c}");
     assert!((num(c, &["numbers", "squared_error"]) - 0.01).abs() < 1e-12);
 }
 
+/// Points 6 and 7: the squares on the errors are the MSE (n x loss, read from the run's own
+/// metrics.csv), and their total falls with every update shown.
 #[test]
-fn claim_6_the_sigmoid_mse_surface_is_not_a_parabola() {
+fn claim_the_errors_drawn_as_squares_are_the_mse_and_shrink() {
+    let c = claim("mse_mae");
+    let run = report().0.join("2_mse_mae/areas");
+    let (steps, loss) = (column(&run, "step"), column(&run, "loss"));
+    let areas: Vec<f64> = c["numbers"]["square_areas"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let at: Vec<f64> = c["numbers"]["area_steps"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(at, [0.0, 1.0, *steps.last().unwrap()]);
+    for (area, step) in areas.iter().zip(&at) {
+        let row = steps.iter().position(|s| s == step).unwrap();
+        // 8 points; the loss is an f32 mean, the area an f64 sum: 1e-5 relative covers rounding.
+        assert!((area / 8.0 - loss[row]).abs() <= 1e-5 * loss[row], "step {step}: area {area} vs 8 x loss {}", loss[row]);
+    }
+    assert!(loss.windows(2).all(|w| w[1] < w[0]), "the loss (the mean square) falls at every update: {loss:?}");
+    assert!(areas[2] < 0.2 * areas[0], "{areas:?}");
+    let bars: Vec<f64> = c["numbers"]["bar_lengths"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert!(bars[1] < bars[0] && bars[2] < bars[1], "{bars:?}");
+}
+
+#[test]
+fn claim_the_sigmoid_mse_surface_is_not_a_parabola() {
     let c = claim("not_a_parabola");
     assert!(num(c, &["numbers", "negative_curvature_fraction"]) > 0.1, "{c}");
     assert!(num(c, &["numbers", "plateau_fraction"]) > 0.02, "{c}");
@@ -172,7 +193,7 @@ fn claim_6_the_sigmoid_mse_surface_is_not_a_parabola() {
 }
 
 #[test]
-fn claim_7_first_order_holds_for_small_steps_and_the_gradient_is_steepest() {
+fn claim_first_order_holds_for_small_steps_and_the_gradient_is_steepest() {
     let c = claim("taylor");
     let r: Vec<f64> = c["numbers"]["first_ratios"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert!((r[0] - 1.0).abs() < 0.01 && (r[4] - 1.0).abs() > 0.5, "{r:?}");
@@ -182,7 +203,7 @@ fn claim_7_first_order_holds_for_small_steps_and_the_gradient_is_steepest() {
 }
 
 #[test]
-fn claim_8_both_rules_learn_and_and_or_neither_learns_xor() {
+fn claim_both_rules_learn_and_and_or_neither_learns_xor() {
     let dir = report().0.join("8_perceptron");
     let last_accuracy = |run: &str| *column(&dir.join(run), "accuracy").last().unwrap();
     for gate in ["and", "or"] {
@@ -197,7 +218,7 @@ fn claim_8_both_rules_learn_and_and_or_neither_learns_xor() {
 }
 
 #[test]
-fn claim_9_every_end_point_is_classified_by_what_gradcheck_measures() {
+fn claim_every_end_point_is_classified_by_what_gradcheck_measures() {
     let c = claim("local_minima");
     let solved = num(c, &["numbers", "solved"]);
     assert!(solved > 0.0 && solved < 20.0, "{c}");

@@ -12,6 +12,7 @@
 //! then train with `train::Trainer`, the loop `gdlab train` runs.
 
 use crate::config::spec::{Architecture, Budget, Descent, ModelSpec, Schedule};
+use crate::config::target::Target;
 use crate::config::{self, Activation, BackendName, Init, LossKind};
 use crate::error::GdlabError;
 use crate::nn::loss::Objective;
@@ -188,8 +189,9 @@ fn run_once(w: &Workload, device: &Device) -> Result<(f64, usize, f64, usize), G
 }
 
 /// `rows`: X's rows for W1/W2 (65536 is the fixed workload; scaling varies it).
-pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, shards: Option<usize>) -> Result<Measurement, GdlabError> {
-    let device = crate::backend::device(backend, config::DType::F32)?;
+pub fn measure(name: &str, target: &Target, repeat: usize, rows: usize, shards: Option<usize>) -> Result<Measurement, GdlabError> {
+    let backend = target.name();
+    let device = crate::backend::device(target, config::DType::F32)?;
     let mut w = workload(name, rows, backend, &device);
     w.settings.shards = shards;
     // Warm-up: one run, not counted (first-touch allocations, kernel caches).
@@ -205,7 +207,7 @@ pub fn measure(name: &str, backend: BackendName, repeat: usize, rows: usize, sha
         steps_per_s: crate::stats::median(rates.clone()),
         final_loss: last.1,
         threads: rayon::current_num_threads(),
-        backend: config::name(&backend),
+        backend: target.describe(),
         steps: last.0,
         shards: last.2,
         rows: w.x.dims()[0],
@@ -222,15 +224,15 @@ fn peak_rss_mib() -> f64 {
 }
 
 /// W1 at n = 2^14 .. 2^20, each in a fresh process of this binary (so each peak is its own).
-pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> Result<Vec<ScalingRow>, GdlabError> {
+pub fn scaling(target: &Target, repeat: usize, shards: Option<usize>) -> Result<Vec<ScalingRow>, GdlabError> {
     let exe =
         std::env::current_exe().map_err(|e| GdlabError::Input(format!("cannot find the gdlab binary to run the scaling sizes: {e}")))?;
     let mut rows = Vec::new();
     for p in 14..=20 {
         let n = 1usize << p;
-        let backend_name = config::name(&backend);
         let out = std::process::Command::new(&exe)
-            .args(["bench", "--workload", "W1", "--json", "--backend", &backend_name])
+            .args(["bench", "--workload", "W1", "--json"])
+            .args(target_args(target))
             .args(["--repeat", &repeat.to_string(), "--rows", &n.to_string()])
             .args(shards.map(|s| format!("--shards={s}")))
             .output()
@@ -252,6 +254,20 @@ pub fn scaling(backend: BackendName, repeat: usize, shards: Option<usize>) -> Re
         });
     }
     Ok(rows)
+}
+
+/// The `--backend`, `--device` and `--url` arguments that name `target` to a child bench.
+fn target_args(target: &Target) -> Vec<String> {
+    let mut args = vec!["--backend".to_string(), config::name(&target.name())];
+    match target {
+        Target::Flex | Target::Ndarray => {}
+        Target::Wgpu(a) => args.extend(["--device".into(), a.describe()]),
+        Target::Cuda(i) => args.extend(["--device".into(), i.to_string()]),
+        Target::Remote(r) => {
+            args.extend(["--device".into(), r.index.to_string(), "--url".into(), r.url.clone(), "--token-env".into(), r.token_env.clone()])
+        }
+    }
+    args
 }
 
 /// One entry of `gdlab bench`'s report.
@@ -319,7 +335,7 @@ impl std::fmt::Display for Report {
 pub const WORKLOADS: [&str; 4] = ["W1", "W2", "W3", "scaling"];
 
 /// `gdlab bench`: measures `workload` (or "all").
-pub fn run(workload: &str, backend: BackendName, repeat: usize, rows: usize, shards: Option<usize>) -> Result<Report, GdlabError> {
+pub fn run(workload: &str, target: &Target, repeat: usize, rows: usize, shards: Option<usize>) -> Result<Report, GdlabError> {
     if rows == 0 || shards == Some(0) {
         return Err(GdlabError::Input("--rows and --shards must be at least 1".into()));
     }
@@ -331,9 +347,9 @@ pub fn run(workload: &str, backend: BackendName, repeat: usize, rows: usize, sha
     let mut entries = Vec::new();
     for name in names {
         let e = if name == "scaling" {
-            Entry::Scaling(scaling(backend, repeat, shards)?)
+            Entry::Scaling(scaling(target, repeat, shards)?)
         } else {
-            Entry::Workload(measure(name, backend, repeat, rows, shards)?)
+            Entry::Workload(measure(name, target, repeat, rows, shards)?)
         };
         entries.push((name.to_string(), e));
     }

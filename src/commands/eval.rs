@@ -51,7 +51,7 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
             (exp.splits.train.feature_names.clone(), exp.splits.train.target_names.clone(), exp.splits.standardiser.clone())
         }
     };
-    let device = crate::backend::device(spec.backend.name, spec.backend.dtype)?;
+    let device = crate::backend::device(&spec.backend.target, spec.backend.dtype)?;
     let outputs = model_outputs(spec, targets.len())?;
     let objective = Objective::new(spec.loss, spec.model.output(), outputs)?;
     let model = Network::new(&spec.model, features.len(), outputs, &features, spec.seed, &device)?;

@@ -109,7 +109,7 @@ pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> R
     let exp = prepare(config_path, sets, o.dtype)?;
     let model = model_at(&exp, o.at.as_deref())?;
     let spec = &exp.loaded.spec;
-    let precision = crate::backend::effective_precision(spec.backend.name, spec.backend.dtype, &spec.model);
+    let precision = crate::backend::effective_precision(spec.backend.name(), spec.backend.dtype, &spec.model);
     let report =
         gradient::check_on(&exp.objective, &exp.splits.train, &exp.device, precision, &model, &exp.param_names, o.perturb.as_deref());
     if let Some(dir) = &o.at {

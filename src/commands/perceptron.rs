@@ -77,7 +77,7 @@ pub fn rule(loaded: Loaded, interrupt: &AtomicBool) -> Result<RuleRun, GdlabErro
     }
     raw.check_binary_targets()?;
     let splits = data::split(raw, spec.data.validation, spec.data.standardise, seed)?;
-    let device = crate::backend::device(spec.backend.name, spec.backend.dtype)?;
+    let device = crate::backend::device(&spec.backend.target, spec.backend.dtype)?;
     let names = splits.train.feature_names.clone();
     let model = Network::new(&spec.model, names.len(), 1, &names, seed, &device)?;
     let param_names = model.parameter_names(ModelKind::Neuron, &names);

@@ -123,6 +123,7 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
     // "Others fixed" only when there are others.
     let others = if exp.param_names.len() > 2 { ", others fixed" } else { "" };
     let title = format!("{}: {loss_name} loss over ({}, {}){others}", c.experiment.name, o.params.0, o.params.1);
+    let z_label = format!("loss C ({loss_name})");
     let heat = HeatMap {
         title: &title,
         x_label: &o.params.0,
@@ -130,6 +131,7 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
         xs: &field.xs,
         ys: &field.ys,
         z: &field.z,
+        z_label: &z_label,
         log: lo > 0.0 && hi / lo > 100.0,
         path: &field.path,
     };

@@ -7,6 +7,7 @@
 
 pub mod shipped;
 pub mod spec;
+pub mod target;
 
 pub use spec::{DEFAULT_STEPS, Spec};
 
@@ -380,6 +381,12 @@ pub enum BackendName {
     #[default]
     Flex,
     Ndarray,
+    /// Any GPU through wgpu (Vulkan, Metal, DX12); cargo feature `wgpu`.
+    Wgpu,
+    /// NVIDIA GPUs; cargo feature `cuda`.
+    Cuda,
+    /// A device served by `gdlab device-server` on another machine; cargo feature `remote`.
+    Remote,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -404,6 +411,34 @@ pub struct Backend {
     /// Refuse a run whose estimated memory exceeds this (absent: half of this machine's memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_limit_mib: Option<u64>,
+    /// Which device of the backend: wgpu `default`, `discrete:N`, `integrated:N` or `cpu`;
+    /// cuda and remote an index (`0`: the first GPU, or the server's first device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceField>,
+    /// remote: the server's address, `ws://host:port` (what `gdlab device-server` prints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// remote: the environment variable that holds the server's token (default
+    /// `GDLAB_REMOTE_TOKEN`); the token itself never goes into a config or a run folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_env: Option<String>,
+}
+
+/// `backend.device` as written: a name (`"discrete:0"`) or a bare index (`0`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum DeviceField {
+    Index(u64),
+    Name(String),
+}
+
+impl std::fmt::Display for DeviceField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceField::Index(i) => write!(f, "{i}"),
+            DeviceField::Name(s) => f.write_str(s),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -7,6 +7,7 @@
 //! the run folder's record: `Spec::record` writes the defaults it chose back into it, so the
 //! stored config says exactly what ran.
 
+use super::target::Target;
 use super::{Activation, BackendName, Config, ConfigError, DType, Gate, Init, LayerStart, Located, LossKind, ModelKind, Source};
 use std::path::PathBuf;
 
@@ -237,9 +238,10 @@ impl Budget {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackendSpec {
-    pub name: BackendName,
+    /// The backend and its device (`backend.name`, `.device`, `.url`, `.token_env`).
+    pub target: Target,
     pub dtype: DType,
     /// Row shards per batch (None: `shard::auto_shards`).
     pub shards: Option<usize>,
@@ -247,15 +249,32 @@ pub struct BackendSpec {
     pub memory_limit_mib: Option<u64>,
 }
 
+impl BackendSpec {
+    pub fn name(&self) -> BackendName {
+        self.target.name()
+    }
+}
+
 impl Spec {
     /// Converts and validates `l.config` (as parsed, overrides applied).
     pub fn from_config(l: &Located) -> Result<Self, ConfigError> {
         let c = &l.config;
         output(l)?;
+        let b = &c.backend;
+        let target = Target::parse(b.name, b.device.as_ref(), b.url.as_deref(), b.token_env.as_deref())
+            .map_err(|r| l.invalid(r.key, r.message, r.hint))?;
+        let shards = positive(l, "backend.shards", b.shards, SHARDS_HINT)?;
+        if shards.is_some_and(|s| s > 1) && matches!(target.name(), BackendName::Wgpu | BackendName::Cuda | BackendName::Remote) {
+            return Err(l.invalid(
+                "backend.shards",
+                format!("row shards are a CPU choice: `{}` runs a whole batch in each kernel on its device", super::name(&target.name())),
+                "remove backend.shards (or set it to 1)",
+            ));
+        }
         let backend = BackendSpec {
-            name: c.backend.name,
+            target,
             dtype: c.backend.dtype,
-            shards: positive(l, "backend.shards", c.backend.shards, SHARDS_HINT)?,
+            shards,
             memory_limit_mib: match c.backend.memory_limit_mib {
                 Some(0) => {
                     return Err(l.invalid(

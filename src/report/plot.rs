@@ -112,8 +112,30 @@ where
             .x_desc(c.x_label)
             .y_desc(format!("{} (log scale)", c.y_label))
             .x_label_formatter(&|x| format_tick(*x))
-            .y_label_formatter(&|y| format!("{y:.0e}"))
+            // Enough labels that a curve ending between two powers of ten still has one near it.
+            .y_labels(16)
+            .y_label_formatter(&|y| log_tick(*y))
             .draw()?;
+        // plotters labels a log axis only within decades that hold a power of ten (and the top
+        // one): a curve ending in a decade without one would have no number beside it.
+        let (lo, hi) = (y0 * 0.8, y1 * 1.25);
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        let style = ("sans-serif", 12).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center));
+        let top = hi.log10().floor();
+        let mut k = lo.log10().floor();
+        while k < top {
+            let power = 10f64.powf(k);
+            if power < lo && 10.0 * power > lo {
+                for m in [2.0, 3.0, 5.0] {
+                    let v = m * power;
+                    if v > lo && v < hi {
+                        let (px, py) = chart.backend_coord(&(x0, v));
+                        root.draw(&Text::new(log_tick(v), (px - 8, py), style.clone()))?;
+                    }
+                }
+            }
+            k += 1.0;
+        }
         draw_series_and_legend(&mut chart, c.series, Some(y0 * 0.8))?;
     } else {
         let pad = if y1 > y0 { (y1 - y0) * 0.05 } else { 1.0 };
@@ -224,6 +246,11 @@ pub fn format_tick(v: f64) -> String {
     }
 }
 
+/// A log axis label: plain decimals where they are short (0.05, 300), powers of ten beyond.
+fn log_tick(v: f64) -> String {
+    if (1e-3..1e5).contains(&v.abs()) { format_tick(v) } else { format!("{v:.0e}") }
+}
+
 /// A scatter chart on log-log axes (only positive points are drawn), with the y = x line.
 pub struct LogLogScatter<'a> {
     pub title: &'a str,
@@ -319,6 +346,81 @@ pub fn write(dir: &Path, stem: &str, size: (u32, u32), chart: &impl Chart) -> st
     done
 }
 
+/// One neuron's line `y = w x + b` over data, with each error drawn twice: as a bar from the
+/// point to the line (its length |e| is what MAE averages) and as the square on that bar (its
+/// area e² is what MSE averages). One panel per stage of training, same axes, so the total area
+/// can be seen to shrink.
+pub struct ErrorAreas<'a> {
+    pub title: &'a str,
+    pub points: &'a [(f64, f64)],
+    /// (panel title, w, b).
+    pub panels: &'a [(String, f64, f64)],
+}
+
+impl Chart for ErrorAreas<'_> {
+    fn draw_on<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static + Send + Sync,
+    {
+        root.fill(&WHITE)?;
+        let root = root.titled(self.title, ("sans-serif", 22))?;
+        // One set of axes for every panel, with squares of equal data sides looking square:
+        // x and y get the same units per pixel.
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        for (_, w, b) in self.panels {
+            for &(x, y) in self.points {
+                let e = (w * x + b - y).abs();
+                (x0, x1) = (x0.min(x), x1.max(x + e));
+                (y0, y1) = (y0.min(y.min(w * x + b)), y1.max(y.max(w * x + b)));
+            }
+        }
+        let panels = root.split_evenly((1, self.panels.len().max(1)));
+        let (pw, ph) = panels.first().map_or((1, 1), |p| p.dim_in_pixel());
+        let (plot_w, plot_h) = ((pw as f64 - 60.0).max(1.0), (ph as f64 - 90.0).max(1.0));
+        let per_px = ((x1 - x0) / plot_w).max((y1 - y0) / plot_h) * 1.08;
+        let (xc, yc) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let (xr, yr) = (per_px * plot_w / 2.0, per_px * plot_h / 2.0);
+        let blue = RGBColor(31, 119, 180);
+        let orange = RGBColor(255, 127, 14);
+        for (area, (title, w, b)) in panels.iter().zip(self.panels) {
+            let mut chart = ChartBuilder::on(area)
+                .caption(title, ("sans-serif", 17))
+                .margin(8)
+                .x_label_area_size(30)
+                .y_label_area_size(40)
+                .build_cartesian_2d((xc - xr)..(xc + xr), (yc - yr)..(yc + yr))?;
+            chart
+                .configure_mesh()
+                .light_line_style(BLACK.mix(0.05))
+                .x_desc("x")
+                .y_desc("y")
+                .x_label_formatter(&|v| format_tick(*v))
+                .y_label_formatter(&|v| format_tick(*v))
+                .draw()?;
+            // Squares first, so bars, points and the line stay on top.
+            chart.draw_series(self.points.iter().map(|&(x, y)| {
+                let fit = w * x + b;
+                let e = (fit - y).abs();
+                Rectangle::new([(x, y.min(fit)), (x + e, y.max(fit))], orange.mix(0.25).filled())
+            }))?;
+            chart.draw_series(self.points.iter().map(|&(x, y)| PathElement::new(vec![(x, y), (x, w * x + b)], orange.stroke_width(3))))?;
+            // The line clipped to the panel by hand: plotters clamps an outside end point to the
+            // edge, which would bend the line.
+            let (mut xa, mut xb) = (xc - xr, xc + xr);
+            if w.abs() > 1e-12 {
+                let (ta, tb) = (((yc - yr) - b) / w, ((yc + yr) - b) / w);
+                (xa, xb) = (xa.max(ta.min(tb)), xb.min(ta.max(tb)));
+            }
+            if xa < xb {
+                chart.draw_series(LineSeries::new([(xa, w * xa + b), (xb, w * xb + b)], blue.stroke_width(2)))?;
+            }
+            chart.draw_series(self.points.iter().map(|&p| Circle::new(p, 4, BLACK.filled())))?;
+        }
+        root.present()?;
+        Ok(())
+    }
+}
+
 /// A scalar field on a grid, drawn as a heat map with contour lines and an optional path.
 pub struct HeatMap<'a> {
     pub title: &'a str,
@@ -328,6 +430,8 @@ pub struct HeatMap<'a> {
     pub ys: &'a [f64],
     /// z[j][i] at (xs[i], ys[j]).
     pub z: &'a [Vec<f64>],
+    /// What z is (the colour bar's and the 3-D view's vertical axis name).
+    pub z_label: &'a str,
     /// Colour and contour levels on log10(z) (for losses spanning decades).
     pub log: bool,
     pub path: &'a [(f64, f64)],
@@ -392,6 +496,9 @@ where
     let lo = if lo.is_finite() { lo } else { 0.0 };
     let (x0, x1) = (h.xs[0], *h.xs.last().unwrap());
     let (y0, y1) = (h.ys[0], *h.ys.last().unwrap());
+    let (width, _) = root.dim_in_pixel();
+    let (root, bar) = root.split_horizontally(width.saturating_sub(110));
+    draw_colour_bar(&bar, h, lo, if hi > lo { hi } else { lo + 1.0 })?;
     let mut chart = ChartBuilder::on(&root)
         .caption(h.title, ("sans-serif", 20))
         .margin(12)
@@ -439,6 +546,37 @@ where
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     root.present()?;
+    Ok(())
+}
+
+/// The colour scale beside a heat map: the shades from `lo` to `hi` (log10 of z when the map
+/// is on a log scale) with ticks in z's own units.
+fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, h: &HeatMap, lo: f64, hi: f64) -> DrawResult
+where
+    DB::ErrorType: 'static + Send + Sync,
+{
+    let mut bar = ChartBuilder::on(area)
+        .margin_top(44)
+        .margin_bottom(54)
+        .margin_right(8)
+        .y_label_area_size(0)
+        .right_y_label_area_size(56)
+        .build_cartesian_2d(0.0..1.0, lo..hi)?;
+    let log = h.log;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc(if log { format!("{} (log scale)", h.z_label) } else { h.z_label.to_string() })
+        .y_labels(8)
+        .y_label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
+        .y_label_formatter(&|t| format_tick(if log { 10f64.powf(*t) } else { *t }))
+        .draw()?;
+    let steps = 120;
+    bar.draw_series((0..steps).map(|k| {
+        let (a, b) = (lo + (hi - lo) * k as f64 / steps as f64, lo + (hi - lo) * (k + 1) as f64 / steps as f64);
+        Rectangle::new([(0.0, a), (1.0, b)], shade((k as f64 + 0.5) / steps as f64).filled())
+    }))?;
     Ok(())
 }
 
@@ -490,6 +628,15 @@ impl Chart for Surface3d<'_> {
             SurfaceSeries::xoz(h.xs.iter().copied(), h.ys.iter().copied(), index)
                 .style_func(&|z: &f64| shade((z - lo) / (hi - lo)).mix(0.85).filled()),
         )?;
+        // Axis names where each axis runs: plotters' 3-D axes have ticks but no titles.
+        let name = ("sans-serif", 18).into_font().color(&BLACK);
+        let (xm, ym) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let (dx, dy) = ((x1 - x0) * 0.12, (y1 - y0) * 0.12);
+        chart.draw_series([
+            Text::new(h.x_label.to_string(), (xm, lo, y1 + dy), name.clone()),
+            Text::new(h.y_label.to_string(), (x1 + dx, lo, ym), name.clone()),
+            Text::new(h.z_label.to_string(), (x0, hi + (hi - lo) * 0.08, y1), name),
+        ])?;
         root.present()?;
         Ok(())
     }

@@ -179,7 +179,15 @@ fn descend(
     let data_sha256 = exp.splits.fingerprint();
     let dir = folder.dir.clone();
     let mut writer = FolderWriter { dir: &dir, metrics, every, bar: &bar, last: None, prior_s, started, data_sha256 };
-    let stop = trainer.run(interrupt, &mut writer)?;
+    let stop = crate::backend::guard(&exp.loaded.spec.backend.target, || trainer.run(interrupt, &mut writer)).map_err(|e| match e {
+        GdlabError::DeviceLost { device, message } => GdlabError::Runtime(format!(
+            "{}: the device {device} stopped answering at step {}: {message}\n  hint: the run folder keeps its metrics and last checkpoint; once the device is back, continue with `gdlab train --resume {}`",
+            dir.display(),
+            trainer.step_count(),
+            dir.display()
+        )),
+        other => other,
+    })?;
     bar.finish_and_clear();
     let last = writer.last.take().ok_or_else(|| GdlabError::Runtime("the run stopped without evaluating its parameters".into()))?;
     let outcome = Outcome {

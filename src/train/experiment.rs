@@ -52,7 +52,7 @@ pub fn prepare(loaded: Loaded) -> Result<Experiment, GdlabError> {
         _ => {}
     }
     let splits = data::split(raw, spec.data.validation, spec.data.standardise, seed)?;
-    let device = backend::device(spec.backend.name, spec.backend.dtype)?;
+    let device = backend::device(&spec.backend.target, spec.backend.dtype)?;
     let objective = objective(spec, outputs, &splits.train.y)?;
     let names = &splits.train.feature_names;
     let model = Network::new(&spec.model, names.len(), outputs, names, seed, &device)?;

@@ -93,7 +93,7 @@ pub struct Settings {
 impl Settings {
     /// The loop settings of a typed experiment.
     pub fn new(spec: &Spec, log_every: usize) -> Self {
-        Self { descent: spec.descent.clone(), log_every, seed: spec.seed, shards: spec.backend.shards, backend: spec.backend.name }
+        Self { descent: spec.descent.clone(), log_every, seed: spec.seed, shards: spec.backend.shards, backend: spec.backend.name() }
     }
 
     /// Updates per epoch on `rows` training rows.

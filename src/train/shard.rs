@@ -29,13 +29,15 @@ pub const MAX_SHARDS: usize = 8;
 
 /// The automatic shard count for a batch of `rows` through a model of `params` parameters
 /// (about the multiply-adds per row) on `backend`. flex: one shard per `SHARD_WORK`, at least
-/// `MIN_SHARD_ROWS` rows each, at most `MAX_SHARDS`. ndarray: always 1, because it already
+/// `MIN_SHARD_ROWS` rows each, at most `MAX_SHARDS`. GPU and remote backends: 1 (the device
+/// runs a batch in one kernel, see `config::spec`). ndarray: always 1, because it already
 /// spreads a matmul over threads of its own, and shards competing with them made W1 seven
 /// times slower (57 -> 8 steps/s).
 pub fn auto_shards(backend: BackendName, rows: usize, params: usize) -> usize {
     match backend {
         BackendName::Flex => (rows.saturating_mul(params) / SHARD_WORK).min(rows / MIN_SHARD_ROWS).clamp(1, MAX_SHARDS),
-        BackendName::Ndarray => 1,
+        // ndarray threads its own matmul; a GPU (or a server's device) runs a batch in one kernel.
+        BackendName::Ndarray | BackendName::Wgpu | BackendName::Cuda | BackendName::Remote => 1,
     }
 }
 
@@ -177,7 +179,7 @@ mod tests {
     /// in f32 carry ~1e-6), and a split pass is bit-for-bit repeatable.
     #[test]
     fn shards_agree_with_the_unsplit_pass_and_repeat_exactly() {
-        let device = crate::backend::device(config::BackendName::Flex, config::DType::F32).unwrap();
+        let device = crate::backend::local_device(config::BackendName::Flex, config::DType::F32).unwrap();
         let (n, d) = (997, 3);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let xs: Vec<f64> = (0..n * d).map(|_| rng.random_range(-2.0..2.0)).collect();

@@ -4,11 +4,16 @@
 //! the hand-derived formula and finite differences agree within the tolerances that
 //! gdlab::gradient::compare states for the dtype.
 
-use gdlab::backend::COMPILED;
 use gdlab::config::spec::{Architecture, ModelSpec, NeuronStart};
 use gdlab::config::{Activation, BackendName, DType, Init, LossKind};
 use gdlab::data::Dataset;
 use gdlab::gradient::{self, compare::Verdict};
+
+/// The backends checked in `dtype`: every compiled one in f32; in f64 those that offer it
+/// (wgpu refuses f64 unless the device passes `gdlab::backend::f64_agreement`, tested apart).
+pub fn backends(dtype: DType) -> Vec<BackendName> {
+    gdlab::backend::COMPILED.iter().copied().filter(|b| dtype == DType::F32 || gdlab::backend::offers_f64(*b)).collect()
+}
 
 /// The per-component comparison these tests make themselves, independent of
 /// gdlab::gradient::compare (whose tolerances scale with the largest gradient, so a small
@@ -64,9 +69,9 @@ pub struct Case {
     pub seed: u64,
 }
 
-pub fn cases() -> impl Strategy<Value = Case> {
-    (1usize..40, 0usize..5, 0usize..5, any::<bool>(), prop::sample::select(COMPILED), prop::bool::weighted(0.25), any::<u64>()).prop_map(
-        |(n, d, combo, bias, backend, saturated, seed)| Case {
+pub fn cases(dtype: DType) -> impl Strategy<Value = Case> {
+    (1usize..40, 0usize..5, 0usize..5, any::<bool>(), prop::sample::select(backends(dtype)), prop::bool::weighted(0.25), any::<u64>())
+        .prop_map(|(n, d, combo, bias, backend, saturated, seed)| Case {
             n,
             d,
             combo,
@@ -75,8 +80,7 @@ pub fn cases() -> impl Strategy<Value = Case> {
             backend,
             saturated,
             seed,
-        },
-    )
+        })
 }
 
 /// Builds the random case, runs the three-way check and returns (max formula error, max
@@ -84,7 +88,7 @@ pub fn cases() -> impl Strategy<Value = Case> {
 pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
     let (activation, kind) = COMBOS[c.combo];
     let name = c.backend;
-    let device = gdlab::backend::device(name, dtype).expect("device");
+    let device = gdlab::backend::local_device(name, dtype).expect("device");
     let mut rng = ChaCha8Rng::seed_from_u64(c.seed);
     let x: Vec<f64> = (0..c.n * c.d).map(|_| rng.random_range(-2.0..2.0)).collect();
     let mut w: Vec<f64> = (0..c.d).map(|_| rng.random_range(-2.0..2.0)).collect();
@@ -157,9 +161,9 @@ pub fn check(c: &Case, dtype: DType) -> (f64, f64) {
 
 /// Saturated sigmoid + BCE: gradients finite and equal to the formula delta = a - y.
 pub fn saturated_bce(dtype: DType) {
-    for &name in COMPILED {
+    for name in backends(dtype) {
         for (z, y) in [(45.0, 0.0), (-45.0, 1.0), (60.0, 1.0), (-60.0, 0.0)] {
-            let device = gdlab::backend::device(name, dtype).unwrap();
+            let device = gdlab::backend::local_device(name, dtype).unwrap();
             let model_cfg = ModelSpec {
                 shape: Architecture::Neuron {
                     activation: Activation::Sigmoid,
@@ -190,11 +194,11 @@ pub fn saturated_bce(dtype: DType) {
     }
 }
 
-/// The worst (formula, finite differences) errors per compiled backend, in `COMPILED` order.
+/// The worst (formula, finite differences) errors per compiled backend, in `backends` order.
 pub type Worst = Vec<(BackendName, (f64, f64))>;
 
 fn note(worst: &mut Worst, backend: BackendName, (f, n): (f64, f64)) {
-    let i = COMPILED.iter().position(|b| *b == backend).expect("a compiled backend");
+    let i = worst.iter().map(|w| &w.0).position(|b| *b == backend).expect("a compiled backend");
     let w = &mut worst[i].1;
     *w = (w.0.max(f), w.1.max(n));
 }
@@ -203,7 +207,8 @@ fn note(worst: &mut Worst, backend: BackendName, (f, n): (f64, f64)) {
 /// scaled disagreements (formula vs autodiff, finite differences vs autodiff).
 pub fn sweep(dtype: DType) -> Worst {
     let mut rng = ChaCha8Rng::seed_from_u64(2026);
-    let mut worst: Worst = COMPILED.iter().map(|b| (*b, (0.0, 0.0))).collect();
+    let compiled = backends(dtype);
+    let mut worst: Worst = compiled.iter().map(|b| (*b, (0.0, 0.0))).collect();
     for k in 0..400 {
         let d = rng.random_range(0..5);
         let saturated = k % 4 == 0;
@@ -213,7 +218,7 @@ pub fn sweep(dtype: DType) -> Worst {
             combo: k % COMBOS.len(),
             bias: rng.random_bool(0.5) || d == 0 || saturated,
             // Saturated cases (every fourth) cycle through the backends too.
-            backend: COMPILED[(k / 4) % COMPILED.len()],
+            backend: compiled[(k / 4) % compiled.len()],
             saturated,
             seed: rng.random(),
         };
@@ -226,7 +231,8 @@ pub fn sweep(dtype: DType) -> Worst {
 /// returns each compiled backend's worst scaled errors.
 pub fn sweep_mlp(dtype: DType) -> Worst {
     let mut rng = ChaCha8Rng::seed_from_u64(2027);
-    let mut worst: Worst = COMPILED.iter().map(|b| (*b, (0.0, 0.0))).collect();
+    let compiled = backends(dtype);
+    let mut worst: Worst = compiled.iter().map(|b| (*b, (0.0, 0.0))).collect();
     for k in 0..200 {
         let head = k % MLP_HEADS.len();
         let classes = rng.random_range(1..4usize);
@@ -240,7 +246,7 @@ pub fn sweep_mlp(dtype: DType) -> Worst {
             hidden,
             head,
             bias: rng.random_bool(0.5),
-            backend: COMPILED[(k / 2) % COMPILED.len()],
+            backend: compiled[(k / 2) % compiled.len()],
             saturated: k % 4 == 1 && matches!(HIDDEN[hidden], Activation::Sigmoid | Activation::Tanh),
             n: rng.random_range(1..20),
             seed: rng.random(),
@@ -289,7 +295,7 @@ pub struct MlpCase {
     pub seed: u64,
 }
 
-pub fn mlp_cases() -> impl Strategy<Value = MlpCase> {
+pub fn mlp_cases(dtype: DType) -> impl Strategy<Value = MlpCase> {
     (
         1usize..4,
         prop::collection::vec(1usize..6, 3),
@@ -298,7 +304,7 @@ pub fn mlp_cases() -> impl Strategy<Value = MlpCase> {
         0usize..4,
         0usize..MLP_HEADS.len(),
         any::<bool>(),
-        prop::sample::select(COMPILED),
+        prop::sample::select(backends(dtype)),
         (1usize..20, any::<u64>(), prop::bool::weighted(0.25)),
     )
         .prop_map(|(depth, widths, d_in, k, hidden, head, bias, backend, (n, seed, saturated))| {
@@ -321,7 +327,7 @@ pub fn check_mlp(c: &MlpCase, dtype: DType) -> (f64, f64) {
     let (output, kind) = MLP_HEADS[c.head];
     let hidden = HIDDEN[c.hidden];
     let name = c.backend;
-    let device = gdlab::backend::device(name, dtype).expect("device");
+    let device = gdlab::backend::local_device(name, dtype).expect("device");
     let mut rng = ChaCha8Rng::seed_from_u64(c.seed);
     let model_cfg = ModelSpec {
         shape: Architecture::Mlp { layers: c.sizes.clone(), hidden, output, start: None },
@@ -417,12 +423,12 @@ macro_rules! agreement_tests {
         proptest::proptest! {
             #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))), ..proptest::prelude::ProptestConfig::default() })]
             #[test]
-            fn three_gradients_agree(case in agreement::cases()) {
+            fn three_gradients_agree(case in agreement::cases($dtype)) {
                 agreement::check(&case, $dtype);
             }
 
             #[test]
-            fn backprop_autodiff_and_finite_differences_agree_for_mlps(case in agreement::mlp_cases()) {
+            fn backprop_autodiff_and_finite_differences_agree_for_mlps(case in agreement::mlp_cases($dtype)) {
                 agreement::check_mlp(&case, $dtype);
             }
         }
@@ -436,7 +442,7 @@ macro_rules! agreement_tests {
         fn worst_disagreement_over_seeded_cases_is_within_the_stated_bounds() {
             let bounds = agreement::BOUNDS.iter().find(|b| b.0 == $label).expect("bounds for this dtype");
             for (kind, worst) in [("neuron", agreement::sweep($dtype)), ("mlp", agreement::sweep_mlp($dtype))] {
-                assert_eq!(worst.len(), gdlab::backend::COMPILED.len());
+                assert_eq!(worst.len(), agreement::backends($dtype).len());
                 for (backend, (formula, numeric)) in worst {
                     let backend = gdlab::config::name(&backend);
                     eprintln!("{} {kind} {backend}: worst scaled |autodiff - formula| = {formula:.3e}, |autodiff - finite differences| = {numeric:.3e}", $label);
