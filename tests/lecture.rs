@@ -100,6 +100,20 @@ fn both_languages_state_the_same_numbers() {
     }
 }
 
+/// All 34 teaching points of the lecture (../shared/lecture/README.md) are named by a claim,
+/// and the claims come in the lecture's order (by their first point after the general one).
+#[test]
+fn every_teaching_point_is_shown_in_lecture_order() {
+    let points: Vec<Vec<u64>> =
+        report().1.iter().map(|c| c["points"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()).collect()).collect();
+    let mut all: Vec<u64> = points.iter().flatten().copied().collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all, (1..=34).collect::<Vec<u64>>(), "teaching points not shown");
+    let firsts: Vec<u64> = points.iter().map(|p| *p.iter().find(|&&k| k > 1).unwrap()).collect();
+    assert!(firsts.windows(2).all(|w| w[0] <= w[1]), "claims out of lecture order: {firsts:?}");
+}
+
 #[test]
 fn claim_descent_reaches_the_vertex_from_both_sides() {
     let dir = report().0.join("4_parabola");
@@ -108,6 +122,51 @@ fn claim_descent_reaches_the_vertex_from_both_sides() {
         assert!(b.windows(2).all(|w| if grows { w[1] >= w[0] } else { w[1] <= w[0] }), "{run}: every step moves toward 3");
         assert!((b.last().unwrap() - 3.0).abs() < 1e-3, "{run}: {b:?}");
     }
+    // Point 17: secant slopes tend to the tangent's, which autodiff measured at step 0
+    // (C(b) = (3 - b)^2 at b0 = -2: dC/db = -10, the secant over h is -10 + h).
+    let c = claim("parabola");
+    let b0 = column(&dir.join("descent"), "b")[0];
+    let tangent = -2.0 * (3.0 - b0);
+    let secants: Vec<f64> = c["numbers"]["secant_slopes"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    for (s, h) in secants.iter().zip([1.0, 0.1, 0.01]) {
+        assert!((s - (tangent + h)).abs() < 1e-9, "secant over {h}: {s}");
+    }
+    let autodiff = column(&dir.join("descent"), "grad_norm")[0];
+    assert!((autodiff - tangent.abs()).abs() < 1e-4, "autodiff |dC/db| {autodiff} vs {tangent}");
+}
+
+/// Point 33: the plateau-then-fall runs and their shares, recomputed from each solved XOR run's
+/// own metrics.csv.
+#[test]
+fn claim_sudden_falls_are_made_of_small_steps() {
+    let c = claim("local_minima");
+    let sweep = report().0.join("9_local_minima/sweep/runs");
+    let (mut plateaus, mut w_lo, mut w_hi, mut s_hi) = (0, f64::INFINITY, 0.0f64, 0.0f64);
+    for entry in std::fs::read_dir(&sweep).unwrap() {
+        let run = entry.unwrap().path();
+        if summary(&run)["final_accuracy"].as_f64() != Some(1.0) {
+            continue;
+        }
+        let loss = column(&run, "loss");
+        let total = loss[0] - loss[loss.len() - 1];
+        let start = (0..loss.len() - 100).max_by(|&a, &b| (loss[a] - loss[a + 100]).total_cmp(&(loss[b] - loss[b + 100]))).unwrap();
+        if start <= 20 {
+            continue;
+        }
+        let fall = loss[start] - loss[start + 100];
+        let step = (start + 1..=start + 100).map(|i| loss[i - 1] - loss[i]).fold(0.0, f64::max);
+        plateaus += 1;
+        (w_lo, w_hi, s_hi) = (w_lo.min(fall / total), w_hi.max(fall / total), s_hi.max(step / fall));
+    }
+    assert_eq!(plateaus as f64, num(c, &["numbers", "plateau_runs"]));
+    let shares = &c["numbers"]["steepest_window_share"];
+    assert!(
+        (shares[0].as_f64().unwrap() - w_lo).abs() < 1e-9 && (shares[1].as_f64().unwrap() - w_hi).abs() < 1e-9,
+        "{shares} vs {w_lo} {w_hi}"
+    );
+    assert!((num(c, &["numbers", "largest_step_share_in_window"]) - s_hi).abs() < 1e-9);
+    // The claim's words: a plateau then a steep fall exists, and no single update makes it.
+    assert!(plateaus > 0 && w_lo > 0.2 && s_hi < 0.05, "plateaus {plateaus}, window share {w_lo}, largest step {s_hi}");
 }
 
 #[test]

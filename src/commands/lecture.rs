@@ -230,30 +230,41 @@ fn parabola(lab: &Lab) -> Result<Claim, GdlabError> {
             log_y: Some(false),
         },
     )?;
-    let holds = toward_l && toward_r && steps_shrink && (end - a).abs() < 1e-3 && (end_r - a).abs() < 1e-3;
+    // Point 17: the slope Δy/Δx of a secant from b₀ tends to the tangent's dC/db as Δb shrinks;
+    // autodiff's |∂C/∂b| at b₀ is the run's own grad_norm at step 0.
+    let c = |x: f64| (a - x) * (a - x);
+    let b0 = b[0];
+    let secants: Vec<f64> = [1.0, 0.1, 0.01].iter().map(|h| (c(b0 + h) - c(b0)) / h).collect();
+    let autodiff = column(&run.dir, "grad_norm")[0];
+    let tangent = -2.0 * (a - b0);
+    let secants_close =
+        secants.windows(2).all(|w| (w[1] - tangent).abs() < (w[0] - tangent).abs()) && (autodiff - tangent.abs()).abs() < 1e-4;
+    let holds = toward_l && toward_r && steps_shrink && (end - a).abs() < 1e-3 && (end_r - a).abs() < 1e-3 && secants_close;
     let n = b.len() - 1;
+    let [s1, s01, s001] = [secants[0], secants[1], secants[2]];
+    let visits = b.len();
     Ok(Claim {
         id: "parabola",
-        points: &[14, 15, 16, 17, 18, 19],
+        points: &[1, 14, 15, 16, 17, 18, 19],
         quote: "접선의 기울기가 0",
         title: text("포물선 위의 경사하강법", "Descent on a parabola"),
         statement: text(
-            "n = 1, 매개변수 하나일 때 손실함수는 포물선 C(b) = (a − b)² 입니다. 접선의 기울기 ∂C/∂b 가 음수이면 b 를 늘리고 양수이면 줄입니다 (Δb = −η·∂C/∂b). 기울기가 클수록 걸음이 크고, 반복점은 접선의 기울기가 0 인 꼭짓점 b = a 에 이릅니다.",
-            "With n = 1 and one parameter the loss is the parabola C(b) = (a − b)². A negative slope ∂C/∂b means increase b, a positive one decrease it (Δb = −η·∂C/∂b); a bigger slope gives a bigger step, and the iterates reach the vertex b = a, where the tangent's slope is 0.",
+            "n = 1, 매개변수 하나일 때 손실함수는 포물선 C(b) = (a − b)² 입니다. 접선의 기울기 ∂C/∂b 가 음수이면 b 를 늘리고 양수이면 줄입니다 (Δb = −η·∂C/∂b). 기울기가 클수록 걸음이 크고, 반복점은 접선의 기울기가 0 인 꼭짓점 b = a 에 이릅니다. 눈은 그래프에서 최솟점을 바로 보지만 기계는 곡선 전체를 보지 못합니다: 서 있는 곳의 C 와 기울기만 압니다. 기울기는 직선에서는 Δy/Δx, 곡선에서는 Δx 를 줄여 간 극한 dy/dx(접선의 기울기)입니다.",
+            "With n = 1 and one parameter the loss is the parabola C(b) = (a − b)². A negative slope ∂C/∂b means increase b, a positive one decrease it (Δb = −η·∂C/∂b); a bigger slope gives a bigger step, and the iterates reach the vertex b = a, where the tangent's slope is 0. The eye sees the minimum on the graph; the machine never sees the curve, only C and its slope where it stands. A slope is Δy/Δx on a line and, on a curve, the limit dy/dx as Δx shrinks (the tangent's slope).",
         ),
         verdict: text(
             format!(
-                "{}: b₀ = −2 (기울기 음수) 에서는 모든 걸음이 b 를 늘렸고 ({toward_l}), b₀ = 8 (기울기 양수) 에서는 모든 걸음이 b 를 줄였습니다 ({toward_r}). 걸음은 기울기와 함께 줄었고 ({steps_shrink}), {n} 걸음 뒤 b = {end:.6} 과 {end_r:.6} (최솟점 3, 그곳의 기울기 {slope_end:.2e}).",
+                "{}: b₀ = −2 (기울기 음수) 에서는 모든 걸음이 b 를 늘렸고 ({toward_l}), b₀ = 8 (기울기 양수) 에서는 모든 걸음이 b 를 줄였습니다 ({toward_r}). 걸음은 기울기와 함께 줄었고 ({steps_shrink}), {n} 걸음 뒤 b = {end:.6} 과 {end_r:.6} (최솟점 3, 그곳의 기울기 {slope_end:.2e}). 경사하강법은 C 와 기울기를 방문한 {visits} 개의 점에서만 계산했습니다. b₀ = −2 에서 할선의 기울기 ΔC/Δb 는 Δb = 1, 0.1, 0.01 일 때 {s1:.3}, {s01:.3}, {s001:.3} 으로 접선의 기울기 dC/db = {tangent:.3} 에 다가가고, autodiff 의 |∂C/∂b| 는 {autodiff:.4} 입니다.",
                 yes_ko(holds)
             ),
             format!(
-                "{}: from b₀ = −2 (negative slope) every step increased b ({toward_l}); from b₀ = 8 (positive slope) every step decreased it ({toward_r}); steps shrank with the slope ({steps_shrink}); after {n} steps b = {end:.6} and {end_r:.6} (the minimum is 3, the slope there {slope_end:.2e}).",
+                "{}: from b₀ = −2 (negative slope) every step increased b ({toward_l}); from b₀ = 8 (positive slope) every step decreased it ({toward_r}); steps shrank with the slope ({steps_shrink}); after {n} steps b = {end:.6} and {end_r:.6} (the minimum is 3, the slope there {slope_end:.2e}). Descent computed C and its slope at the {visits} points it visited, nowhere else. At b₀ = −2 the secant slope ΔC/Δb is {s1:.3}, {s01:.3}, {s001:.3} for Δb = 1, 0.1, 0.01, approaching the tangent's dC/db = {tangent:.3}; autodiff's |∂C/∂b| is {autodiff:.4}.",
                 yes(holds)
             ),
         ),
         holds,
         figures: vec![lab.rel(&fig), lab.rel(&run.dir.join("loss"))],
-        numbers: json!({ "final_b": end, "final_b_from_right": end_r, "a": a, "moved_toward_a": toward_l, "moved_toward_a_from_right": toward_r, "steps_shrink": steps_shrink }),
+        numbers: json!({ "secant_slopes": secants, "tangent_slope": tangent, "autodiff_slope_magnitude": autodiff, "visited": visits, "final_b": end, "final_b_from_right": end_r, "a": a, "moved_toward_a": toward_l, "moved_toward_a_from_right": toward_r, "steps_shrink": steps_shrink }),
     })
 }
 
@@ -549,6 +560,17 @@ fn mae(lab: &Lab) -> Result<Claim, GdlabError> {
     })
 }
 
+/// A loss curve's steepest `window` consecutive steps: where they start, the share of the whole
+/// fall (first minus last) they make, and the largest single step inside them as a share of
+/// the window's own fall.
+fn sudden_fall(loss: &[f64], window: usize) -> (usize, f64, f64) {
+    let total = loss.first().copied().unwrap_or(f64::NAN) - loss.last().copied().unwrap_or(f64::NAN);
+    let fall = |i: usize| loss[i] - loss[i + window];
+    let start = (0..loss.len().saturating_sub(window)).max_by(|a, b| fall(*a).total_cmp(&fall(*b))).unwrap_or(0);
+    let step = (start + 1..=(start + window).min(loss.len() - 1)).map(|i| loss[i - 1] - loss[i]).fold(0.0, f64::max);
+    (start, fall(start) / total, step / fall(start))
+}
+
 /// The errors of a line as bars and squares at three stages of descent (points 6 and 7).
 struct Areas {
     /// (sum of squares, sum of |errors|) at step 0, after one update, and at the end.
@@ -771,12 +793,12 @@ fn perceptron_vs_gd(lab: &Lab) -> Result<Claim, GdlabError> {
     )?;
     Ok(Claim {
         id: "perceptron",
-        points: &[26, 27, 29, 31],
+        points: &[26, 27, 29, 30, 31],
         quote: "반장",
         title: text("퍼셉트론 규칙과 경사하강법", "Perceptron rule vs gradient descent"),
         statement: text(
-            "퍼셉트론 규칙은 계단 함수 뉴런을 w ← w + η·x·(t − o) 로 고칩니다 (오차 t − o 는 −1, 0, 1 중 하나). 경사하강법은 같은 데이터에서 시그모이드 뉴런을 BCE 로 학습합니다 (전체 배치, 2000 걸음): 그 갱신은 델타 규칙 w ← w + η·x·(y − a) 로, 입력 × 오차 × 학습률의 꼴은 같지만 오차가 연속값입니다. AND 와 OR 은 둘 다 완벽히 맞히고, XOR 은 직선 하나로 나눌 수 없어 어느 쪽도 못 맞힙니다 (여기서 다층 신경망이 시작됩니다).",
-            "The perceptron rule updates a step neuron by w ← w + η·x·(t − o) (the error t − o is −1, 0 or 1). Gradient descent here trains a sigmoid neuron with BCE on the same data (full batch, 2000 steps): its update is the delta rule w ← w + η·x·(y − a), the same input × error × rate form with a continuous error. Both get AND and OR right; on XOR, which no line separates, neither can (where multi-layer nets begin).",
+            "퍼셉트론 규칙은 계단 함수 뉴런을 w ← w + η·x·(t − o) 로 고칩니다 (오차 t − o 는 −1, 0, 1 중 하나). 경사하강법은 같은 데이터에서 시그모이드 뉴런을 BCE 로 학습합니다 (전체 배치, 2000 걸음): 그 갱신은 델타 규칙 w ← w + η·x·(y − a) 로, 입력 × 오차 × 학습률의 꼴은 같지만 오차가 연속값입니다. AND 와 OR 은 둘 다 완벽히 맞히고, XOR 은 직선 하나로 나눌 수 없어 어느 쪽도 못 맞힙니다 (여기서 다층 신경망이 시작됩니다). 강의의 반장 비유가 이 식에 있습니다: 선생님을 폭발시킨 것은 소리의 크기가 아니라 평소와 다른 사건이었듯, 갱신의 크기는 입력이 얼마나 큰가가 아니라 그 입력이 오차(놀람) y − a 와 함께 움직이는가로 정해집니다. 입력이 커도 오차가 0 이면 연결강도는 그대로입니다.",
+            "The perceptron rule updates a step neuron by w ← w + η·x·(t − o) (the error t − o is −1, 0 or 1). Gradient descent here trains a sigmoid neuron with BCE on the same data (full batch, 2000 steps): its update is the delta rule w ← w + η·x·(y − a), the same input × error × rate form with a continuous error. Both get AND and OR right; on XOR, which no line separates, neither can (where multi-layer nets begin). The lecture's class-monitor analogy is in this formula: what set the teacher off was not the loudest voice but the unusual event, and an update's size is set not by how large an input is but by how it moves with the error (the surprise) y − a. A large input with an error of 0 leaves its weight unchanged.",
         ),
         verdict: text(format!("{}: {}.", yes_ko(holds), ko.join("; ")), format!("{}: {}.", yes(holds), en.join("; "))),
         holds,
@@ -967,22 +989,37 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
         .collect();
     let stalled = if losses.is_empty() { "-".into() } else { losses.join(", ") };
     let (gmin, gmax) = ends.iter().fold((f64::INFINITY, 0.0f64), |(a, b), e| (a.min(e.2), b.max(e.2)));
+    // Point 33, gradual vs sudden (頓悟): solved runs whose steepest 100 steps come after a
+    // plateau (they start past step 20), the share of the whole fall those steps make, and the
+    // largest single update inside them.
+    let window = 100;
+    let sudden: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .zip(&ends)
+        .filter(|(_, e)| e.1)
+        .map(|(r, _)| sudden_fall(&column(&r.dir, "loss"), window))
+        .filter(|s| s.0 > 20)
+        .collect();
+    let plateaus = sudden.len();
+    let (at_lo, at_hi) = sudden.iter().fold((usize::MAX, 0), |(a, b), s| (a.min(s.0), b.max(s.0)));
+    let (w_lo, w_hi) = sudden.iter().fold((f64::INFINITY, 0.0f64), |(a, b), s| (a.min(100.0 * s.1), b.max(100.0 * s.1)));
+    let s_hi = sudden.iter().fold(0.0f64, |a, s| a.max(100.0 * s.2));
     Ok(Claim {
         id: "local_minima",
         points: &[28, 32, 33, 34],
         quote: "Local minima문제",
         title: text("지역 최솟값 (그리고 역전파로 가는 다리)", "Local minima (and the bridge to backpropagation)"),
         statement: text(
-            "볼록하지 않은 손실에서는 시작점에 따라 다른 곳에서 멈춥니다. 역전파(강의가 꼭 기억하라던 ΔC/Δw)로 학습한 2-3-1 XOR 신경망을 20 개의 시작점에서 돌리고, 끝점마다 기울기 크기 |∇C| 와 헤시안의 고윳값(f64)으로 종류를 가립니다: |∇C| < 1e-4 이고 모든 고윳값 > 1e-6 이면 최솟값, 고윳값 < −1e-6 이 있으면 안장점, 그 밖은 평탄; |∇C| ≥ 1e-4 이면 아직 움직이는 중. 최솟값이라고 확인된 것만 최솟값이라 부릅니다.",
-            "On a non-convex loss, starts end in different places. The 2-3-1 XOR net trained by backpropagation (ΔC/Δw, the quantity the lecture asks to remember) runs from 20 starts, and each end point is classified by its gradient norm |∇C| and its Hessian's eigenvalues (f64): |∇C| < 1e-4 with every eigenvalue > 1e-6 is a minimum, with an eigenvalue < −1e-6 a saddle, otherwise flat; |∇C| ≥ 1e-4 is still moving. Only a checked minimum is called a minimum.",
+            "볼록하지 않은 손실에서는 시작점에 따라 다른 곳에서 멈춥니다. 강의는 사람의 깨달음에 점진적인 것과 단번의 것(頓悟)이 있다고 합니다; 경사하강법의 손실 곡선에도 긴 평탄 뒤의 급한 하강이 보이는데, 그것이 한 번의 큰 걸음인지 작은 걸음의 연속인지를 잽니다. 역전파(강의가 꼭 기억하라던 ΔC/Δw)로 학습한 2-3-1 XOR 신경망을 20 개의 시작점에서 돌리고, 끝점마다 기울기 크기 |∇C| 와 헤시안의 고윳값(f64)으로 종류를 가립니다: |∇C| < 1e-4 이고 모든 고윳값 > 1e-6 이면 최솟값, 고윳값 < −1e-6 이 있으면 안장점, 그 밖은 평탄; |∇C| ≥ 1e-4 이면 아직 움직이는 중. 최솟값이라고 확인된 것만 최솟값이라 부릅니다.",
+            "On a non-convex loss, starts end in different places. The lecture contrasts gradual learning with sudden insight (頓悟); gradient descent's loss curves also show a plateau and then a steep fall, and we measure whether that fall is one big step or many small ones. The 2-3-1 XOR net trained by backpropagation (ΔC/Δw, the quantity the lecture asks to remember) runs from 20 starts, and each end point is classified by its gradient norm |∇C| and its Hessian's eigenvalues (f64): |∇C| < 1e-4 with every eigenvalue > 1e-6 is a minimum, with an eigenvalue < −1e-6 a saddle, otherwise flat; |∇C| ≥ 1e-4 is still moving. Only a checked minimum is called a minimum.",
         ),
         verdict: text(
             format!(
-                "{}: {n} 개의 시작점 중 {solved} 개가 XOR 을 풀었습니다. 끝점의 종류: 최솟값 {minima}, 안장점 {saddles}, 평탄 {flat}, 아직 움직이는 중 {moving} (|∇C| 는 {gmin:.1e} 에서 {gmax:.1e}); 풀지 못하고 최솟값에 갇힌 것 {stalled_minima}. 풀지 못한 실행 (손실, |∇C|, 가장 작은 고윳값, 가장 큰 고윳값): {stalled}. 음의 고윳값은 그곳이 최솟값이 아니라 안장점 같은 평탄한 곳임을 뜻합니다. 푼 실행도 최솟값이 아닙니다: XOR 을 맞힌 BCE 손실은 연결강도가 커질수록 계속 줄어 유한한 최솟점이 없습니다.",
+                "{}: {n} 개의 시작점 중 {solved} 개가 XOR 을 풀었습니다. 끝점의 종류: 최솟값 {minima}, 안장점 {saddles}, 평탄 {flat}, 아직 움직이는 중 {moving} (|∇C| 는 {gmin:.1e} 에서 {gmax:.1e}); 풀지 못하고 최솟값에 갇힌 것 {stalled_minima}. 풀지 못한 실행 (손실, |∇C|, 가장 작은 고윳값, 가장 큰 고윳값): {stalled}. 음의 고윳값은 그곳이 최솟값이 아니라 안장점 같은 평탄한 곳임을 뜻합니다. 푼 실행도 최솟값이 아닙니다: XOR 을 맞힌 BCE 손실은 연결강도가 커질수록 계속 줄어 유한한 최솟점이 없습니다. 頓悟 처럼 보이는 하강: 푼 {solved} 개 중 {plateaus} 개는 평탄 뒤에 급히 떨어졌습니다 (가장 가파른 {window} 걸음이 {at_lo}–{at_hi} 걸음째에 시작해 전체 하강의 {w_lo:.0}–{w_hi:.0}% 를 만듦). 그 {window} 걸음 안에서 가장 큰 한 걸음은 그 하강의 {s_hi:.1}% 이하였습니다: 갑작스러워 보여도 작은 걸음들의 합입니다.",
                 yes_ko(holds)
             ),
             format!(
-                "{}: {solved} of {n} starts solve XOR. End points: {minima} minima, {saddles} saddles, {flat} flat, {moving} still moving (|∇C| from {gmin:.1e} to {gmax:.1e}); {stalled_minima} unsolved runs sit in a checked minimum. The unsolved runs (loss, |∇C|, smallest and largest Hessian eigenvalue): {stalled}. A negative eigenvalue means a saddle-like plateau, not a minimum. The solved runs are not at a minimum either: on XOR solved, BCE keeps falling as the weights grow, with no finite minimum.",
+                "{}: {solved} of {n} starts solve XOR. End points: {minima} minima, {saddles} saddles, {flat} flat, {moving} still moving (|∇C| from {gmin:.1e} to {gmax:.1e}); {stalled_minima} unsolved runs sit in a checked minimum. The unsolved runs (loss, |∇C|, smallest and largest Hessian eigenvalue): {stalled}. A negative eigenvalue means a saddle-like plateau, not a minimum. The solved runs are not at a minimum either: on XOR solved, BCE keeps falling as the weights grow, with no finite minimum. The 頓悟-like fall: {plateaus} of the {solved} solved runs fell steeply after a plateau (their steepest {window} steps start at steps {at_lo}–{at_hi} and make {w_lo:.0}–{w_hi:.0}% of the whole fall); inside those {window} steps no single update made more than {s_hi:.1}% of that fall: sudden to the eye, small steps all the same.",
                 yes(holds)
             ),
         ),
@@ -991,6 +1028,7 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
         numbers: json!({
             "starts": n, "solved": solved, "minima": minima, "saddles": saddles, "flat": flat, "moving": moving,
             "stalled_minima": stalled_minima,
+            "plateau_runs": plateaus, "steepest_window_start": [at_lo, at_hi], "steepest_window_share": [w_lo / 100.0, w_hi / 100.0], "largest_step_share_in_window": s_hi / 100.0, "window": window,
             "end_points": ends.iter().map(|e| json!({ "final_loss": e.0, "solved": e.1, "grad_norm": e.2, "min_eigenvalue": e.3.first(), "max_eigenvalue": e.3.last(), "kind": e.4 })).collect::<Vec<_>>(),
         }),
     })
