@@ -86,7 +86,7 @@ fn backend_keys_are_checked_with_their_key_named() {
 }
 
 /// Largest relative difference between two loss curves (same steps).
-#[cfg(feature = "wgpu")]
+#[cfg(any(feature = "wgpu", feature = "remote"))]
 fn curve_gap(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "same number of rows");
     a.iter().zip(b).map(|(x, y)| (x - y).abs() / x.abs().max(1e-3)).fold(0.0, f64::max)
@@ -104,9 +104,9 @@ mod wgpu {
 
     /// Lavapipe (or whatever adapter wgpu picks) against flex, f32, on the shipped configs: the
     /// same data, start and steps, so the loss curves differ only by rounding (the device sums in
-    /// another order and its exp/log differ by an ulp or so). Bound 1e-3 relative, per row: f32
-    /// rounding (6e-8 per op) grown over a few hundred steps stays far below it (measured in the
-    /// closing note), while a wrong kernel or a lost update is off by percents.
+    /// another order and its exp/log differ by an ulp or so). Bound 1e-4 relative, per row:
+    /// measured on lavapipe, xor_mlp differs by 4.3e-7 over 300 steps (3.2e-5 over all 3000),
+    /// while a wrong kernel or a lost update is off by percents.
     #[test]
     fn wgpu_f32_follows_flex_f32_on_the_shipped_configs() {
         let dir = tempfile::tempdir().unwrap();
@@ -122,7 +122,7 @@ mod wgpu {
             assert_eq!(s["backend"], "wgpu");
             let gap = curve_gap(&losses(&flex), &losses(&gpu));
             eprintln!("{stem}: wgpu vs flex, largest relative loss difference {gap:.2e}");
-            assert!(gap < 1e-3, "{stem}: wgpu and flex loss curves differ by {gap:.2e}");
+            assert!(gap < 1e-4, "{stem}: wgpu and flex loss curves differ by {gap:.2e}");
         }
     }
 
@@ -240,10 +240,12 @@ mod remote {
         cmd.spawn().unwrap()
     }
 
-    /// burn's remote backend runs the same flex ops on the server, so the run is bit for bit the
-    /// local flex run; the token is never written into the run folder.
+    /// burn's remote backend runs flex's ops on the server. Locally flex gets X column-major
+    /// (`train::shard::column_major`), the remote device row-major, so sums run in another order:
+    /// the curves agree to f32 rounding, not bit for bit (measured: 2.5e-6 relative over 500
+    /// linear-regression steps). Bound 1e-4. The token is never written into the run folder.
     #[test]
-    fn a_run_through_a_device_server_equals_flex_and_keeps_no_token() {
+    fn a_run_through_a_device_server_follows_flex_and_keeps_no_token() {
         let server = device_server(0, &[]);
         let dir = tempfile::tempdir().unwrap();
         for config in ["configs/linear_regression.toml", "configs/xor_mlp.toml"] {
@@ -253,7 +255,9 @@ mod remote {
             train_ok(config, &flex, &["optimizer.steps=100"]);
             let o = train_remote(config, &remote, &server.url, Some(TOKEN), &["optimizer.steps=100"]).wait_with_output().unwrap();
             assert!(o.status.success(), "{stem}: {}", stderr(&o));
-            assert_eq!(losses(&flex), losses(&remote), "{stem}: remote differs from flex");
+            let gap = super::curve_gap(&losses(&flex), &losses(&remote));
+            eprintln!("{stem}: remote vs flex, largest relative loss difference {gap:.2e}");
+            assert!(gap < 1e-4, "{stem}: remote differs from flex by {gap:.2e}");
             assert_eq!(summary(&remote)["backend"], "remote");
             for entry in std::fs::read_dir(&remote).unwrap() {
                 let path = entry.unwrap().path();
@@ -321,18 +325,18 @@ mod remote {
 
     /// The server dies mid-run: the client stops with exit 1 and a message that says how to go
     /// on; the folder is readable and `--resume` finishes it once a server is back on the same
-    /// address, ending exactly where an uninterrupted flex run ends.
+    /// address, bit for bit where an uninterrupted remote run ends.
     #[test]
     fn a_server_killed_mid_run_leaves_a_resumable_folder() {
         let server = device_server(0, &[]);
         let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let run = dir.path().join("run");
-        let sets = ["optimizer.steps=20000", "output.checkpoint_every=200"];
+        let sets = ["optimizer.steps=4000", "output.checkpoint_every=200"];
         let mut client = train_remote("configs/linear_regression.toml", &run, &server.url, Some(TOKEN), &sets);
         // Kill the server once the run has checkpointed a few times.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while std::fs::read_to_string(run.join("metrics.csv")).map_or(0, |t| t.lines().count()) < 1000 {
+        while std::fs::read_to_string(run.join("metrics.csv")).map_or(0, |t| t.lines().count()) < 600 {
             assert!(std::time::Instant::now() < deadline, "the remote run made no progress");
             assert!(client.try_wait().unwrap().is_none(), "the run ended before the server was killed");
             std::thread::sleep(std::time::Duration::from_millis(20));
@@ -347,13 +351,16 @@ mod remote {
         let o = gdlab(&["compare", run.to_str().unwrap(), "--out", cmp.to_str().unwrap()]);
         assert!(o.status.success(), "compare reads the stopped run: {}", stderr(&o));
 
-        let _again = device_server(port, &[]);
+        let again = device_server(port, &[]);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdlab"));
         let o =
             cmd.args(["train", "--resume", run.to_str().unwrap(), "--quiet"]).env(TOKEN_ENV, TOKEN).current_dir(root()).output().unwrap();
         assert!(o.status.success(), "resume: {}", stderr(&o));
         let whole = dir.path().join("whole");
-        train_ok("configs/linear_regression.toml", &whole, &sets);
-        assert_eq!(losses(&whole), losses(&run), "resumed remote run differs from an uninterrupted flex run");
+        let o = train_remote("configs/linear_regression.toml", &whole, &again.url, Some(TOKEN), &sets).wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let (resumed, uninterrupted) = (metrics(&run).1, metrics(&whole).1);
+        assert_eq!(resumed.len(), 4001);
+        assert_eq!(resumed, uninterrupted, "the resumed remote run differs from an uninterrupted one");
     }
 }
