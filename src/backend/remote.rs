@@ -126,6 +126,13 @@ pub fn serve(o: &ServeOptions, device: Device, token: Option<String>) -> Result<
         .and_then(|()| out.flush())
         .map_err(GdlabError::io("cannot write to stdout"))?;
     drop(out);
+    // stdout carries that one line; burn's server logs go to stderr, so a reader that closes
+    // stdout after the address (a script, `| head -1`) does not take the server down with it.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: dup2 on the process's own standard descriptors; nothing else holds them here.
+    unsafe {
+        libc::dup2(2, 1);
+    }
     eprintln!(
         "gdlab device-server: serving {} ({}, {}); Ctrl-C stops it",
         o.target.describe(),
