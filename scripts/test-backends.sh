@@ -4,7 +4,9 @@
 # loopback port (agreement, a wrong token, the server killed mid-run and --resume), and the
 # gradient agreement property tests with wgpu among the backends. Installs Debian's
 # mesa-vulkan-drivers when missing. The build adds burn's wgpu and remote stack: over 40 minutes
-# on 2 cores the first time. Arguments go to cargo test.
+# on 2 cores the first time. On lavapipe the gradient property tests are slow (hundreds of small
+# cases, each many kernel launches): over 15 minutes here. Arguments go to cargo test
+# (`scripts/test-backends.sh --test backends` for the backend tests alone, about 75 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1; then
