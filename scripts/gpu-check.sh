@@ -25,6 +25,8 @@ echo "== devices"
 
 echo "== agreement tests (wgpu vs flex, remote through a loopback device-server)"
 cargo test --release --features "$features" --test backends -- --test-threads=1
+echo "== gradient agreement on the device (autodiff = formula = finite differences)"
+cargo test --release --features "$features" --test gradients_f32 -- on_device
 
 echo "== bench: flex, then wgpu on device '$device'"
 "$bin" bench --workload W1 --backend flex --repeat 3

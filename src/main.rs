@@ -1,4 +1,5 @@
 fn main() {
+    cpu_default_device();
     keep_freed_memory();
     quiet_on_closed_pipe();
     std::process::exit(gdlab::cli::main());
@@ -29,5 +30,17 @@ fn quiet_on_closed_pipe() {
     // SAFETY: resetting one signal's disposition to the default, before any thread starts.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// gdlab names every device it uses; burn falls back to `Device::default()` only when it loads
+/// an optimiser record (a resumed run's momentum), and a build with a GPU backend makes that the
+/// default GPU: resuming a CPU run would open a GPU, or panic on a machine without one. burn
+/// reads `BURN_DEVICE` for that default; flex (always built) keeps it on the CPU, and the state
+/// moves to the run's device at the next step.
+fn cpu_default_device() {
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: the first thing main does, before any other thread exists.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
     }
 }

@@ -158,6 +158,27 @@ mod wgpu {
         assert!(!out.exists());
     }
 
+    /// burn loads an optimiser record (a resumed run's momentum) onto `Device::default()`, which
+    /// a wgpu build makes the default GPU, registering its runtime before gdlab opens it. A wgpu
+    /// run later in the same process (the live lab, the library) must still open. In-process,
+    /// and the only test of this binary that touches wgpu in-process, so nothing opened it first.
+    #[test]
+    fn wgpu_opens_after_burn_opened_the_default_device_for_a_resume() {
+        let run = |backend: &str, momentum: &str| {
+            let sets = [format!("backend.name=\"{backend}\""), format!("optimizer.momentum={momentum}"), "optimizer.steps=4".into()];
+            let loaded = gdlab::config::load(&root().join("configs/linear_regression.toml"), &sets).unwrap();
+            let exp = gdlab::train::experiment::prepare(loaded).unwrap();
+            let mut t = exp.trainer();
+            t.step(false);
+            let c = t.checkpoint().unwrap();
+            let mut resumed = exp.trainer();
+            resumed.restore(&c).unwrap();
+            resumed.step(false);
+        };
+        run("flex", "0.9");
+        run("wgpu", "0.9");
+    }
+
     #[test]
     fn gradcheck_eval_and_bench_run_on_wgpu() {
         let o = gdlab(&["gradcheck", "configs/xor_mlp.toml", "--set", "backend.name=\"wgpu\""]);

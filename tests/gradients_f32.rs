@@ -1,4 +1,40 @@
-//! Autodiff = formula = finite differences, f32 (flex and ndarray).
+//! Autodiff = formula = finite differences, f32, on every compiled backend (flex and ndarray;
+//! wgpu and cuda where built with them).
 mod agreement;
 
 agreement::agreement_tests!(gdlab::config::DType::F32, "f32");
+
+/// The same properties and seeded sweeps on the device backends, with fewer cases (see
+/// `agreement::on_device`); scripts/test-backends.sh runs them.
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod on_device {
+    use super::agreement;
+    use gdlab::config::DType;
+    use proptest::prelude::ProptestConfig;
+
+    fn config(cases: u32) -> ProptestConfig {
+        let persistence = proptest::test_runner::FileFailurePersistence::WithSource("regressions");
+        ProptestConfig { cases, failure_persistence: Some(Box::new(persistence)), ..ProptestConfig::default() }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(config(12))]
+        #[test]
+        fn three_gradients_agree_on_devices(case in agreement::cases(agreement::split(DType::F32, true))) {
+            agreement::check(&case, DType::F32);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(config(6))]
+        #[test]
+        fn backprop_autodiff_and_finite_differences_agree_for_mlps_on_devices(case in agreement::mlp_cases(agreement::split(DType::F32, true))) {
+            agreement::check_mlp(&case, DType::F32);
+        }
+    }
+
+    #[test]
+    fn worst_disagreement_over_seeded_device_cases_is_within_the_stated_bounds() {
+        agreement::sweeps_within_bounds(DType::F32, "f32", true);
+    }
+}

@@ -21,7 +21,13 @@ pub fn open_wgpu(adapter: Adapter) -> Result<Device, BackendError> {
         Adapter::Integrated(i) => DeviceKind::IntegratedGpu(i),
         Adapter::Cpu => DeviceKind::Cpu,
     };
-    let device = Device::wgpu_options().device_kind(kind).init().map_err(|e| BackendError::NoDevice {
+    let device = match Device::wgpu_options().device_kind(kind.clone()).init() {
+        // burn opened this adapter's runtime itself: it loads an optimiser record (momentum) onto
+        // `Device::default()`, which a wgpu build makes the default GPU. Reuse that runtime.
+        Err(burn::tensor::wgpu::WgpuInitError::Registration { .. }) => Ok(Device::wgpu(kind)),
+        other => other,
+    };
+    let device = device.map_err(|e| BackendError::NoDevice {
         what: format!("no wgpu adapter for device = \"{}\"", adapter.describe()),
         detail: e.to_string(),
         hint: "install the GPU's Vulkan driver and check `gdlab devices`; a machine without a GPU can run wgpu on its CPU with Mesa's software adapter (Debian: apt install mesa-vulkan-drivers) and device = \"cpu\"".into(),

@@ -1,6 +1,6 @@
 //! Property test shared by gradients_f32.rs and gradients_f64.rs (one dtype per process, since
 //! burn fixes a device's dtype once per process): on random data sets and random parameters,
-//! for every valid activation x loss x bias combination and both CPU backends, burn's autodiff,
+//! for every valid activation x loss x bias combination and every compiled backend, burn's autodiff,
 //! the hand-derived formula and finite differences agree within the tolerances that
 //! gdlab::gradient::compare states for the dtype.
 
@@ -14,6 +14,24 @@ use gdlab::gradient::{self, compare::Verdict};
 pub fn backends(dtype: DType) -> Vec<BackendName> {
     gdlab::backend::COMPILED.iter().copied().filter(|b| dtype == DType::F32 || gdlab::backend::offers_f64(*b)).collect()
 }
+
+/// Whether `b` runs on a device (a GPU, or Mesa's lavapipe standing in for one). There every
+/// finite-difference evaluation is kernel launches and a read back to the host, and each new
+/// shape a kernel compile: 108 cases took 728 s on lavapipe in the `backends` build (2 cores;
+/// measured), against milliseconds a case on the CPU. Devices therefore get their own, smaller,
+/// case counts; every check and bound is the same.
+pub fn on_device(b: BackendName) -> bool {
+    matches!(b, BackendName::Wgpu | BackendName::Cuda)
+}
+
+/// `backends(dtype)` on the CPU (always flex and ndarray) or on a device (none in a default build).
+pub fn split(dtype: DType, device: bool) -> Vec<BackendName> {
+    backends(dtype).into_iter().filter(|b| on_device(*b) == device).collect()
+}
+
+/// Seeded cases per device backend in the sweeps (neurons, mlps), beside 200 and 100 per CPU
+/// backend.
+pub const DEVICE_SWEEP: (usize, usize) = (16, 8);
 
 /// The per-component comparison these tests make themselves, independent of
 /// gdlab::gradient::compare (whose tolerances scale with the largest gradient, so a small
@@ -69,9 +87,9 @@ pub struct Case {
     pub seed: u64,
 }
 
-pub fn cases(dtype: DType) -> impl Strategy<Value = Case> {
-    (1usize..40, 0usize..5, 0usize..5, any::<bool>(), prop::sample::select(backends(dtype)), prop::bool::weighted(0.25), any::<u64>())
-        .prop_map(|(n, d, combo, bias, backend, saturated, seed)| Case {
+pub fn cases(on: Vec<BackendName>) -> impl Strategy<Value = Case> {
+    (1usize..40, 0usize..5, 0usize..5, any::<bool>(), prop::sample::select(on), prop::bool::weighted(0.25), any::<u64>()).prop_map(
+        |(n, d, combo, bias, backend, saturated, seed)| Case {
             n,
             d,
             combo,
@@ -80,7 +98,8 @@ pub fn cases(dtype: DType) -> impl Strategy<Value = Case> {
             backend,
             saturated,
             seed,
-        })
+        },
+    )
 }
 
 /// Builds the random case, runs the three-way check and returns (max formula error, max
@@ -203,61 +222,77 @@ fn note(worst: &mut Worst, backend: BackendName, (f, n): (f64, f64)) {
     *w = (w.0.max(f), w.1.max(n));
 }
 
-/// 400 seeded cases over every combination and compiled backend; returns each backend's worst
-/// scaled disagreements (formula vs autodiff, finite differences vs autodiff).
-pub fn sweep(dtype: DType) -> Worst {
-    let mut rng = ChaCha8Rng::seed_from_u64(2026);
-    let compiled = backends(dtype);
-    let mut worst: Worst = compiled.iter().map(|b| (*b, (0.0, 0.0))).collect();
-    for k in 0..400 {
-        let d = rng.random_range(0..5);
-        let saturated = k % 4 == 0;
-        let case = Case {
-            n: rng.random_range(1..40),
-            d,
-            combo: k % COMBOS.len(),
-            bias: rng.random_bool(0.5) || d == 0 || saturated,
-            // Saturated cases (every fourth) cycle through the backends too.
-            backend: compiled[(k / 4) % compiled.len()],
-            saturated,
-            seed: rng.random(),
-        };
-        note(&mut worst, case.backend, check(&case, dtype));
+/// The seeded case streams of a sweep, (seed, count, backends): one shared by the CPU backends,
+/// or one per device backend with its own seed.
+fn streams(dtype: DType, devices: bool, seed: u64, cpu: usize, device: usize) -> Vec<(u64, usize, Vec<BackendName>)> {
+    if devices {
+        split(dtype, true).into_iter().enumerate().map(|(i, b)| (seed + 1000 + i as u64, device, vec![b])).collect()
+    } else {
+        vec![(seed, cpu, split(dtype, false))]
+    }
+}
+
+/// Seeded cases over every combination and compiled backend: 400 shared by the CPU backends,
+/// or `DEVICE_SWEEP.0` on each device backend; returns each backend's worst scaled disagreements
+/// (formula vs autodiff, finite differences vs autodiff).
+pub fn sweep(dtype: DType, devices: bool) -> Worst {
+    let mut worst: Worst = split(dtype, devices).iter().map(|b| (*b, (0.0, 0.0))).collect();
+    let streams = streams(dtype, devices, 2026, 400, DEVICE_SWEEP.0);
+    for (seed, count, on) in streams {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for k in 0..count {
+            let d = rng.random_range(0..5);
+            let saturated = k % 4 == 0;
+            let case = Case {
+                n: rng.random_range(1..40),
+                d,
+                combo: k % COMBOS.len(),
+                bias: rng.random_bool(0.5) || d == 0 || saturated,
+                // Saturated cases (every fourth) cycle through the backends too.
+                backend: on[(k / 4) % on.len()],
+                saturated,
+                seed: rng.random(),
+            };
+            note(&mut worst, case.backend, check(&case, dtype));
+        }
     }
     worst
 }
 
-/// 200 seeded mlp cases: every head, hidden activation and backend, a quarter saturated;
-/// returns each compiled backend's worst scaled errors.
-pub fn sweep_mlp(dtype: DType) -> Worst {
-    let mut rng = ChaCha8Rng::seed_from_u64(2027);
-    let compiled = backends(dtype);
-    let mut worst: Worst = compiled.iter().map(|b| (*b, (0.0, 0.0))).collect();
-    for k in 0..200 {
-        let head = k % MLP_HEADS.len();
-        let classes = rng.random_range(1..4usize);
-        let classes = if MLP_HEADS[head].0 == Activation::Softmax { classes.max(2) } else { classes };
-        let mut sizes = vec![rng.random_range(1..5usize)];
-        sizes.extend((0..rng.random_range(1..3usize)).map(|_| rng.random_range(1..6usize)));
-        sizes.push(classes);
-        let hidden = (k / MLP_HEADS.len()) % HIDDEN.len();
-        let case = MlpCase {
-            sizes,
-            hidden,
-            head,
-            bias: rng.random_bool(0.5),
-            backend: compiled[(k / 2) % compiled.len()],
-            saturated: k % 4 == 1 && matches!(HIDDEN[hidden], Activation::Sigmoid | Activation::Tanh),
-            n: rng.random_range(1..20),
-            seed: rng.random(),
-        };
-        note(&mut worst, case.backend, check_mlp(&case, dtype));
+/// Seeded mlp cases, every head, hidden activation and backend, a quarter saturated: 200 shared
+/// by the CPU backends or `DEVICE_SWEEP.1` on each device backend; returns each backend's worst
+/// scaled errors.
+pub fn sweep_mlp(dtype: DType, devices: bool) -> Worst {
+    let mut worst: Worst = split(dtype, devices).iter().map(|b| (*b, (0.0, 0.0))).collect();
+    let streams = streams(dtype, devices, 2027, 200, DEVICE_SWEEP.1);
+    for (seed, count, on) in streams {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for k in 0..count {
+            let head = k % MLP_HEADS.len();
+            let classes = rng.random_range(1..4usize);
+            let classes = if MLP_HEADS[head].0 == Activation::Softmax { classes.max(2) } else { classes };
+            let mut sizes = vec![rng.random_range(1..5usize)];
+            sizes.extend((0..rng.random_range(1..3usize)).map(|_| rng.random_range(1..6usize)));
+            sizes.push(classes);
+            let hidden = (k / MLP_HEADS.len()) % HIDDEN.len();
+            let case = MlpCase {
+                sizes,
+                hidden,
+                head,
+                bias: rng.random_bool(0.5),
+                backend: on[(k / 2) % on.len()],
+                saturated: k % 4 == 1 && matches!(HIDDEN[hidden], Activation::Sigmoid | Activation::Tanh),
+                n: rng.random_range(1..20),
+                seed: rng.random(),
+            };
+            note(&mut worst, case.backend, check_mlp(&case, dtype));
+        }
     }
     worst
 }
 
 /// Bounds on the worst scaled per-component error (see `floors`) over the seeded sweeps (400
-/// neurons, 200 mlps, both backends), per dtype: (dtype, formula vs autodiff, finite
+/// neurons and 200 mlps on the CPU backends, plus `DEVICE_SWEEP` per device backend), per dtype: (dtype, formula vs autodiff, finite
 /// differences vs autodiff). Measured worst (November 2026): f32 formula 1.7e-2 (mlp, flex),
 /// differences 9.1e-2; f64 formula 7.9e-5 (ndarray computes sigmoid in f32, so those checks
 /// run at f32 precision), differences 4.5e-2 (components at the floor). The bounds leave about
@@ -295,7 +330,7 @@ pub struct MlpCase {
     pub seed: u64,
 }
 
-pub fn mlp_cases(dtype: DType) -> impl Strategy<Value = MlpCase> {
+pub fn mlp_cases(on: Vec<BackendName>) -> impl Strategy<Value = MlpCase> {
     (
         1usize..4,
         prop::collection::vec(1usize..6, 3),
@@ -304,7 +339,7 @@ pub fn mlp_cases(dtype: DType) -> impl Strategy<Value = MlpCase> {
         0usize..4,
         0usize..MLP_HEADS.len(),
         any::<bool>(),
-        prop::sample::select(backends(dtype)),
+        prop::sample::select(on),
         (1usize..20, any::<u64>(), prop::bool::weighted(0.25)),
     )
         .prop_map(|(depth, widths, d_in, k, hidden, head, bias, backend, (n, seed, saturated))| {
@@ -416,6 +451,23 @@ pub fn check_mlp(c: &MlpCase, dtype: DType) -> (f64, f64) {
     scaled_errors(&report)
 }
 
+/// Runs both seeded sweeps on the CPU or the device backends and checks each backend's worst
+/// errors against `BOUNDS`.
+pub fn sweeps_within_bounds(dtype: DType, label: &str, devices: bool) {
+    let bounds = BOUNDS.iter().find(|b| b.0 == label).expect("bounds for this dtype");
+    for (kind, worst) in [("neuron", sweep(dtype, devices)), ("mlp", sweep_mlp(dtype, devices))] {
+        assert_eq!(worst.len(), split(dtype, devices).len());
+        for (backend, (formula, numeric)) in worst {
+            let backend = gdlab::config::name(&backend);
+            eprintln!(
+                "{label} {kind} {backend}: worst scaled |autodiff - formula| = {formula:.3e}, |autodiff - finite differences| = {numeric:.3e}"
+            );
+            assert!(formula <= bounds.1, "{label} {kind} {backend}: formula error {formula:.3e} > {:.0e}", bounds.1);
+            assert!(numeric <= bounds.2, "{label} {kind} {backend}: finite-difference error {numeric:.3e} > {:.0e}", bounds.2);
+        }
+    }
+}
+
 /// The agreement tests for one dtype; each dtype's test file invokes it once (one dtype per
 /// test process).
 macro_rules! agreement_tests {
@@ -423,12 +475,12 @@ macro_rules! agreement_tests {
         proptest::proptest! {
             #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))), ..proptest::prelude::ProptestConfig::default() })]
             #[test]
-            fn three_gradients_agree(case in agreement::cases($dtype)) {
+            fn three_gradients_agree(case in agreement::cases(agreement::split($dtype, false))) {
                 agreement::check(&case, $dtype);
             }
 
             #[test]
-            fn backprop_autodiff_and_finite_differences_agree_for_mlps(case in agreement::mlp_cases($dtype)) {
+            fn backprop_autodiff_and_finite_differences_agree_for_mlps(case in agreement::mlp_cases(agreement::split($dtype, false))) {
                 agreement::check_mlp(&case, $dtype);
             }
         }
@@ -440,16 +492,7 @@ macro_rules! agreement_tests {
 
         #[test]
         fn worst_disagreement_over_seeded_cases_is_within_the_stated_bounds() {
-            let bounds = agreement::BOUNDS.iter().find(|b| b.0 == $label).expect("bounds for this dtype");
-            for (kind, worst) in [("neuron", agreement::sweep($dtype)), ("mlp", agreement::sweep_mlp($dtype))] {
-                assert_eq!(worst.len(), agreement::backends($dtype).len());
-                for (backend, (formula, numeric)) in worst {
-                    let backend = gdlab::config::name(&backend);
-                    eprintln!("{} {kind} {backend}: worst scaled |autodiff - formula| = {formula:.3e}, |autodiff - finite differences| = {numeric:.3e}", $label);
-                    assert!(formula <= bounds.1, "{} {kind} {backend}: formula error {formula:.3e} > {:.0e}", $label, bounds.1);
-                    assert!(numeric <= bounds.2, "{} {kind} {backend}: finite-difference error {numeric:.3e} > {:.0e}", $label, bounds.2);
-                }
-            }
+            agreement::sweeps_within_bounds($dtype, $label, false);
         }
 
         /// gdlab's own verdicts use gradient::compare's tolerances: loosening them fails here.
