@@ -6,8 +6,8 @@
 # when missing. Built in the `backends` profile (Cargo.toml: release without LLVM's
 # optimisations), because a release build of burn's wgpu and remote stack takes 51 minutes on 2
 # cores. The CPU halves of the gradient tests run in the default build (scripts/test.sh); here
-# only their device halves, and the resume property test (every compiled backend). Arguments replace the default selection and go to cargo test
-# (`scripts/test-backends.sh --test backends` for the backend tests alone).
+# only their device halves, and the resume property test (every compiled backend). Arguments
+# replace that selection and go to cargo test (`scripts/test-backends.sh --test backends`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1; then
