@@ -24,7 +24,7 @@ echo "== devices"
 "$bin" devices
 
 echo "== agreement tests (wgpu vs flex, remote through a loopback device-server)"
-cargo test --release --features "$features" --test backends -- --test-threads=1
+cargo test --release --features "$features" --test it -- backends:: --test-threads=1
 echo "== gradient agreement on the device (autodiff = formula = finite differences)"
 cargo test --release --features "$features" --test gradients_f32 -- on_device
 

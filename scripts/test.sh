@@ -1,17 +1,97 @@
 #!/usr/bin/env bash
-# The test command: installs what a fresh Debian machine lacks for the browser tests
-# (Chromium, ChromeDriver, a Korean font), then runs every test, release build.
+# The test command (README; .ci/run calls it): every check and every test, from one build.
+#
+#   packages  Debian's chromium, chromium-driver and fonts-noto-cjk (the browser tests) and
+#             mesa-vulkan-drivers (wgpu on the CPU, through lavapipe), installed when missing,
+#             in the background while the build runs; the tests wait for them.
+#   fmt       cargo fmt --check
+#   build     one build of every target in the `ci` profile (Cargo.toml) with the wgpu and
+#             remote features, compiled through clippy-driver: that build is also the lint
+#             (clippy -D warnings on the project's own code, tests included, GPU and remote
+#             code included), as `cargo clippy --all-targets --features wgpu,remote` would.
+#   tests     from that build: the unit tests, the integration tests (tests/it: the real binary
+#             on real configs, the live lab in Chromium, wgpu on lavapipe and remote through a
+#             loopback device-server), the gradient agreement tests in f32 and in f64.
+#
+# Arguments go to `cargo test` in place of the groups above, on the same build:
+#   scripts/test.sh --test it resume::
+# Each phase prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+start=$(date +%s)
+last=$start
+phase() {
+  local now
+  now=$(date +%s)
+  printf 'test: %-34s %5d s  (total %d s)\n' "$1" $((now - last)) $((now - start))
+  last=$now
+}
+
+# Packages, in the background.
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers)
+packages=""
+mkdir -p target
 if [ ${#need[@]} -gt 0 ]; then
-  echo "test: installing ${need[*]} (Debian packages) for the browser tests"
+  echo "test: installing ${need[*]} (Debian) in the background; log in target/packages.log"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  (
+    $sudo apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+  ) >target/packages.log 2>&1 &
+  packages=$!
 fi
-cargo test --release "$@"
+
+cargo fmt --check
+phase "fmt"
+
+# The one build. clippy-driver stands in for rustc on this package only (as `cargo clippy`
+# does it), so the lints and the test binaries come from one compilation; every cargo command
+# below sees the same variables and so reuses it.
+export RUSTC_WORKSPACE_WRAPPER="${RUSTC_WORKSPACE_WRAPPER:-$(command -v clippy-driver)}"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+cargo=(cargo test --profile ci --features wgpu,remote)
+"${cargo[@]}" --all-targets --no-run
+phase "build and clippy"
+
+if [ -n "$packages" ]; then
+  if ! wait "$packages"; then
+    cat target/packages.log >&2
+    echo "test: installing ${need[*]} failed (log above)" >&2
+    exit 1
+  fi
+  phase "waiting for packages"
+fi
+# Mesa's Vulkan loader wants a runtime folder, which a bare machine may not have.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/xdg-runtime-$(id -u)}"
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+
+if [ $# -gt 0 ]; then
+  "${cargo[@]}" "$@"
+  phase "cargo test $*"
+  exit 0
+fi
+# Every group runs, even after one fails, so one CI run shows every failure.
+failed=()
+group() {
+  local name=$1
+  shift
+  "${cargo[@]}" "$@" || failed+=("$name")
+  phase "$name"
+}
+group "unit tests" --lib --bins
+group "integration tests (tests/it)" --test it
+group "gradient agreement, f32" --test gradients_f32
+group "gradient agreement, f64" --test gradients_f64
+group "doc tests" --doc
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'test: FAILED: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "test: every check and test passed in $(($(date +%s) - start)) s"

@@ -194,6 +194,9 @@ pub enum Command {
         /// Live sessions at most.
         #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS)]
         max_sessions: usize,
+        /// Seconds a session may go unwatched (no page streaming its events) before it is dropped.
+        #[arg(long, default_value_t = crate::serve::IDLE_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
+        idle_seconds: u64,
         /// Open the page in the default browser.
         #[arg(long)]
         open: bool,
@@ -237,6 +240,10 @@ pub enum Command {
         /// ko | en | both: REPORT.ko.md, REPORT.md, and index.html with the chosen languages.
         #[arg(long, default_value = "both", value_parser = parse_lang)]
         lang: crate::commands::lecture::Lang,
+        /// A folder of configs named as the report's configs/ (e.g. xor_mlp.toml) to run in place
+        /// of the shipped ones; the others stay as shipped.
+        #[arg(long)]
+        configs: Option<PathBuf>,
     },
     /// Time the fixed workloads (W1, W2, W3, scaling) through the training loop (release build).
     Bench {
@@ -436,16 +443,17 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::Compare { runs, until_loss, out, json } => {
             catch_stop_signals();
-            emit(&sweep::compare(&runs, until_loss, out.as_deref(), None, &INTERRUPTED)?, json)?;
-            Ok(0)
+            let result = sweep::compare(&runs, until_loss, out.as_deref(), None, &INTERRUPTED)?;
+            emit(&result, json)?;
+            Ok(if result.interrupted { run_exit(StopReason::Interrupted) } else { 0 })
         }
-        Command::Serve { host, port, runs, max_sessions, open } => {
+        Command::Serve { host, port, runs, max_sessions, idle_seconds, open } => {
             if !host.is_loopback() {
                 eprintln!(
                     "warning: --host {host} makes the lab reachable from the network (plain HTTP, no login); anyone who can reach it can train on this machine"
                 );
             }
-            let opts = crate::serve::ServeOptions { host, port, runs, max_sessions };
+            let opts = crate::serve::ServeOptions { host, port, runs, max_sessions, idle_seconds };
             crate::serve::serve(opts, |addr| {
                 let url = format!("http://{addr}/");
                 println!("gdlab serve: {url}");
@@ -469,10 +477,10 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             emit(&crate::backend::inventory(), json)?;
             Ok(0)
         }
-        Command::Lecture { out, lang } => {
+        Command::Lecture { out, lang, configs } => {
             use crate::commands::lecture::Lang;
             let started = std::time::Instant::now();
-            let (dir, claims) = crate::commands::lecture::lecture(out.as_deref(), lang)?;
+            let (dir, claims) = crate::commands::lecture::lecture(out.as_deref(), lang, configs.as_deref())?;
             // The terminal gets one language: Korean unless only English was asked for.
             let shown = if lang == Lang::En { Lang::En } else { Lang::Ko };
             for (k, c) in claims.iter().enumerate() {

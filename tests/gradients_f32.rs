@@ -1,6 +1,7 @@
 //! Autodiff = formula = finite differences, f32, on every compiled backend (flex and ndarray;
 //! wgpu and cuda where built with them).
 mod agreement;
+mod seeded;
 
 agreement::agreement_tests!(gdlab::config::DType::F32, "f32");
 
@@ -8,19 +9,14 @@ agreement::agreement_tests!(gdlab::config::DType::F32, "f32");
 /// `agreement::on_device`); scripts/test-backends.sh runs them.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod on_device {
-    use super::agreement;
+    use super::{agreement, seeded::config};
     use gdlab::config::DType;
-    use proptest::prelude::ProptestConfig;
-
-    fn config(cases: u32) -> ProptestConfig {
-        let persistence = proptest::test_runner::FileFailurePersistence::WithSource("regressions");
-        ProptestConfig { cases, failure_persistence: Some(Box::new(persistence)), ..ProptestConfig::default() }
-    }
+    use proptest::strategy::Strategy;
 
     proptest::proptest! {
         #![proptest_config(config(12))]
         #[test]
-        fn three_gradients_agree_on_devices(case in agreement::cases(agreement::split(DType::F32, true))) {
+        fn three_gradients_agree_on_devices(case in agreement::cases(agreement::split(DType::F32, true)).prop_map(agreement::device_shape)) {
             agreement::check(&case, DType::F32);
         }
     }
@@ -28,7 +24,7 @@ mod on_device {
     proptest::proptest! {
         #![proptest_config(config(6))]
         #[test]
-        fn backprop_autodiff_and_finite_differences_agree_for_mlps_on_devices(case in agreement::mlp_cases(agreement::split(DType::F32, true))) {
+        fn backprop_autodiff_and_finite_differences_agree_for_mlps_on_devices(case in agreement::mlp_cases(agreement::split(DType::F32, true)).prop_map(agreement::device_mlp_shape)) {
             agreement::check_mlp(&case, DType::F32);
         }
     }

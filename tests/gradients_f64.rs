@@ -1,5 +1,6 @@
 //! Autodiff = formula = finite differences, f64, on every compiled backend that offers f64.
 mod agreement;
+mod seeded;
 
 agreement::agreement_tests!(gdlab::config::DType::F64, "f64");
 

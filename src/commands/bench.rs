@@ -217,10 +217,7 @@ pub fn measure(name: &str, target: &Target, repeat: usize, rows: usize, shards: 
 }
 
 fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+    crate::train::memory::peak_rss_mib().unwrap_or(f64::NAN)
 }
 
 /// W1 at n = 2^14 .. 2^20, each in a fresh process of this binary (so each peak is its own).

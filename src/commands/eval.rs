@@ -2,7 +2,7 @@
 //! (train and validation parts) or on another CSV with the same columns.
 
 use crate::config::spec::DataSource;
-use crate::config::{self, LossKind};
+use crate::config::{self, Activation, LossKind};
 use crate::data::{self, Dataset};
 use crate::error::GdlabError;
 use crate::nn::loss::Objective;
@@ -53,7 +53,12 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
     };
     let device = crate::backend::device(&spec.backend.target, spec.backend.dtype)?;
     let outputs = model_outputs(spec, targets.len())?;
-    let objective = Objective::new(spec.loss, spec.model.output(), outputs)?;
+    // A perceptron's run (a step neuron) has no loss to differentiate: it is scored as the rule
+    // scores itself in its metrics.csv, by the error rate of step(z).
+    let objective = match spec.model.output() {
+        Activation::Step => None,
+        output => Some(Objective::new(spec.loss, output, outputs)?),
+    };
     let model = Network::new(&spec.model, features.len(), outputs, &features, spec.seed, &device)?;
     let model = crate::run::load_parameters(run_dir, &state, model)?;
 
@@ -91,11 +96,22 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
         }
         let x = crate::backend::upload(&d.x, [d.len(), d.dims()], &device);
         let z = model.forward(x);
-        let loss = objective.loss(z.clone(), &objective.targets(&d.y, d.outputs(), &device)).into_scalar::<f64>();
-        let acc = objective
-            .classifies(&d.y)
-            .then(|| objective.accuracy(&z.clone().try_into_vec_as::<f64>().expect("readable z"), &d.y, z.dims()[1]));
-        scores.push(Score { part, rows: d.len(), loss, accuracy: acc });
+        let (loss, accuracy) = match &objective {
+            Some(objective) => {
+                let loss = objective.loss(z.clone(), &objective.targets(&d.y, d.outputs(), &device)).into_scalar::<f64>();
+                let acc = objective
+                    .classifies(&d.y)
+                    .then(|| objective.accuracy(&z.clone().try_into_vec_as::<f64>().expect("readable z"), &d.y, z.dims()[1]));
+                (loss, acc)
+            }
+            None => {
+                let z = z.try_into_vec_as::<f64>().expect("readable z");
+                let wrong = z.iter().zip(&d.y).filter(|(z, y)| f64::from(u8::from(**z >= 0.0)) != **y).count();
+                let rate = wrong as f64 / d.len().max(1) as f64;
+                (rate, Some(1.0 - rate))
+            }
+        };
+        scores.push(Score { part, rows: d.len(), loss, accuracy });
     }
     Ok(Evaluation { state: state.describe(), scores })
 }

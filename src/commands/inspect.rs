@@ -50,6 +50,8 @@ pub struct Gradcheck {
     pub config_dtype: DType,
     pub train_rows: usize,
     pub report: Report,
+    /// Checked at a run folder whose run diverged.
+    pub diverged: bool,
 }
 
 impl Serialize for Gradcheck {
@@ -97,7 +99,10 @@ impl std::fmt::Display for Gradcheck {
                 r.kink_rows
             )?;
         }
-        if r.failures().is_empty() {
+        if !r.loss.is_finite() {
+            let whose = if self.diverged { "the run diverged" } else { "the loss overflows" };
+            writeln!(f, "verdict: not checked: the loss is {} at these parameters ({whose}), so there is no gradient to compare", r.loss)?;
+        } else if r.failures().is_empty() {
             writeln!(f, "verdict: all {} parameters agree", r.rows.len())?;
         }
         Ok(())
@@ -117,6 +122,9 @@ pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> R
         artifacts::write_atomic(&dir.join("gradcheck.json"), json.as_bytes()).map_err(GdlabError::io("cannot write gradcheck.json"))?;
     }
     let c = &exp.loaded.config;
+    let diverged = o.at.as_deref().is_some_and(|d| {
+        matches!(artifacts::RunState::read(d), Ok(artifacts::RunState::Finished(s)) if s.stop_reason == crate::train::StopReason::Diverged)
+    });
     Ok(Gradcheck {
         experiment: c.experiment.name.clone(),
         at: o.at.as_ref().map_or("the starting parameters".into(), |d| d.display().to_string()),
@@ -124,6 +132,7 @@ pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> R
         config_dtype: c.backend.dtype,
         train_rows: exp.splits.train.len(),
         report,
+        diverged,
     })
 }
 

@@ -1046,7 +1046,9 @@ pub const CLAIM_COUNT: usize = STEPS.len();
 
 /// Runs every claim and writes the report into `out` (default `artifacts/lecture`). An earlier
 /// report there is kept aside while the new one is made and restored if it fails.
-pub fn lecture(out: Option<&Path>, lang: Lang) -> Result<(PathBuf, Vec<Claim>), GdlabError> {
+/// `configs`: a folder whose files (named as in the report's configs/, e.g. xor_mlp.toml) replace
+/// the shipped ones, to run the lecture on changed experiments; the others stay shipped.
+pub fn lecture(out: Option<&Path>, lang: Lang, configs: Option<&Path>) -> Result<(PathBuf, Vec<Claim>), GdlabError> {
     let target = out.map_or_else(|| PathBuf::from("artifacts/lecture"), Path::to_path_buf);
     // The previous report steps aside until the new one is complete, and comes back on failure.
     let previous = target.with_file_name(format!(
@@ -1071,7 +1073,13 @@ pub fn lecture(out: Option<&Path>, lang: Lang) -> Result<(PathBuf, Vec<Claim>), 
             .ok_or_else(|| GdlabError::Runtime(format!("{path} is not embedded in this binary")))
             .map_err(restore)?;
         let name = Path::new(path).file_name().unwrap_or_default();
-        artifacts::write_atomic(&work.join("configs").join(name), shipped.text.as_bytes())
+        let text = match configs.map(|dir| dir.join(name)).filter(|p| p.exists()) {
+            Some(own) => {
+                std::fs::read_to_string(&own).map_err(GdlabError::io(format!("cannot read {}", own.display()))).map_err(restore)?
+            }
+            None => shipped.text.to_string(),
+        };
+        artifacts::write_atomic(&work.join("configs").join(name), text.as_bytes())
             .map_err(GdlabError::io("cannot write a lecture config"))
             .map_err(restore)?;
     }
@@ -1183,7 +1191,7 @@ fn write_report(dir: &Path, claims: &[Claim], lang: Lang) -> Result<(), GdlabErr
     if langs.len() > 1 {
         html += "<nav><button onclick=\"document.body.className='ko';document.documentElement.lang='ko'\">한국어</button><button onclick=\"document.body.className='en';document.documentElement.lang='en'\">English</button></nav><script>if(!(navigator.language||'ko').toLowerCase().startsWith('ko')){document.body.className='en';document.documentElement.lang='en'}</script>";
     } else if langs[0] == Lang::En {
-        html = html.replace("<body class=\"ko\">", "<body class=\"en\">");
+        html = html.replace("<html lang=\"ko\">", "<html lang=\"en\">").replace("<body class=\"ko\">", "<body class=\"en\">");
     }
     html += NOTATION;
     for l in langs {

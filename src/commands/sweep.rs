@@ -152,12 +152,18 @@ impl std::fmt::Display for Comparison {
         for x in &self.failures {
             writeln!(f, "run `{}` failed (exit {}): {}", x.label, x.exit_code, x.stderr.trim())?;
         }
-        if self.interrupted {
+        if self.interrupted && self.kind == "sweep" {
             writeln!(
                 f,
                 "stopped: {} runs not started, interrupted runs kept; continue with gdlab sweep --resume {}",
                 self.not_run.len(),
                 self.dir.display()
+            )?;
+        } else if self.interrupted {
+            writeln!(
+                f,
+                "stopped: {} configs not trained, interrupted runs kept; continue one with gdlab train --resume RUN_DIR",
+                self.not_run.len()
             )?;
         }
         writeln!(f, "{} folder: {}", self.kind, self.dir.display())
@@ -533,30 +539,42 @@ pub fn compare(
             resume: false,
         })
         .collect();
+    // A stop (SIGINT, SIGTERM, SIGHUP) is passed on to the runs being trained, which write
+    // their folders as interrupted; the table then shows them, and the rest as not run.
+    let mut trained = Vec::new();
     for (ran, job) in run_all(&list, default_jobs(), interrupt).into_iter().zip(&list) {
+        let stopped = interrupt.load(Ordering::Relaxed);
         match ran {
-            Ran::Exited(code, _) if code == 0 || code == crate::error::EXIT_DIVERGED => {}
+            Ran::Exited(code, _) if code == 0 || code == crate::error::EXIT_DIVERGED => trained.push(true),
+            Ran::Exited(_, _) if stopped && job.out.join("summary.json").exists() => trained.push(true),
+            Ran::NotStarted | Ran::Exited(_, _) if stopped => trained.push(false),
             Ran::Exited(code, err) => {
                 return Err(GdlabError::Runtime(format!("training {} failed (exit {code}): {}", job.config.display(), err.trim())));
             }
-            Ran::NotStarted => return Err(GdlabError::Runtime("compare stopped by a signal before every config was trained".into())),
+            Ran::NotStarted => return Err(GdlabError::Runtime("compare stopped before every config was trained".into())),
         }
     }
-    let mut trained = list.iter();
-    let mut rows = Vec::new();
+    let mut jobs = list.iter().zip(trained);
+    let (mut rows, mut not_run) = (Vec::new(), Vec::new());
     for p in items {
         let (label, run) = if p.is_dir() {
             let r = RunRow::read(String::new(), p)?;
             (format!("{} ({})", r.experiment, stem(p)), p.clone())
         } else {
-            (stem(p), trained.next().expect("one job per config").out.clone())
+            let (job, trained) = jobs.next().expect("one job per config");
+            if !trained {
+                not_run.push(stem(p));
+                continue;
+            }
+            (stem(p), job.out.clone())
         };
         rows.push(RunRow::read(label, &run)?);
     }
     let md = table(&rows, until);
     artifacts::write_atomic(&dir.join("compare.md"), md.as_bytes()).map_err(GdlabError::io("cannot write compare.md"))?;
     overlay(&dir, "compare_loss", title.unwrap_or("loss curves compared"), &rows)?;
-    Ok(Comparison { kind: "compare", dir, rows, until_loss: until, failures: Vec::new(), interrupted: false, not_run: Vec::new() })
+    let interrupted = interrupt.load(Ordering::Relaxed);
+    Ok(Comparison { kind: "compare", dir, rows, until_loss: until, failures: Vec::new(), interrupted, not_run })
 }
 
 #[cfg(test)]

@@ -48,6 +48,9 @@ pub enum Verdict {
     Fail,
     /// Finite differences straddle an MAE kink; autodiff and the formula agree.
     Kink,
+    /// The loss is not finite at these parameters (where a diverged run ends): there is no
+    /// derivative to compare, so nothing is checked.
+    Undefined,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -92,6 +95,7 @@ pub fn compare(c: &Columns, dtype: DType, loss: f64, kink: bool) -> Vec<Row> {
             let formula_ok = an.is_none_or(|a| formula_tol.accepts(ad, a));
             let numeric_ok = numeric_tol.accepts(ad, num);
             let verdict = match (formula_ok, numeric_ok) {
+                _ if !loss.is_finite() => Verdict::Undefined,
                 (true, true) => Verdict::Ok,
                 (true, false) if kink => Verdict::Kink,
                 _ => Verdict::Fail,

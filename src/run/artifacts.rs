@@ -298,6 +298,11 @@ pub struct Summary {
     pub dtype: String,
     pub seed: u64,
     pub wall_time_s: f64,
+    /// The process's peak resident memory when training ended (VmHWM, MiB; Linux only): the
+    /// run's own footprint, to hold against the estimate `backend.memory_limit_mib` checks.
+    /// A resumed run's is that of the resuming process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<f64>,
     pub gdlab_version: String,
     pub burn_version: String,
     /// SHA-256 of model.bpk: loading refuses a file that differs (absent in folders written

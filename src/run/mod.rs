@@ -342,6 +342,7 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         dtype: config::name(&c.backend.dtype),
         seed: c.experiment.seed,
         wall_time_s: wall,
+        peak_rss_mib: crate::train::memory::peak_rss_mib(),
         gdlab_version: env!("CARGO_PKG_VERSION").into(),
         burn_version: crate::backend::BURN_VERSION.into(),
         model_sha256,

@@ -1,7 +1,7 @@
 //! The HTTP API (documented in README) and the embedded page.
 
 use super::session::{Control, Session};
-use super::{App, IDLE_SECONDS, MAX_BODY, MAX_SESSION_STEPS, guard, views};
+use super::{App, MAX_BODY, MAX_SESSION_STEPS, guard, views};
 use crate::config::{self, shipped, spec::DataSource};
 use crate::run::artifacts::{self, RunState};
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -261,6 +261,14 @@ fn plain(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
+/// A run folder, canonical, when it and every file in it resolve inside the runs folder: a
+/// symlink out of it (to a folder or to a file) is not followed.
+fn inside_runs(app: &App, dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let dir = std::fs::canonicalize(dir).ok().filter(|d| d.starts_with(&app.runs))?;
+    let mut entries = std::fs::read_dir(&dir).ok()?;
+    entries.all(|e| e.is_ok_and(|e| std::fs::canonicalize(e.path()).is_ok_and(|p| p.starts_with(&app.runs)))).then_some(dir)
+}
+
 async fn runs(State(app): State<Arc<App>>) -> Json<Value> {
     let mut list = Vec::new();
     let dirs = |p: &std::path::Path| -> Vec<std::fs::DirEntry> {
@@ -270,7 +278,9 @@ async fn runs(State(app): State<Arc<App>>) -> Json<Value> {
     };
     for exp in dirs(&app.runs) {
         for run in dirs(&exp.path()) {
-            if let Ok(state) = RunState::read(&run.path()) {
+            if let Some(dir) = inside_runs(&app, &run.path())
+                && let Ok(state) = RunState::read(&dir)
+            {
                 list.push(json!({
                     "experiment": exp.file_name().to_string_lossy(),
                     "run_id": run.file_name().to_string_lossy(),
@@ -287,10 +297,7 @@ async fn run(State(app): State<Arc<App>>, Path((experiment, run_id)): Path<(Stri
     if !plain(&experiment) || !plain(&run_id) {
         return Err(missing());
     }
-    let dir = std::fs::canonicalize(app.runs.join(&experiment).join(&run_id)).map_err(|_| missing())?;
-    if !dir.starts_with(&app.runs) {
-        return Err(missing());
-    }
+    let dir = inside_runs(&app, &app.runs.join(&experiment).join(&run_id)).ok_or_else(missing)?;
     let state = RunState::read(&dir).map_err(|_| missing())?;
     let curves = artifacts::metrics_curves(&dir, "step", &["loss", "val_loss"], artifacts::PLOT_POINTS).unwrap_or_default();
     let summary = match &state {
@@ -303,12 +310,14 @@ async fn run(State(app): State<Arc<App>>, Path((experiment, run_id)): Path<(Stri
     ))
 }
 
-/// Drops sessions no page has watched for `IDLE_SECONDS`.
+/// Drops sessions no page has watched for `--idle-seconds`, looking every 5 s (or twice per
+/// idle time, when that is shorter), so none outlives it by more than the look's interval.
 pub async fn reap_idle(app: Arc<App>) {
+    let every = (app.idle / 2).min(std::time::Duration::from_secs(5));
     loop {
-        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        tokio::time::sleep(every).await;
         if let Ok(mut all) = app.sessions.lock() {
-            all.retain(|_, s| s.watched() || s.last_seen.lock().map_or(true, |t| t.elapsed().as_secs() < IDLE_SECONDS));
+            all.retain(|_, s| s.watched() || s.last_seen.lock().map_or(true, |t| t.elapsed() < app.idle));
         }
     }
 }

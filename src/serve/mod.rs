@@ -29,6 +29,8 @@ pub struct ServeOptions {
     /// Run folders listed and written by the page.
     pub runs: PathBuf,
     pub max_sessions: usize,
+    /// A session with no open event stream for this long is dropped.
+    pub idle_seconds: u64,
 }
 
 /// Live sessions at most, unless `--max-sessions` says otherwise.
@@ -37,7 +39,8 @@ pub const DEFAULT_MAX_SESSIONS: usize = 8;
 pub const MAX_BODY: usize = 1 << 20;
 /// Most updates a live session may make.
 pub const MAX_SESSION_STEPS: usize = 1_000_000;
-/// A session with no open event stream for this long is dropped.
+/// A session with no open event stream for this long is dropped, unless `--idle-seconds` says
+/// otherwise.
 pub const IDLE_SECONDS: u64 = 60;
 
 pub(crate) struct App {
@@ -49,6 +52,7 @@ pub(crate) struct App {
     data: PathBuf,
     runs: PathBuf,
     max_sessions: usize,
+    idle: std::time::Duration,
     /// host:port values a request's Host header may carry.
     hosts: Vec<String>,
     /// Origins a request may come from.
@@ -74,13 +78,16 @@ pub fn serve(o: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Gdla
         })?;
         let addr = listener.local_addr().map_err(GdlabError::io("cannot read the bound address"))?;
         let app = Arc::new(App::new(&o, addr)?);
+        // Listening for the signals before the address is announced: one sent as soon as it is
+        // printed stops the server as cleanly as any later one.
+        let stop = stop_signal().map_err(GdlabError::io("cannot listen for Ctrl-C and SIGTERM"))?;
         ready(addr);
         tokio::spawn(api::reap_idle(Arc::clone(&app)));
         let stopping = Arc::new(tokio::sync::Notify::new());
         let server = axum::serve(listener, api::router(Arc::clone(&app))).with_graceful_shutdown({
             let stopping = Arc::clone(&stopping);
             async move {
-                stop_signal().await;
+                stop.await;
                 stopping.notify_one();
             }
         });
@@ -95,20 +102,17 @@ pub fn serve(o: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Gdla
     })
 }
 
-/// Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Ctrl-C or SIGTERM: the handlers are installed when this is called, not when the future is
+/// first polled.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut int, mut term) = (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?);
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
-    }
+    })
 }
 
 impl App {
@@ -132,6 +136,7 @@ impl App {
             data: canon(PathBuf::from("data")),
             runs: canon(o.runs.clone()),
             max_sessions: o.max_sessions.max(1),
+            idle: std::time::Duration::from_secs(o.idle_seconds),
             hosts,
             origins,
         })

@@ -216,6 +216,19 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
     if !advance(&mut trainer, &mut ended) {
         return;
     }
+    // Steps at least 1/MAX_SPEED apart, however the controls come (play or step sent again and
+    // again): the cap holds for every update, not only for the speed asked.
+    let gap = Duration::from_secs_f64(1.0 / MAX_SPEED);
+    let mut last_step = Instant::now();
+    let mut paced = |trainer: &mut Trainer, ended: &mut bool| -> bool {
+        let due = last_step + gap;
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        last_step = Instant::now();
+        advance(trainer, ended)
+    };
     loop {
         let wait = if playing && !ended { next_due.saturating_duration_since(Instant::now()) } else { Duration::from_secs(3600) };
         let control = match rx.recv_timeout(wait) {
@@ -226,8 +239,11 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
         let alive = match control {
             Some(Control::Close) => return,
             Some(Control::Play) => {
-                playing = true;
-                next_due = Instant::now();
+                // Already playing: keep the schedule (a repeated play is not an extra update).
+                if !playing {
+                    playing = true;
+                    next_due = Instant::now();
+                }
                 true
             }
             Some(Control::Pause) => {
@@ -236,14 +252,14 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
             }
             Some(Control::Step) => {
                 playing = false;
-                advance(&mut trainer, &mut ended)
+                paced(&mut trainer, &mut ended)
             }
             Some(Control::Reset) => {
                 trainer = fresh();
                 trainer.set_lr(lr);
                 ended = false;
                 playing = false;
-                emit(&Event::Reset) && advance(&mut trainer, &mut ended)
+                emit(&Event::Reset) && paced(&mut trainer, &mut ended)
             }
             Some(Control::Lr(x)) => {
                 lr = x;
@@ -261,7 +277,7 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
             }
             None => {
                 next_due = Instant::now() + Duration::from_secs_f64(1.0 / speed);
-                advance(&mut trainer, &mut ended)
+                paced(&mut trainer, &mut ended)
             }
         };
         if !alive {

@@ -8,6 +8,15 @@ use crate::error::GdlabError;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// This process's peak resident memory so far, MiB: the kernel's high-water mark of its own
+/// address space (VmHWM, Linux), which starts afresh at exec. (A parent's `wait4` figure is
+/// not that: it also counts the parent's memory, which the child shared until its exec.)
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.split_whitespace().next()?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 /// Bytes, by what they hold.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Estimate {

@@ -1,7 +1,6 @@
 //! `--json` on the commands a script reads: the output parses and says what the files say.
 
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn json(args: &[&str]) -> Value {

@@ -1,7 +1,6 @@
 //! `gdlab sweep` and `gdlab compare` through the real binary.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 #[test]
 fn sweep_runs_the_product_in_parallel_with_results_identical_to_single_runs() {
@@ -34,8 +33,17 @@ fn sweep_runs_the_product_in_parallel_with_results_identical_to_single_runs() {
     let swept = rows.iter().find(|r| &r[0] == "0.9" && &r[1] == "10.0").unwrap();
     let run_dir = std::path::PathBuf::from(&swept[7]);
     assert_eq!(std::fs::read(run_dir.join("metrics.csv")).unwrap(), std::fs::read(single.join("metrics.csv")).unwrap());
-    for f in ["sweep.md", "sweep_loss.png", "sweep_loss.svg"] {
-        assert!(out.join(f).exists(), "{f}");
+    for f in ["sweep_loss.png", "sweep_loss.svg"] {
+        assert_figure(&out.join(f));
+    }
+    // sweep.md: a table row per run, the diverging lr = 1.1 ones marked; sweep.json: the plan,
+    // one entry per combination with its overrides.
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    assert_eq!(md.lines().filter(|l| l.starts_with("| ") && l.contains("optimizer.lr=")).count(), 6, "{md}");
+    let plan: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let plan_text = plan.to_string();
+    for v in ["0.1", "0.9", "1.1", "-2.0", "10.0"] {
+        assert!(plan_text.contains(v), "{v} missing from sweep.json: {plan}");
     }
 }
 
@@ -85,17 +93,26 @@ fn compare_reports_steps_to_a_loss_and_their_ratio() {
     let slow_line = text.lines().find(|l| l.contains("(slow)")).unwrap();
     assert!(fast_line.contains("| 4 | 1.00 |"), "{text}");
     assert!(slow_line.contains("| 23 | 5.75 |"), "{text}");
-    assert!(out.join("compare_loss.png").exists());
+    assert_figure(&out.join("compare_loss.png"));
 }
 
 #[test]
 fn compare_trains_configs_it_is_given() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cmp");
-    let o = gdlab(&["compare", "configs/quadratic.toml", "configs/linear_regression.toml", "--out", out.to_str().unwrap()]);
+    let o = gdlab(&["compare", "configs/quadratic.toml", "configs/linear_regression.toml", "--out", out.to_str().unwrap(), "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(out.join("runs/01_quadratic/summary.json").exists());
-    assert!(out.join("runs/02_linear_regression/summary.json").exists());
+    // Each config was trained into the compare folder as an ordinary run, and the table reports
+    // that run's own summary.
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (k, name) in ["01_quadratic", "02_linear_regression"].iter().enumerate() {
+        let run = out.join("runs").join(name);
+        let s = summary(&run);
+        let row = &j["runs"][k];
+        assert_eq!(row["final_loss"], s["final_loss"], "{name}: {j}");
+        assert_eq!(row["steps"], s["steps"], "{name}: {j}");
+        assert_eq!(row["stop_reason"], s["stop_reason"], "{name}: {j}");
+    }
 }
 
 /// Processes whose command line mentions `needle` (other than this test).
@@ -130,21 +147,56 @@ fn wait_for_runs(out: &std::path::Path) {
     }
 }
 
+/// SIGINT, SIGTERM or SIGHUP to the sweep alone (not its process group): it passes the stop on
+/// to its runs, starts nothing new, writes the tables and exits 128 + the signal.
 #[test]
 fn a_stopped_sweep_stops_its_runs_and_reports_what_finished() {
+    for (signal, number, code) in [("INT", libc::SIGINT, 130), ("TERM", libc::SIGTERM, 143), ("HUP", libc::SIGHUP, 129)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("sweep");
+        let child = start_sweep(&out, 400_000);
+        wait_for_runs(&out);
+        // SAFETY: a signal to our own child process, not yet waited for.
+        unsafe { libc::kill(child.id() as libc::pid_t, number) };
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "SIG{signal}: {}", stderr(&o));
+        assert!(stdout(&o).contains("continue with gdlab sweep --resume"), "SIG{signal}: {}", stdout(&o));
+        assert_eq!(processes_mentioning(out.to_str().unwrap()), 0, "SIG{signal}: runs outlived the sweep");
+        let mut r = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+        let stops: Vec<String> = r.records().map(|r| r.unwrap()[6].to_string()).collect();
+        assert_eq!(stops, ["interrupted", "interrupted", "not run", "not run"], "SIG{signal}");
+    }
+}
+
+/// `compare` given configs trains them as its runs; a stop to `compare` alone reaches the run
+/// it is training, which writes its folder as interrupted, and compare exits 143.
+#[test]
+fn a_stopped_compare_stops_the_run_it_trains() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("sweep");
-    let child = start_sweep(&out, 400_000);
-    wait_for_runs(&out);
-    // SIGINT to the sweep alone (not its process group): it must pass the stop on.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let cfg = dir.path().join("long.toml");
+    std::fs::write(&cfg, "[experiment]\nname = \"long\"\n[optimizer]\nsteps = 400000\ntol = 0.0\n").unwrap();
+    let out = dir.path().join("cmp");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gdlab"))
+        .args(["compare", cfg.to_str().unwrap(), "configs/quadratic.toml", "--out", out.to_str().unwrap()])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = out.join("runs/01_long");
+    let started = std::time::Instant::now();
+    while !run.join("checkpoint.bin").exists() {
+        assert!(started.elapsed().as_secs() < 30, "compare's first run did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: a signal to our own child process, not yet waited for.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
-    assert!(stdout(&o).contains("continue with gdlab sweep --resume"), "{}", stdout(&o));
-    assert_eq!(processes_mentioning(out.to_str().unwrap()), 0, "runs outlived the sweep");
-    let mut r = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
-    let stops: Vec<String> = r.records().map(|r| r.unwrap()[6].to_string()).collect();
-    assert_eq!(stops, ["interrupted", "interrupted", "not run", "not run"]);
+    assert_eq!(o.status.code(), Some(143), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(processes_mentioning(out.to_str().unwrap()), 0, "the run outlived compare");
+    let s = summary(&run);
+    assert_eq!(s["stop_reason"], "interrupted", "{s}");
+    assert!(s["steps"].as_u64().unwrap() < 400_000);
 }
 
 #[test]

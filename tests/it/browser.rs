@@ -7,8 +7,7 @@
 //! Chromium and ChromeDriver are installed by scripts/test.sh (the README's test command);
 //! without them this test fails and says so: it never skips.
 
-mod common;
-use common::*;
+use crate::common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -26,17 +25,46 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// How long any one WebDriver call may take: a hung Chromium or ChromeDriver fails the test in
+/// bounded time, naming the call, instead of hanging CI.
+const CALL: Duration = Duration::from_secs(60);
+
+/// `call` within [`CALL`], or a panic that says which call hung or failed.
+async fn bounded<T, E: std::fmt::Display>(what: &str, call: impl std::future::Future<Output = Result<T, E>>) -> T {
+    match tokio::time::timeout(CALL, call).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => panic!("{what}: {e}"),
+        Err(_) => panic!("{what}: no answer from ChromeDriver in {} s", CALL.as_secs()),
+    }
+}
+
+/// ChromeDriver on a port it picks itself (`--port=0`), read from its first lines: no port is
+/// chosen here and then lost to another process before ChromeDriver binds it.
+fn chromedriver() -> (Driver, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new(CHROMEDRIVER).arg("--port=0").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let out = child.stdout.take().unwrap();
+    let driver = Driver(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Reads to the end, so ChromeDriver never blocks on a full pipe.
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Some(port) = line.split("started successfully on port ").nth(1) {
+                let _ = tx.send(port.trim_end_matches('.').trim().parse::<u16>().ok());
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(Some(port)) => (driver, port),
+        other => panic!("ChromeDriver did not say its port within 30 s: {other:?}"),
+    }
 }
 
 async fn browser() -> (Driver, Client) {
     for p in [CHROMIUM, CHROMEDRIVER] {
         assert!(std::path::Path::new(p).exists(), "{p} is missing: run scripts/test.sh, which installs chromium and chromium-driver");
     }
-    let port = free_port();
-    let driver =
-        Driver(Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    let (driver, port) = chromedriver();
     let caps = json!({
         "goog:chromeOptions": {
             "binary": CHROMIUM,
@@ -47,18 +75,10 @@ async fn browser() -> (Driver, Client) {
         }
     });
     let caps = caps.as_object().unwrap().clone();
-    let started = Instant::now();
-    loop {
-        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-        match builder.capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => return (driver, c),
-            Err(e) if started.elapsed() < Duration::from_secs(30) => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("ChromeDriver did not start a browser in 30 s: {e}"),
-        }
-    }
+    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    let client =
+        bounded("starting Chromium through ChromeDriver", builder.capabilities(caps).connect(&format!("http://127.0.0.1:{port}"))).await;
+    (driver, client)
 }
 
 /// The page under test.
@@ -70,7 +90,7 @@ struct Lab {
 
 impl Lab {
     async fn js(&self, expr: &str) -> Value {
-        self.c.execute(&format!("return ({expr});"), vec![]).await.unwrap_or_else(|e| panic!("{expr}: {e}"))
+        bounded(expr, self.c.execute(&format!("return ({expr});"), vec![])).await
     }
 
     /// Polls `expr` until it is truthy; fails after `secs` saying what it waited for.
@@ -91,12 +111,13 @@ impl Lab {
     }
 
     async fn open(&self, page: &str) {
-        self.c.goto(&format!("{}/?lang=ko#{page}", self.base)).await.unwrap();
+        bounded(&format!("opening page {page}"), self.c.goto(&format!("{}/?lang=ko#{page}", self.base))).await;
         self.until("the page", &format!("document.getElementById('page').dataset.page === '{page}'"), 10).await;
     }
 
     async fn click(&self, css: &str) {
-        self.c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+        let element = bounded(&format!("finding {css}"), self.c.find(Locator::Css(css))).await;
+        bounded(&format!("clicking {css}"), element.click()).await;
     }
 
     /// The loss readout of the `k`-th session on the page.
@@ -133,7 +154,7 @@ impl Lab {
     }
 
     async fn shot(&self, name: &str) {
-        let png = self.c.screenshot().await.unwrap();
+        let png = bounded(&format!("screenshot of {name}"), self.c.screenshot()).await;
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 }
@@ -231,7 +252,8 @@ async fn every_page_works_in_chromium() {
     // 6. Perceptron vs gradient descent on OR: the rule converges; gradient descent falls.
     lab.open("perceptron").await;
     lab.started(1).await;
-    lab.c.find(Locator::Css("#dataset")).await.unwrap().select_by_value("or").await.unwrap();
+    let select = bounded("finding #dataset", lab.c.find(Locator::Css("#dataset"))).await;
+    bounded("choosing OR", select.select_by_value("or")).await;
     lab.until(
         "OR loaded",
         "document.querySelector('.r-step').textContent === '0' && document.getElementById('rule-info')?.textContent.includes('수렴')",
@@ -274,5 +296,5 @@ async fn every_page_works_in_chromium() {
     lab.no_errors("lab").await;
     lab.shot("lab-english").await;
 
-    lab.c.close().await.unwrap();
+    bounded("closing the browser", lab.c.close()).await;
 }

@@ -2,8 +2,7 @@
 //! (exit 0), bad input (exit 2, one message, nothing written) or a divergence (exit 3), never a
 //! panic, an abort or a half-made folder.
 
-mod common;
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 
 /// Keys and values to try, valid and not: wrong types, zero, negative, huge, non-finite,
@@ -72,7 +71,7 @@ fn csv_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))), ..ProptestConfig::default() })]
+    #![proptest_config(crate::seeded::config(48))]
 
     #[test]
     fn any_mutation_or_csv_exits_0_2_or_3_and_exit_2_writes_nothing(

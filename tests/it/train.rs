@@ -1,7 +1,6 @@
 //! The real binary on the shipped configs: results, run folders, reproducibility, backends.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::PathBuf;
 
 /// Least squares by the normal equations in f64: solves (A^T A) theta = A^T y, A = [X | 1].
@@ -198,7 +197,9 @@ fn divergence_stops_at_once_keeps_files_and_exits_3() {
     assert_eq!(column(&out, "loss")[18], 25.0 * 4f64.powi(18));
     assert!(stdout(&o).contains("learning rate"), "{}", stdout(&o));
     assert_eq!(column(&out, "step").len() as u64, at + 1);
-    assert!(out.join("loss.png").exists() && out.join("model.bpk").exists());
+    assert_figure(&out.join("loss.png"));
+    let e = gdlab(&["eval", out.to_str().unwrap()]);
+    assert!(e.status.success() && stdout(&e).contains("diverged"), "eval on the diverged run: {}{}", stdout(&e), stderr(&e));
 }
 
 #[test]

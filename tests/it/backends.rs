@@ -1,9 +1,8 @@
 //! Backends swapped from the config, through the real binary: what every build says about the
 //! backends it lacks, and, where compiled, wgpu (Mesa's lavapipe in CI) and the remote backend
 //! through a `gdlab device-server` on a loopback port, each against flex.
-mod common;
 
-use common::*;
+use crate::common::*;
 
 fn code(o: &std::process::Output) -> Option<i32> {
     o.status.code()

@@ -1,7 +1,6 @@
 //! `gdlab gradcheck` and `gdlab taylor` on the shipped configs, through the real binary.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 const SHIPPED: [&str; 5] = ["linear_regression", "logistic_regression", "quadratic", "diabetes", "breast_cancer"];
 
@@ -81,9 +80,12 @@ fn taylor_ratio_tends_to_one_for_small_steps_and_departs_for_large() {
     for w in ratios.windows(2) {
         assert!((w[1] - 1.0).abs() > (w[0] - 1.0).abs(), "{ratios:?}");
     }
-    for f in ["taylor.csv", "taylor.png", "taylor.svg", "taylor_ratio.png"] {
-        assert!(out.join(f).exists(), "{f}");
+    for f in ["taylor.png", "taylor.svg", "taylor_ratio.png"] {
+        assert_figure(&out.join(f));
     }
+    // taylor.csv: one row per (lr, step), each with its predicted and actual change.
+    let mut r = csv::Reader::from_path(out.join("taylor.csv")).unwrap();
+    assert_eq!(r.records().count(), lrs.len() * 5);
 }
 
 #[test]

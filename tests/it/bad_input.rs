@@ -1,7 +1,6 @@
 //! Every bad input: exit code 2, one message naming the problem, no panic, no run folder.
 
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 /// Runs `gdlab train CONFIG` with output under a fresh folder and checks the failure contract.

@@ -1,8 +1,7 @@
 //! Multi-layer nets through the real binary: a worked backpropagation example by hand, XOR,
 //! digits, and start -> summary -> start round trips.
 
-mod common;
-use common::*;
+use crate::common::*;
 
 /// The parameters of an mlp run: per layer (weights rows, bias).
 fn layers(s: &serde_json::Value) -> Vec<(Vec<Vec<f64>>, Vec<f64>)> {

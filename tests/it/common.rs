@@ -63,6 +63,35 @@ pub fn params(s: &serde_json::Value) -> (Vec<f64>, Option<f64>) {
     (w, p["bias"].as_f64())
 }
 
+/// A figure gdlab drew, checked for what a reader would see: a PNG of a readable size with a
+/// drawing on it (at least 8 distinct colours: a blank or one-colour canvas fails), or an SVG
+/// document with at least 10 drawn elements.
+pub fn assert_figure(path: &Path) {
+    let what = path.display();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("png") => {
+            let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().unwrap_or_else(|e| panic!("{what}: {e}"));
+            let mut pixels = vec![0; reader.output_buffer_size()];
+            let info = reader.next_frame(&mut pixels).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(info.width >= 300 && info.height >= 200, "{what}: {}x{} pixels", info.width, info.height);
+            let bytes = info.color_type.samples() * if info.bit_depth == png::BitDepth::Sixteen { 2 } else { 1 };
+            let colours: std::collections::HashSet<&[u8]> = pixels[..info.buffer_size()].chunks(bytes).collect();
+            assert!(colours.len() >= 8, "{what}: {} colours, nothing drawn", colours.len());
+        }
+        Some("svg") => {
+            let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert!(text.contains("<svg") && text.trim_end().ends_with("</svg>"), "{what}: not a whole SVG document");
+            let drawn = ["<path", "<polyline", "<polygon", "<line", "<rect", "<circle", "<text"]
+                .iter()
+                .map(|t| text.matches(t).count())
+                .sum::<usize>();
+            assert!(drawn >= 10, "{what}: {drawn} drawn elements");
+        }
+        _ => panic!("{what}: not a figure"),
+    }
+}
+
 /// A `gdlab serve` on port 0 in the repository root, with its own runs folder; killed when dropped.
 pub struct Server {
     pub child: std::process::Child,
