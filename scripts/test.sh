@@ -33,19 +33,24 @@ phase() {
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+# grep -c reads fc-list to the end (grep -q would stop early, and pipefail would count the
+# SIGPIPE it leaves fc-list as "no font").
+cjk=$(fc-list 2>/dev/null | grep -ci "Noto Sans CJK" || true)
+[ "${cjk:-0}" -gt 0 ] || need+=(fonts-noto-cjk)
 ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers)
 packages=""
 mkdir -p target
 if [ ${#need[@]} -gt 0 ]; then
   echo "test: installing ${need[*]} (Debian) in the background; log in target/packages.log"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
   (
-    $sudo apt-get update -qq &&
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
   ) >target/packages.log 2>&1 &
   packages=$!
+  # A failed format check or build must not leave apt running (and holding dpkg's lock).
+  trap '[ -z "$packages" ] || { pkill -TERM -P "$packages"; kill "$packages"; } 2>/dev/null || true' EXIT
 fi
 
 cargo fmt --check
@@ -54,7 +59,11 @@ phase "fmt"
 # The one build. clippy-driver stands in for rustc on this package only (as `cargo clippy`
 # does it), so the lints and the test binaries come from one compilation; every cargo command
 # below sees the same variables and so reuses it.
-export RUSTC_WORKSPACE_WRAPPER="${RUSTC_WORKSPACE_WRAPPER:-$(command -v clippy-driver)}"
+clippy=$(command -v clippy-driver) || {
+  echo "test: clippy-driver is missing (rustup component add clippy): the build would not be linted" >&2
+  exit 1
+}
+export RUSTC_WORKSPACE_WRAPPER="$clippy"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 cargo=(cargo test --profile ci --features wgpu,remote)
 "${cargo[@]}" --all-targets --no-run
@@ -66,6 +75,7 @@ if [ -n "$packages" ]; then
     echo "test: installing ${need[*]} failed (log above)" >&2
     exit 1
   fi
+  packages=""
   phase "waiting for packages"
 fi
 # Mesa's Vulkan loader wants a runtime folder, which a bare machine may not have.

@@ -401,7 +401,12 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             let check = inspect::gradcheck(&path, &set, &opts)?;
             emit(&check, json)?;
             let failures = check.report.failures();
-            if failures.is_empty() {
+            if !check.report.loss.is_finite() && !check.diverged {
+                // Not a diverged run's end point: a loss that overflows where the check starts
+                // is a fault of the loss, not a point without a gradient.
+                eprintln!("gradcheck FAILED: the loss is {} at {}", check.report.loss, check.at);
+                Ok(EXIT_CHECK_FAILED)
+            } else if failures.is_empty() {
                 Ok(0)
             } else {
                 let names: Vec<String> = failures.iter().map(|r| format!("{} ({}[{}])", r.label, r.name, r.index)).collect();

@@ -105,9 +105,11 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
                 (loss, acc)
             }
             None => {
-                let z = z.try_into_vec_as::<f64>().expect("readable z");
-                let wrong = z.iter().zip(&d.y).filter(|(z, y)| f64::from(u8::from(**z >= 0.0)) != **y).count();
-                let rate = wrong as f64 / d.len().max(1) as f64;
+                // On the host in f64, as the rule scored itself: a row with z near 0 must not
+                // flip against metrics.csv through the device's rounding.
+                let p = model.parameters(spec.model.kind()).flat();
+                let (w, b) = p.split_at(d.dims());
+                let rate = crate::commands::perceptron::error_rate(w, b.first().copied().unwrap_or(0.0), &d);
                 (rate, Some(1.0 - rate))
             }
         };

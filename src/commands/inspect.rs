@@ -100,8 +100,15 @@ impl std::fmt::Display for Gradcheck {
             )?;
         }
         if !r.loss.is_finite() {
-            let whose = if self.diverged { "the run diverged" } else { "the loss overflows" };
-            writeln!(f, "verdict: not checked: the loss is {} at these parameters ({whose}), so there is no gradient to compare", r.loss)?;
+            if self.diverged {
+                writeln!(
+                    f,
+                    "verdict: not checked: the loss is {} at these parameters (the run diverged), so there is no gradient to compare",
+                    r.loss
+                )?;
+            } else {
+                writeln!(f, "verdict: FAILED: the loss is {} at these parameters, which are not a diverged run's", r.loss)?;
+            }
         } else if r.failures().is_empty() {
             writeln!(f, "verdict: all {} parameters agree", r.rows.len())?;
         }

@@ -1049,6 +1049,21 @@ pub const CLAIM_COUNT: usize = STEPS.len();
 /// `configs`: a folder whose files (named as in the report's configs/, e.g. xor_mlp.toml) replace
 /// the shipped ones, to run the lecture on changed experiments; the others stay shipped.
 pub fn lecture(out: Option<&Path>, lang: Lang, configs: Option<&Path>) -> Result<(PathBuf, Vec<Claim>), GdlabError> {
+    // Bad input is refused before anything is moved or written.
+    if let Some(dir) = configs {
+        let known: Vec<&str> = CONFIGS.iter().filter_map(|p| Path::new(p).file_name()?.to_str()).collect();
+        let entries = std::fs::read_dir(dir).map_err(GdlabError::io(format!("cannot read --configs {}", dir.display())))?;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name.as_str()) {
+                return Err(GdlabError::Input(format!(
+                    "--configs {}: {name} is not one of the lecture's configs\n  hint: name a file as in the report's configs/: {}",
+                    dir.display(),
+                    known.join(", ")
+                )));
+            }
+        }
+    }
     let target = out.map_or_else(|| PathBuf::from("artifacts/lecture"), Path::to_path_buf);
     // The previous report steps aside until the new one is complete, and comes back on failure.
     let previous = target.with_file_name(format!(

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Error rate of the step neuron on a data set (host f64).
-fn error_rate(w: &[f64], b: f64, d: &data::Dataset) -> f64 {
+pub(crate) fn error_rate(w: &[f64], b: f64, d: &data::Dataset) -> f64 {
     let wrong = (0..d.len())
         .filter(|&i| {
             let z: f64 = d.row(i).iter().zip(w).map(|(x, w)| x * w).sum::<f64>() + b;

@@ -546,8 +546,10 @@ pub fn compare(
         let stopped = interrupt.load(Ordering::Relaxed);
         match ran {
             Ran::Exited(code, _) if code == 0 || code == crate::error::EXIT_DIVERGED => trained.push(true),
-            Ran::Exited(_, _) if stopped && job.out.join("summary.json").exists() => trained.push(true),
-            Ran::NotStarted | Ran::Exited(_, _) if stopped => trained.push(false),
+            Ran::Exited(code, _) if stopped && matches!(code, 129 | 130 | 143) && job.out.join("summary.json").exists() => {
+                trained.push(true)
+            }
+            Ran::NotStarted if stopped => trained.push(false),
             Ran::Exited(code, err) => {
                 return Err(GdlabError::Runtime(format!("training {} failed (exit {code}): {}", job.config.display(), err.trim())));
             }

@@ -297,7 +297,7 @@ fn relocate(target: &Path, from: &Path) -> PathBuf {
     pathdiff::diff_paths(&t, &f).unwrap_or(t)
 }
 
-/// Writes metrics.csv, model.bpk, summary.json and the loss plot.
+/// Writes metrics.csv, model.bpk, the loss plot and, last, summary.json.
 pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> Result<Summary, GdlabError> {
     let c = &ctx.loaded.config;
     let splits = ctx.splits;
@@ -315,7 +315,7 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
     let few = ctx.param_names.len() <= artifacts::SUMMARY_PARAMETERS;
     let n = splits.train.len();
     let per_epoch = ctx.schedule.per_epoch(n);
-    let summary = Summary {
+    let mut summary = Summary {
         experiment: c.experiment.name.clone(),
         final_loss: last.loss,
         final_val_loss: last.val_loss,
@@ -342,13 +342,11 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         dtype: config::name(&c.backend.dtype),
         seed: c.experiment.seed,
         wall_time_s: wall,
-        peak_rss_mib: crate::train::memory::peak_rss_mib(),
+        peak_rss_mib: None,
         gdlab_version: env!("CARGO_PKG_VERSION").into(),
         burn_version: crate::backend::BURN_VERSION.into(),
         model_sha256,
     };
-    let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
-    artifacts::write_atomic(&dir.join("summary.json"), json.as_bytes()).map_err(GdlabError::io("cannot write summary.json"))?;
 
     // The plot reads metrics.csv: a resumed run's rows are not all in memory.
     let mut curves = artifacts::metrics_curves(dir, "step", &["loss", "val_loss"], artifacts::PLOT_POINTS).map_err(GdlabError::Runtime)?;
@@ -369,6 +367,11 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         &LineChart { title: &title, x_label: "step (parameter updates)", y_label: &loss_name, series: &series, log_y: None },
     )
     .map_err(GdlabError::io("cannot write the loss plot"))?;
+    // Last: summary.json marks the run finished, and its peak memory covers everything the run
+    // did, the plot's reading of metrics.csv included.
+    summary.peak_rss_mib = crate::train::memory::peak_rss_mib();
+    let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
+    artifacts::write_atomic(&dir.join("summary.json"), json.as_bytes()).map_err(GdlabError::io("cannot write summary.json"))?;
     Ok(summary)
 }
 

@@ -261,12 +261,16 @@ fn plain(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
-/// A run folder, canonical, when it and every file in it resolve inside the runs folder: a
-/// symlink out of it (to a folder or to a file) is not followed.
+/// A run folder, canonical, when it and every link in it resolve inside the runs folder: a
+/// symlink out of it (to a folder or to a file) is not followed. Plain files are not resolved,
+/// so one renamed away while the folder is read (a run writing it) does not hide the run.
 fn inside_runs(app: &App, dir: &std::path::Path) -> Option<std::path::PathBuf> {
     let dir = std::fs::canonicalize(dir).ok().filter(|d| d.starts_with(&app.runs))?;
-    let mut entries = std::fs::read_dir(&dir).ok()?;
-    entries.all(|e| e.is_ok_and(|e| std::fs::canonicalize(e.path()).is_ok_and(|p| p.starts_with(&app.runs)))).then_some(dir)
+    let inside = |e: std::fs::DirEntry| match e.file_type() {
+        Ok(t) if t.is_symlink() => std::fs::canonicalize(e.path()).is_ok_and(|p| p.starts_with(&app.runs)),
+        _ => true,
+    };
+    std::fs::read_dir(&dir).ok()?.all(|e| e.map_or(true, inside)).then_some(dir)
 }
 
 async fn runs(State(app): State<Arc<App>>) -> Json<Value> {

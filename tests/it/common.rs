@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -19,6 +20,21 @@ pub fn stderr(o: &Output) -> String {
 
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Waits for `child` and collects its output, killing it after `limit`.
+pub fn finish_within(child: std::process::Child, limit: Duration, what: &str) -> Output {
+    let pid = child.id() as libc::pid_t;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(limit) {
+        Ok(o) => o.unwrap(),
+        Err(_) => {
+            // SAFETY: kill(2) on our own child, not reaped yet (its waiter is still blocked).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("{what} did not finish within {limit:?}");
+        }
+    }
 }
 
 /// Trains `config` into `out` (quiet) with overrides, asserting success.

@@ -134,3 +134,13 @@ fn training_metrics_carry_the_taylor_check() {
     // predicted dC of update 1 = -lr |g|^2 = -0.1 * 10^2.
     assert!((rows[1][p].parse::<f64>().unwrap() + 10.0).abs() < 1e-4);
 }
+
+/// A loss that overflows where the check starts (not a diverged run's end point) is a failed
+/// check, exit 4: only at a run that diverged is an infinite loss "nothing to compare".
+#[test]
+fn gradcheck_fails_when_the_loss_overflows_at_the_start() {
+    let o = gdlab(&["gradcheck", "configs/linear_regression.toml", "--set", "model.start.weights=[1e30, 1e30]"]);
+    assert_eq!(o.status.code(), Some(4), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("FAILED: the loss is inf"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("verdict: FAILED"), "{}", stdout(&o));
+}

@@ -20,21 +20,6 @@ fn gdlab_within(args: &[&str], limit: Duration) -> Output {
     finish_within(child, limit, &format!("gdlab {args:?}"))
 }
 
-/// Waits for `child` and collects its output, killing it after `limit`.
-fn finish_within(child: std::process::Child, limit: Duration, what: &str) -> Output {
-    let pid = child.id() as libc::pid_t;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
-    match rx.recv_timeout(limit) {
-        Ok(o) => o.unwrap(),
-        Err(_) => {
-            // SAFETY: kill(2) on our own child, not reaped yet (its waiter is still blocked).
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("{what} did not finish within {limit:?}");
-        }
-    }
-}
-
 /// metrics.csv's lines (header first).
 fn lines(run: &Path) -> Vec<String> {
     std::fs::read_to_string(run.join("metrics.csv")).unwrap().lines().map(str::to_string).collect()
@@ -216,8 +201,9 @@ fn resume_with_a_new_checkpoint_every_checkpoints_at_the_new_interval() {
 }
 
 /// Runs gdlab with stdout into a pipe whose reading end is already closed, started ignoring
-/// SIGPIPE as some parents leave it (Rust programs, nohup): gdlab must restore the default
-/// itself. Returns how it ended and its stderr.
+/// SIGPIPE as some parents leave it (Rust programs, nohup): gdlab must end quietly all the same,
+/// by restoring SIGPIPE's default or by handling the broken pipe (an unhandled one is a panic
+/// on stderr). Returns how it ended and its stderr.
 fn into_closed_pipe(args: &[&str]) -> (std::process::ExitStatus, String) {
     use std::os::fd::{FromRawFd, OwnedFd};
     use std::os::unix::process::CommandExt;

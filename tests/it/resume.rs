@@ -138,7 +138,14 @@ fn sigkill_then_resume_gives_the_uninterrupted_run() {
             let e = gdlab(&["eval", out.to_str().unwrap()]);
             assert!(e.status.success(), "eval on a folder killed at {moment:?}: {}", stderr(&e));
             let text = stdout(&e);
-            assert!(text.contains("interrupted (killed), last checkpoint at step"), "{text}");
+            let at: u64 = text
+                .split("interrupted (killed), last checkpoint at step ")
+                .nth(1)
+                .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+                .unwrap_or_else(|| panic!("{text}"));
+            // 30% and 70% of the rows lie past a later checkpoint than the first, so the resume
+            // below must continue from the middle of the run, not from its start.
+            assert!(matches!(moment, Moment::FirstCheckpoint) || at > 0, "{config}: killed at {moment:?}, checkpoint at step {at}");
             if i == 0 {
                 std::fs::remove_file(out.join("checkpoint.bin")).unwrap();
                 let e = gdlab(&["eval", out.to_str().unwrap()]);
@@ -237,18 +244,25 @@ fn sigterm_and_sighup_stop_like_ctrl_c() {
         for s in sets {
             args.extend(["--set", s]);
         }
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gdlab")).args(&args).current_dir(root()).spawn().unwrap();
-        // Wait until training has begun (the first checkpoint is written at step 0).
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gdlab"))
+            .args(&args)
+            .current_dir(root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until training has begun (the first checkpoint is written at step 0) and some
+        // rows are logged.
         let started = std::time::Instant::now();
-        while !out.join("checkpoint.bin").exists() && started.elapsed() < Duration::from_secs(30) {
-            std::thread::sleep(Duration::from_millis(20));
+        while std::fs::metadata(out.join("metrics.csv")).map_or(0, |m| m.len()) < 4096 || !out.join("checkpoint.bin").exists() {
+            assert!(started.elapsed() < Duration::from_secs(30), "SIG{signal}: the run did not start within 30 s");
+            std::thread::sleep(Duration::from_millis(5));
         }
-        std::thread::sleep(Duration::from_millis(100));
         // SAFETY: kill(2) on the pid of a child this test spawned and has not yet waited for.
         let sent = unsafe { libc::kill(child.id() as libc::pid_t, number) };
         assert_eq!(sent, 0);
-        let o = child.wait_with_output().unwrap();
-        assert_eq!(o.status.code(), Some(code), "SIG{signal}");
+        let o = finish_within(child, Duration::from_secs(60), &format!("gdlab train after SIG{signal}"));
+        assert_eq!(o.status.code(), Some(code), "SIG{signal}: {}", stderr(&o));
         let s = summary(&out);
         assert_eq!(s["stop_reason"], "interrupted", "SIG{signal}");
         assert!(s["steps"].as_u64().unwrap() < 200000);

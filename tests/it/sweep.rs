@@ -36,15 +36,9 @@ fn sweep_runs_the_product_in_parallel_with_results_identical_to_single_runs() {
     for f in ["sweep_loss.png", "sweep_loss.svg"] {
         assert_figure(&out.join(f));
     }
-    // sweep.md: a table row per run, the diverging lr = 1.1 ones marked; sweep.json: the plan,
-    // one entry per combination with its overrides.
+    // sweep.md: a table row per run (sweep.json, the plan, is checked in promises.rs).
     let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
     assert_eq!(md.lines().filter(|l| l.starts_with("| ") && l.contains("optimizer.lr=")).count(), 6, "{md}");
-    let plan: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
-    let plan_text = plan.to_string();
-    for v in ["0.1", "0.9", "1.1", "-2.0", "10.0"] {
-        assert!(plan_text.contains(v), "{v} missing from sweep.json: {plan}");
-    }
 }
 
 #[test]
@@ -158,7 +152,7 @@ fn a_stopped_sweep_stops_its_runs_and_reports_what_finished() {
         wait_for_runs(&out);
         // SAFETY: a signal to our own child process, not yet waited for.
         unsafe { libc::kill(child.id() as libc::pid_t, number) };
-        let o = child.wait_with_output().unwrap();
+        let o = finish_within(child, std::time::Duration::from_secs(120), &format!("the sweep after SIG{signal}"));
         assert_eq!(o.status.code(), Some(code), "SIG{signal}: {}", stderr(&o));
         assert!(stdout(&o).contains("continue with gdlab sweep --resume"), "SIG{signal}: {}", stdout(&o));
         assert_eq!(processes_mentioning(out.to_str().unwrap()), 0, "SIG{signal}: runs outlived the sweep");
@@ -191,7 +185,7 @@ fn a_stopped_compare_stops_the_run_it_trains() {
     }
     // SAFETY: a signal to our own child process, not yet waited for.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-    let o = child.wait_with_output().unwrap();
+    let o = finish_within(child, std::time::Duration::from_secs(120), "compare after SIGTERM");
     assert_eq!(o.status.code(), Some(143), "{}{}", stdout(&o), stderr(&o));
     assert_eq!(processes_mentioning(out.to_str().unwrap()), 0, "the run outlived compare");
     let s = summary(&run);

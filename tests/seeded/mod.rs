@@ -7,7 +7,9 @@
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 
 pub fn config(cases: u32) -> Config {
-    let seed = std::env::var("PROPTEST_RNG_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+    let given = std::env::var("PROPTEST_RNG_SEED").ok();
+    let given = given.map(|s| s.parse::<u64>().unwrap_or_else(|e| panic!("PROPTEST_RNG_SEED={s:?} is not a u64 seed: {e}")));
+    let seed = given.unwrap_or_else(|| {
         use std::hash::BuildHasher;
         std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
     });
