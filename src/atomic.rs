@@ -23,6 +23,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Whether `file_name` is one of `write_atomic`'s temp files (`.NAME.tmp-PID`).
+pub fn is_temp(file_name: &str) -> bool {
+    file_name.starts_with('.')
+        && file_name.rsplit_once(".tmp-").is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Removes temp files of `name` left by a killed process (`.name.tmp-PID`), so none survives
 /// a later successful write.
 fn remove_stale_temps(dir: &Path, name: &str) {

@@ -103,11 +103,11 @@ pub enum Command {
         /// Comma-separated learning rates.
         #[arg(long, value_delimiter = ',', default_value = "0.001,0.01,0.1,1")]
         lr: Vec<f64>,
-        /// Gradient steps per learning rate.
-        #[arg(long, default_value_t = 10)]
+        /// Gradient steps per learning rate (1..=10000).
+        #[arg(long, default_value_t = 10, value_parser = size_in(1, 10_000))]
         steps: usize,
-        /// Random unit directions to compare with -grad C.
-        #[arg(long, default_value_t = 100)]
+        /// Random unit directions to compare with -grad C (1..=100000).
+        #[arg(long, default_value_t = 100, value_parser = size_in(1, 100_000))]
         directions: usize,
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
@@ -133,8 +133,8 @@ pub enum Command {
         /// lo:hi,lo:hi for the two parameters (default: around the start and the run's path).
         #[arg(long, value_parser = crate::commands::surface::parse_range, allow_hyphen_values = true)]
         range: Option<crate::commands::surface::Ranges>,
-        /// Points per side.
-        #[arg(long, default_value_t = 41)]
+        /// Points per side (3..=1001).
+        #[arg(long, default_value_t = 41, value_parser = size_in(3, 1001))]
         grid: usize,
         /// A run of the same config whose descent path is drawn on top.
         #[arg(long)]
@@ -269,14 +269,15 @@ pub enum Command {
         /// remote: the environment variable holding the token (default GDLAB_REMOTE_TOKEN).
         #[arg(long)]
         token_env: Option<String>,
-        /// Timed repeats per workload (after one warm-up); the median is reported.
-        #[arg(long, default_value_t = 3)]
+        /// Timed repeats per workload (after one warm-up); the median is reported (1..=100).
+        #[arg(long, default_value_t = 3, value_parser = size_in(1, 100))]
         repeat: usize,
         /// Print one JSON object keyed by workload.
         #[arg(long)]
         json: bool,
-        /// Rows of X for W1 and W2 (the fixed workloads use 65536; scaling runs 2^14..2^20).
-        #[arg(long, default_value_t = 65536)]
+        /// Rows of X for W1 and W2 (the fixed workloads use 65536; scaling runs 2^14..2^20;
+        /// at most 2^22).
+        #[arg(long, default_value_t = 65536, value_parser = size_in(1, 1 << 22))]
         rows: usize,
         /// Row shards per update (default: as `gdlab train` picks them, see `backend.shards`).
         #[arg(long)]
@@ -330,7 +331,10 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            e.exit_code()
+            match e {
+                GdlabError::Interrupted(_) => run_exit(StopReason::Interrupted),
+                e => e.exit_code(),
+            }
         }
     }
 }
@@ -508,5 +512,14 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             emit(&shipped::listing(), json)?;
             Ok(0)
         }
+    }
+}
+
+/// A size flag's parser: a whole number in `lo..=hi`, refused (exit 2, with the range) before
+/// any work or allocation, since each of these sizes is memory and time the command spends.
+fn size_in(lo: usize, hi: usize) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        let v: usize = s.trim().parse().map_err(|_| format!("`{s}` is not a whole number (give one from {lo} to {hi})"))?;
+        if (lo..=hi).contains(&v) { Ok(v) } else { Err(format!("{v} is outside {lo}..={hi}, the sizes this command allows")) }
     }
 }

@@ -28,6 +28,10 @@ pub enum GdlabError {
     Io { context: String, source: std::io::Error },
     #[error("{0}")]
     Runtime(String),
+    /// A stop signal came while this was running (before anything was written); the CLI exits
+    /// with 128 + the signal.
+    #[error("stopped by a signal while {0}; nothing was written")]
+    Interrupted(&'static str),
     /// The device stopped answering mid-run (exit 1); the caller adds where the run's files are.
     #[error("the device {device} stopped answering: {message}")]
     DeviceLost { device: String, message: String },
@@ -38,6 +42,7 @@ impl GdlabError {
         match self {
             GdlabError::Io { .. } | GdlabError::Runtime(_) | GdlabError::DeviceLost { .. } => 1,
             GdlabError::Backend(e) => e.exit_code(),
+            GdlabError::Interrupted(_) => EXIT_INTERRUPTED,
             _ => 2,
         }
     }

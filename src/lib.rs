@@ -15,4 +15,5 @@ pub mod report;
 pub mod run;
 pub mod serve;
 pub mod stats;
+pub mod stop;
 pub mod train;

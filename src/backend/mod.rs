@@ -4,6 +4,8 @@
 //! so a process runs every experiment of one backend in one dtype. The binary runs one
 //! experiment per process; tests that need both dtypes run the binary or separate test files.
 
+#[cfg(feature = "remote")]
+mod gate;
 mod gpu;
 pub mod remote;
 

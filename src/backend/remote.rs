@@ -144,7 +144,23 @@ pub fn serve(o: &ServeOptions, device: Device, token: Option<String>) -> Result<
         Some(t) => server.with_authorizer(TokenAuthorizer::new(t).map_err(|e| GdlabError::Input(format!("gdlab device-server: {e}")))?),
         None => server.with_authorizer(AllowAll),
     };
-    server.serve(WebSocketTransport::from_listener(listener)).map_err(|e| GdlabError::Runtime(format!("gdlab device-server: {e}")))?;
+    // burn reads messages of up to 1 GiB and finds the token inside the first one; the gate
+    // on the public port lets a peer send only a bounded head and first message before burn,
+    // on loopback behind it, has checked the token.
+    let inner = std::net::TcpListener::bind(("127.0.0.1", 0)).map_err(GdlabError::io("gdlab device-server: cannot listen on loopback"))?;
+    let inner_addr = inner.local_addr().map_err(GdlabError::io("cannot read the bound port"))?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let gate = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("device-server-gate".into())
+            .spawn(move || super::gate::run(listener, inner_addr, super::gate::GateLimits::default(), &stop))
+            .map_err(GdlabError::io("gdlab device-server: cannot start"))?
+    };
+    let served = server.serve(WebSocketTransport::from_listener(inner));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = gate.join();
+    served.map_err(|e| GdlabError::Runtime(format!("gdlab device-server: {e}")))?;
     eprintln!("gdlab device-server: stopped");
     Ok(())
 }

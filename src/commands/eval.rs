@@ -39,8 +39,7 @@ impl std::fmt::Display for Evaluation {
 }
 
 pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabError> {
-    let not_a_run = |what: String| GdlabError::Input(format!("{}: not a gdlab run folder: {what}", run_dir.display()));
-    let state = RunState::read(run_dir).map_err(not_a_run)?;
+    let state = RunState::read_verified(run_dir)?;
     let loaded = config::load(&run_dir.join("config.toml"), &[])?;
     let spec = &loaded.spec;
     // A finished run's summary names its columns; a killed run's come from its config's data.

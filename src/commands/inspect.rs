@@ -26,7 +26,7 @@ fn prepare(config_path: &Path, sets: &[String], dtype: Option<DType>) -> Result<
 /// The experiment's starting model, or a finished run's parameters loaded into it.
 pub fn model_at(exp: &Experiment, run_dir: Option<&Path>) -> Result<Network, GdlabError> {
     let Some(dir) = run_dir else { return Ok(exp.model.clone()) };
-    let state = artifacts::RunState::read(dir).map_err(|e| GdlabError::Input(format!("not a gdlab run folder: {e}")))?;
+    let state = artifacts::RunState::read_verified(dir)?;
     let loaded = crate::run::load_parameters(dir, &state, exp.model.clone())?;
     // Re-create the parameters in this process's dtype (the run may have used another).
     Ok(params::with_values(&exp.model, &params::values(&loaded)))
@@ -119,6 +119,14 @@ impl std::fmt::Display for Gradcheck {
 /// Runs the check and writes gradcheck.json into the run folder when one is given.
 pub fn gradcheck(config_path: &Path, sets: &[String], o: &GradcheckOptions) -> Result<Gradcheck, GdlabError> {
     let exp = prepare(config_path, sets, o.dtype)?;
+    if let Some(p) = o.perturb.as_deref().filter(|p| !exp.param_names.iter().any(|n| n == p)) {
+        let names = &exp.param_names;
+        let shown = if names.len() > 12 { format!("{}, ... ({} in all)", names[..12].join(", "), names.len()) } else { names.join(", ") };
+        return Err(GdlabError::Input(format!(
+            "--perturb-analytic {p}: no such parameter in {}\n  hint: the parameters are {shown}",
+            config_path.display()
+        )));
+    }
     let model = model_at(&exp, o.at.as_deref())?;
     let spec = &exp.loaded.spec;
     let precision = crate::backend::effective_precision(spec.backend.name(), spec.backend.dtype, &spec.model);

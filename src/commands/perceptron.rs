@@ -45,11 +45,11 @@ pub fn perceptron(loaded: Loaded, out: Option<&Path>, interrupt: &AtomicBool) ->
     let started = Instant::now();
     let lr = loaded.spec.descent.lr;
     // Every input error surfaces before the folder is made.
-    let r = rule(loaded, interrupt)?;
+    let r = rule(loaded, MAX_EPOCHS, interrupt)?;
     let folder = run::open_run_folder(&r.loaded, out)?;
     let dir = folder.dir.clone();
     let ctx = RunContext { loaded: &r.loaded, splits: &r.splits, param_names: &r.param_names, schedule: Schedule::MiniBatch { size: 1 } };
-    let summary = run::write_outputs(&ctx, &r.outcome, &dir, started.elapsed().as_secs_f64())?;
+    let summary = run::write_outputs(&ctx, &r.outcome, &dir, started.elapsed().as_secs_f64(), None)?;
     Ok(RunResult { dir, summary, lr })
 }
 
@@ -63,8 +63,12 @@ fn check(loaded: &Loaded) -> Result<(), GdlabError> {
     Ok(())
 }
 
-/// Trains a config's neuron with the perceptron rule (no files written). One record per epoch.
-pub fn rule(loaded: Loaded, interrupt: &AtomicBool) -> Result<RuleRun, GdlabError> {
+/// Epochs `gdlab perceptron` runs at most: it keeps one record per epoch in memory.
+pub const MAX_EPOCHS: usize = 1_000_000;
+
+/// Trains a config's neuron with the perceptron rule (no files written). One record per epoch,
+/// at most `max_epochs` of them (refused before the rule starts).
+pub fn rule(loaded: Loaded, max_epochs: usize, interrupt: &AtomicBool) -> Result<RuleRun, GdlabError> {
     check(&loaded)?;
     let spec = &loaded.spec;
     let seed = spec.seed;
@@ -88,6 +92,16 @@ pub fn rule(loaded: Loaded, interrupt: &AtomicBool) -> Result<RuleRun, GdlabErro
         Budget::Epochs(e) => e,
         Budget::Steps(s) => s.div_ceil(n.max(1)),
     };
+    if epochs > max_epochs {
+        let (key, given) = match spec.descent.budget {
+            Budget::Epochs(e) => ("optimizer.epochs", format!("{e} epochs")),
+            Budget::Steps(s) => ("optimizer.steps", format!("{s} row updates are {epochs} epochs of {n} rows")),
+        };
+        return Err(GdlabError::Input(format!(
+            "{}: key `{key}`: {given}; the perceptron rule runs at most {max_epochs} epochs here (it keeps one record per epoch)\n  hint: the rule stops by itself once an epoch makes no mistake; give at most {max_epochs} epochs",
+            loaded.origin
+        )));
+    }
 
     // The rule itself, on the host in f64: the textbook loop.
     let theta = params::values(&model);

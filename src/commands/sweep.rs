@@ -77,8 +77,7 @@ pub struct RunRow {
 
 impl RunRow {
     pub fn read(label: String, dir: &Path) -> Result<Self, GdlabError> {
-        let not_a_run = |e: String| GdlabError::Input(format!("{}: not a gdlab run folder: {e}", dir.display()));
-        let state = RunState::read(dir).map_err(not_a_run)?;
+        let state = RunState::read_verified(dir)?;
         let cols = artifacts::metrics_columns(dir, &["step", "loss", "accuracy"]).map_err(GdlabError::Input)?;
         let curve: Vec<(f64, f64)> = cols[0].iter().copied().zip(cols[1].iter().copied()).collect();
         Ok(match state {
@@ -93,7 +92,7 @@ impl RunRow {
                 summary: Some(s),
                 curve,
             },
-            RunState::Interrupted { step } => {
+            RunState::Interrupted { step, .. } => {
                 let config = config::load(&dir.join("config.toml"), &[])?;
                 // The rows up to the checkpoint are the run's record; later ones are dropped by a resume.
                 let kept = curve.iter().take_while(|(k, _)| step.is_some_and(|s| *k <= s as f64)).count();
@@ -397,7 +396,10 @@ pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Re
     let mut root = PathBuf::new();
     for c in &combos {
         let l = config::load(config_path, c)?;
-        crate::train::experiment::load_within_budget(&l)?;
+        let checked = l.clone();
+        crate::stop::interruptible(interrupt, "reading the data", move || {
+            crate::train::experiment::load_within_budget(&checked).map(drop)
+        })?;
         name = l.config.experiment.name.clone();
         root = l.config.output.dir.clone();
     }
@@ -460,11 +462,17 @@ fn execute(dir: &Path, plan: &Plan, pending: &[usize], jobs: usize, interrupt: &
     for (job, ran) in plan.runs.iter().zip(outcome) {
         let (label, run) = (job.sets.join(" "), dir.join(&job.out));
         let mut rec: Vec<String> = job.sets.iter().map(|s| s.split_once('=').map_or("", |(_, v)| v).to_string()).collect();
-        let code = match &ran {
-            Some(Ran::Exited(code, _)) => code.to_string(),
+        let row = if matches!(ran, Some(Ran::NotStarted)) { None } else { Some(RunRow::read(label.clone(), &run)) };
+        let code = match (&ran, &row) {
+            (Some(Ran::Exited(code, _)), _) => code.to_string(),
+            // Finished before this `--resume`: the exit code its `gdlab train` had.
+            (None, Some(Ok(r))) => match r.stop_reason {
+                Some(StopReason::Diverged) => crate::error::EXIT_DIVERGED.to_string(),
+                Some(StopReason::Completed | StopReason::Converged) => "0".into(),
+                _ => String::new(),
+            },
             _ => String::new(),
         };
-        let row = if matches!(ran, Some(Ran::NotStarted)) { None } else { Some(RunRow::read(label.clone(), &run)) };
         match (&row, &ran) {
             (Some(Ok(r)), _) => rec.extend([
                 r.final_loss.to_string(),

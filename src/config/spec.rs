@@ -260,10 +260,18 @@ impl Spec {
     pub fn from_config(l: &Located) -> Result<Self, ConfigError> {
         let c = &l.config;
         output(l)?;
+        finite_numbers(l)?;
         let b = &c.backend;
         let target = Target::parse(b.name, b.device.as_ref(), b.url.as_deref(), b.token_env.as_deref())
             .map_err(|r| l.invalid(r.key, r.message, r.hint))?;
         let shards = positive(l, "backend.shards", b.shards, SHARDS_HINT)?;
+        if let Some(s) = shards.filter(|&s| s > MAX_SHARDS) {
+            return Err(l.invalid(
+                "backend.shards",
+                format!("{s} shards; at most {MAX_SHARDS} (each shard is a thread's share of a batch, and more than the machine's threads only adds overhead)"),
+                SHARDS_HINT,
+            ));
+        }
         if shards.is_some_and(|s| s > 1) && matches!(target.name(), BackendName::Wgpu | BackendName::Cuda | BackendName::Remote) {
             return Err(l.invalid(
                 "backend.shards",
@@ -323,6 +331,29 @@ impl Spec {
     }
 }
 
+/// Every number of the data and the model (true weights, noise, centres, a start point, the
+/// scale) is finite: a NaN or infinity there would make every row or parameter NaN, a run that
+/// "diverges" at step 0 instead of a clear error. (`optimizer.diverge_*` may be inf: off.)
+fn finite_numbers(l: &Located) -> Result<(), ConfigError> {
+    fn first_bad(prefix: &str, v: &toml::Value) -> Option<(String, f64)> {
+        match v {
+            toml::Value::Float(f) if !f.is_finite() => Some((prefix.to_string(), *f)),
+            toml::Value::Table(t) => t.iter().find_map(|(k, v)| first_bad(&format!("{prefix}.{k}"), v)),
+            toml::Value::Array(a) => a.iter().find_map(|v| first_bad(prefix, v)),
+            _ => None,
+        }
+    }
+    let sections = [("data", toml::Value::try_from(&l.config.data)), ("model", toml::Value::try_from(&l.config.model))];
+    for (name, value) in sections {
+        if let Some((key, v)) = value.ok().and_then(|v| first_bad(name, &v)) {
+            return Err(l.invalid(&key, format!("{v} is not a finite number"), "give a finite number (TOML reads nan and inf as floats)"));
+        }
+    }
+    Ok(())
+}
+
+/// Row shards a batch may be cut into at most.
+pub const MAX_SHARDS: usize = 256;
 const SHARDS_HINT: &str = "1 runs each batch unsplit; leave it out to let gdlab pick from the batch and model size";
 
 /// `Some(0)` refused with `hint`.
@@ -342,7 +373,7 @@ fn output(l: &Located) -> Result<(), ConfigError> {
         return Err(l.invalid("output.checkpoint_every", "must be at least 1", "1 checkpoints after every update; the default is 1000"));
     }
     let name = &c.experiment.name;
-    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') || name.chars().any(char::is_control) || name.len() > 200 {
         return Err(l.invalid("experiment.name", format!("`{name}` cannot be a folder name"), "use letters, digits, `-` and `_`"));
     }
     Ok(())

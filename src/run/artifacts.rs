@@ -4,6 +4,7 @@
 
 use crate::train::Record;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -53,8 +54,18 @@ impl RunFolder {
             Err(e) => return Err(ClaimError::Create(name, e)),
         }
         let folder = Self::lock(dir)?;
-        if std::fs::read_dir(dir).map_err(|e| ClaimError::Create(name.clone(), e))?.next().is_some() {
-            return Err(ClaimError::NotEmpty(name));
+        // What a gdlab process killed mid-write leaves (`.config.toml.tmp-PID`) does not make
+        // a folder a run: with the lock held, nobody is writing it, so it goes.
+        let mut temps = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| ClaimError::Create(name.clone(), e))? {
+            let entry = entry.map_err(|e| ClaimError::Create(name.clone(), e))?;
+            if !entry.file_name().to_str().is_some_and(crate::atomic::is_temp) {
+                return Err(ClaimError::NotEmpty(name));
+            }
+            temps.push(entry.path());
+        }
+        for t in temps {
+            std::fs::remove_file(&t).map_err(|e| ClaimError::Create(t.display().to_string(), e))?;
         }
         Ok(folder)
     }
@@ -93,20 +104,41 @@ const METRICS_COLUMNS: [&str; 11] =
 pub struct MetricsWriter {
     file: std::io::BufWriter<std::fs::File>,
     param_names: Vec<String>,
-    /// Bytes written so far (flushed or not).
+    /// Bytes written so far (flushed or not), and their running SHA-256.
     len: u64,
-    /// The step of the last row and the file length before it.
-    last_row: Option<(usize, u64)>,
+    hash: Sha256,
+    /// The step of the last row, and the file's length and hash before it.
+    last_row: Option<(usize, u64, Sha256)>,
+}
+
+/// The first `len` bytes of a metrics.csv and their hash, as a checkpoint recorded them and
+/// `check_prefix` found them.
+pub struct Prefix {
+    pub len: u64,
+    hash: Sha256,
+}
+
+impl Prefix {
+    /// No bytes: a run that starts from step 0.
+    pub fn empty() -> Self {
+        Prefix { len: 0, hash: Sha256::new() }
+    }
 }
 
 impl MetricsWriter {
-    /// Opens `path` for appending after its first `keep` bytes (0: a new, empty file).
-    pub fn open(path: &Path, param_names: &[String], keep: u64) -> std::io::Result<Self> {
+    /// Opens `path` as a new, empty file.
+    pub fn create(path: &Path, param_names: &[String]) -> std::io::Result<Self> {
+        Self::open(path, param_names, Prefix::empty())
+    }
+
+    /// Opens `path` for appending after `keep`, a prefix `check_prefix` verified (rows after
+    /// it are dropped).
+    pub fn open(path: &Path, param_names: &[String], keep: Prefix) -> std::io::Result<Self> {
         let file = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(path)?;
-        file.set_len(keep)?;
+        file.set_len(keep.len)?;
         let mut file = std::io::BufWriter::new(file);
-        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(keep))?;
-        Ok(Self { file, param_names: param_names.to_vec(), len: keep, last_row: None })
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(keep.len))?;
+        Ok(Self { file, param_names: param_names.to_vec(), len: keep.len, hash: keep.hash, last_row: None })
     }
 
     fn put(&mut self, fields: &[String]) -> std::io::Result<()> {
@@ -115,11 +147,12 @@ impl MetricsWriter {
         let bytes = w.into_inner().map_err(|e| e.into_error())?;
         self.file.write_all(&bytes)?;
         self.len += bytes.len() as u64;
+        self.hash.update(&bytes);
         Ok(())
     }
 
     pub fn write(&mut self, r: &Record) -> std::io::Result<()> {
-        let before = self.len;
+        let before = (self.len, self.hash.clone());
         if self.len == 0 {
             let mut header: Vec<String> = METRICS_COLUMNS.iter().map(|s| s.to_string()).collect();
             if !r.params.is_empty() {
@@ -143,16 +176,22 @@ impl MetricsWriter {
         ];
         row.extend(r.params.iter().map(|p| p.to_string()));
         self.put(&row)?;
-        self.last_row = Some((r.step, before));
+        self.last_row = Some((r.step, before.0, before.1));
         Ok(())
     }
 
-    /// The file length that holds exactly the rows of steps before `step`.
-    pub fn len_before(&self, step: usize) -> u64 {
-        match self.last_row {
-            Some((s, before)) if s >= step => before,
-            _ => self.len,
+    /// The length and SHA-256 (hex) of the part of the file that holds exactly the rows of
+    /// steps before `step`.
+    pub fn prefix_before(&self, step: usize) -> (u64, String) {
+        match &self.last_row {
+            Some((s, len, hash)) if *s >= step => (*len, hex(hash.clone())),
+            _ => (self.len, hex(self.hash.clone())),
         }
+    }
+
+    /// The SHA-256 (hex) of everything written.
+    pub fn sha256(&self) -> String {
+        hex(self.hash.clone())
     }
 
     /// Flushes and fsyncs what was written.
@@ -162,16 +201,69 @@ impl MetricsWriter {
     }
 }
 
-/// metrics.csv for records held in memory (the perceptron rule's run).
-pub fn write_metrics(path: &Path, records: &[Record], param_names: &[String]) -> std::io::Result<()> {
+fn hex(hash: Sha256) -> String {
+    format!("{:x}", hash.finalize())
+}
+
+/// metrics.csv for records held in memory (the perceptron rule's run); returns its SHA-256.
+pub fn write_metrics(path: &Path, records: &[Record], param_names: &[String]) -> std::io::Result<String> {
     let tmp = path.with_file_name(format!(".metrics.csv.tmp-{}", std::process::id()));
-    let mut w = MetricsWriter::open(&tmp, param_names, 0)?;
+    let mut w = MetricsWriter::create(&tmp, param_names)?;
     for r in records {
         w.write(r)?;
     }
     w.sync()?;
+    let sha = w.sha256();
     drop(w);
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    Ok(sha)
+}
+
+/// Reads the first `len` bytes of `dir/metrics.csv` and checks them against the SHA-256 a
+/// checkpoint or summary.json recorded (`whole`: the file must also end there). An error,
+/// exit 1, names the file and what differs: a run folder whose metrics were cut or edited is
+/// refused, not resumed into a file with a hole or with rows that do not belong to it.
+pub fn check_prefix(dir: &Path, len: u64, sha256: &str, whole: bool, recorded_by: &str) -> Result<Prefix, crate::error::GdlabError> {
+    use std::io::Read;
+    let path = dir.join("metrics.csv");
+    let differs = |what: String| {
+        crate::error::GdlabError::Runtime(format!(
+            "{}: {what}, not what {recorded_by} recorded ({len} bytes, SHA-256 {})\n  hint: the file was cut, edited or replaced after gdlab wrote it; restore it, or train the run again",
+            path.display(),
+            &sha256[..sha256.len().min(12)]
+        ))
+    };
+    let file = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && len > 0 => return Err(differs("missing".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Prefix::empty()),
+        Err(e) => return Err(crate::error::GdlabError::io(format!("cannot read {}", path.display()))(e)),
+    };
+    let size = file.metadata().map_err(crate::error::GdlabError::io(format!("cannot read {}", path.display())))?.len();
+    if size < len || (whole && size != len) {
+        return Err(differs(format!("{size} bytes")));
+    }
+    let mut hash = Sha256::new();
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file.take(len));
+    let copied = std::io::copy(&mut reader, &mut HashWriter(&mut hash))
+        .map_err(crate::error::GdlabError::io(format!("cannot read {}", path.display())))?;
+    if copied != len || hex(hash.clone()) != sha256 {
+        return Err(differs(format!("its first {len} bytes differ")));
+    }
+    Ok(Prefix { len, hash })
+}
+
+/// Feeds what is written into a SHA-256 (for `std::io::copy`).
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Named numeric columns of a run's metrics.csv (NaN for an empty cell). The error names the
@@ -309,6 +401,12 @@ pub struct Summary {
     /// before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_sha256: Option<String>,
+    /// Length and SHA-256 of metrics.csv: `eval`, `compare` and a resume refuse a file that
+    /// differs (absent in folders written before they existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_len: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_sha256: Option<String>,
 }
 
 /// What a run folder holds: a finished run (summary.json), or one stopped before it could
@@ -316,36 +414,59 @@ pub struct Summary {
 #[derive(Debug, Clone)]
 pub enum RunState {
     Finished(Box<Summary>),
-    /// Killed: the last checkpoint is at `step` (None: killed before its first checkpoint).
+    /// Killed: the last checkpoint is at `step` (None: killed before its first checkpoint),
+    /// and it recorded the first `metrics_len` bytes of metrics.csv with this SHA-256.
     Interrupted {
         step: Option<usize>,
+        metrics: Option<(u64, String)>,
     },
 }
 
 impl RunState {
-    /// Reads the folder's state; an error when it is not a run folder at all.
-    pub fn read(dir: &Path) -> Result<Self, String> {
+    /// Reads the folder's state: bad input (exit 2) when it is not a run folder at all, a
+    /// failure (exit 1) when its summary or checkpoint is damaged.
+    pub fn read(dir: &Path) -> Result<Self, crate::error::GdlabError> {
         if dir.join("summary.json").exists() {
-            return Summary::read(dir).map(|s| RunState::Finished(Box::new(s)));
+            return Summary::read(dir).map(|s| RunState::Finished(Box::new(s))).map_err(crate::error::GdlabError::Runtime);
         }
         if !dir.join("config.toml").is_file() {
-            return Err(format!("{}: not a gdlab run folder (no summary.json, no config.toml)", dir.display()));
+            return Err(crate::error::GdlabError::Input(format!(
+                "{}: not a gdlab run folder (no summary.json, no config.toml)",
+                dir.display()
+            )));
         }
-        match crate::run::checkpoint::read(dir) {
-            Ok(Some((h, _))) => Ok(RunState::Interrupted { step: Some(h.step) }),
-            Ok(None) => Ok(RunState::Interrupted { step: None }),
-            Err(e) => Err(e.to_string()),
+        Ok(match crate::run::checkpoint::read(dir)? {
+            Some((h, _)) => RunState::Interrupted { step: Some(h.step), metrics: Some((h.metrics_len, h.metrics_sha256)) },
+            None => RunState::Interrupted { step: None, metrics: None },
+        })
+    }
+
+    /// `read`, then metrics.csv checked against what the summary or the checkpoint recorded
+    /// (a killed run's rows after its checkpoint are not its record and are not checked).
+    pub fn read_verified(dir: &Path) -> Result<Self, crate::error::GdlabError> {
+        let state = Self::read(dir)?;
+        match &state {
+            RunState::Finished(s) => {
+                if let (Some(len), Some(sha)) = (s.metrics_len, &s.metrics_sha256) {
+                    check_prefix(dir, len, sha, true, "summary.json")?;
+                }
+            }
+            RunState::Interrupted { metrics: Some((len, sha)), .. } => {
+                check_prefix(dir, *len, sha, false, "checkpoint.bin")?;
+            }
+            RunState::Interrupted { metrics: None, .. } => {}
         }
+        Ok(state)
     }
 
     /// One line for people: "completed after 100 steps", "interrupted (killed), last checkpoint at step 40".
     pub fn describe(&self) -> String {
         match self {
             RunState::Finished(s) => format!("{} after {} steps", s.stop_reason.word(), s.steps),
-            RunState::Interrupted { step: Some(k) } => {
+            RunState::Interrupted { step: Some(k), .. } => {
                 format!("interrupted (killed), last checkpoint at step {k}; continue with gdlab train --resume")
             }
-            RunState::Interrupted { step: None } => {
+            RunState::Interrupted { step: None, .. } => {
                 "interrupted (killed) before its first checkpoint; gdlab train --resume starts it again".into()
             }
         }

@@ -2,9 +2,12 @@
 //! exactly where it stopped, in one file written atomically (so parameters, optimiser state
 //! and loop state can never come from different steps).
 //!
-//! Layout: the magic line `GDLABCK1\n`, a little-endian u64 length and a JSON header (loop
-//! state, batch-order generator position, the length of metrics.csv at this step, sizes), then
-//! the model's burnpack bytes, then the optimiser's (empty without momentum).
+//! Layout: the magic line `GDLABCK2\n`, a little-endian u64 length and a JSON header (loop
+//! state, batch-order generator position, the length and SHA-256 of metrics.csv at this step,
+//! the config the run was trained with, sizes), then the model's burnpack bytes, then the
+//! optimiser's (empty without momentum), then the SHA-256 of everything before it (32 bytes).
+//! The trailing hash covers the header too: a changed step or generator position is damage,
+//! refused before any of it is trusted.
 
 use crate::error::GdlabError;
 use crate::run::artifacts;
@@ -13,7 +16,11 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub const FILE: &str = "checkpoint.bin";
-const MAGIC: &[u8] = b"GDLABCK1\n";
+const MAGIC: &[u8] = b"GDLABCK2\n";
+/// The first format, whose hash covered the parameters only: refused, since its header (step,
+/// generator position, metrics length) cannot be verified.
+const MAGIC_V1: &[u8] = b"GDLABCK1\n";
+const DIGEST_LEN: usize = 32;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Header {
@@ -27,6 +34,11 @@ pub struct Header {
     /// Bytes of metrics.csv that belong to the steps before `step`: a resume truncates the
     /// file here, dropping rows written after the checkpoint.
     pub metrics_len: u64,
+    /// SHA-256 of those bytes: a resume refuses a metrics.csv that was cut or edited.
+    pub metrics_sha256: String,
+    /// The run's config.toml (without its comment lines) when the checkpoint was written: a
+    /// resume refuses a folder whose config was edited since in a key it may not change.
+    pub config: String,
     /// Seconds of training up to this checkpoint, over every resume (summary.json's wall time
     /// adds the time after it).
     #[serde(default)]
@@ -37,39 +49,54 @@ pub struct Header {
     pub order: Option<Vec<u32>>,
     pub model_bytes: u64,
     pub optimizer_bytes: u64,
-    /// SHA-256 of the model and optimiser bytes that follow: a damaged file is refused, not
-    /// resumed from wrong numbers (empty in files written before it existed).
-    #[serde(default)]
-    pub payload_sha256: String,
+}
+
+/// What the run folder adds to the trainer's state in a checkpoint.
+pub struct FolderState<'a> {
+    pub metrics_len: u64,
+    pub metrics_sha256: String,
+    pub wall_time_s: f64,
+    pub data_sha256: &'a str,
+    pub config: &'a str,
 }
 
 /// Writes `c` as `dir/checkpoint.bin` (atomically: temp file, fsync, rename).
-pub fn write(dir: &Path, c: &Checkpoint, metrics_len: u64, wall_time_s: f64, data_sha256: &str) -> Result<(), GdlabError> {
+pub fn write(dir: &Path, c: &Checkpoint, folder: &FolderState) -> Result<(), GdlabError> {
     let header = Header {
         step: c.state.step,
         state: c.state.clone(),
         stop: c.stop,
         diverged_at: c.diverged_at,
         rng_word_pos: c.rng_word_pos.to_string(),
-        metrics_len,
-        wall_time_s,
-        data_sha256: data_sha256.to_string(),
+        metrics_len: folder.metrics_len,
+        metrics_sha256: folder.metrics_sha256.clone(),
+        config: folder.config.to_string(),
+        wall_time_s: folder.wall_time_s,
+        data_sha256: folder.data_sha256.to_string(),
         order: c.order.clone(),
         model_bytes: c.model.len() as u64,
         optimizer_bytes: c.optimizer.len() as u64,
-        payload_sha256: crate::run::sha256(&[&c.model, &c.optimizer]),
     };
     let json = serde_json::to_vec(&header).map_err(|e| GdlabError::Runtime(format!("cannot encode the checkpoint: {e}")))?;
-    let mut bytes = Vec::with_capacity(MAGIC.len() + 8 + json.len() + c.model.len() + c.optimizer.len());
+    let mut bytes = Vec::with_capacity(MAGIC.len() + 8 + json.len() + c.model.len() + c.optimizer.len() + DIGEST_LEN);
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&(json.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&json);
     bytes.extend_from_slice(&c.model);
     bytes.extend_from_slice(&c.optimizer);
+    let digest = digest(&bytes);
+    bytes.extend_from_slice(&digest);
     artifacts::write_atomic(&dir.join(FILE), &bytes).map_err(GdlabError::io(format!("cannot write {}", dir.join(FILE).display())))
 }
 
-/// Reads `dir/checkpoint.bin`: None when the folder has none.
+fn digest(bytes: &[u8]) -> [u8; DIGEST_LEN] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).into()
+}
+
+/// Reads `dir/checkpoint.bin`: None when the folder has none. The whole file is verified
+/// against its trailing SHA-256 before any of it is read; damage is an error (exit 1) naming
+/// the file.
 pub fn read(dir: &Path) -> Result<Option<(Header, Checkpoint)>, GdlabError> {
     let path = dir.join(FILE);
     let bytes = match std::fs::read(&path) {
@@ -77,21 +104,35 @@ pub fn read(dir: &Path) -> Result<Option<(Header, Checkpoint)>, GdlabError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(GdlabError::io(format!("cannot read {}", path.display()))(e)),
     };
-    let bad = |what: &str| GdlabError::Runtime(format!("{}: not a gdlab checkpoint ({what})", path.display()));
-    let rest = bytes.strip_prefix(MAGIC).ok_or_else(|| bad("wrong magic"))?;
-    let (len, rest) = rest.split_at_checked(8).ok_or_else(|| bad("truncated"))?;
-    let len = u64::from_le_bytes(len.try_into().map_err(|_| bad("truncated"))?) as usize;
-    let (json, rest) = rest.split_at_checked(len).ok_or_else(|| bad("truncated header"))?;
-    let header: Header = serde_json::from_slice(json).map_err(|e| bad(&format!("header: {e}")))?;
-    let (model, optimizer) = rest.split_at_checked(header.model_bytes as usize).ok_or_else(|| bad("truncated model"))?;
-    if optimizer.len() as u64 != header.optimizer_bytes {
-        return Err(bad("optimiser state has the wrong length"));
-    }
-    if !header.payload_sha256.is_empty() && header.payload_sha256 != crate::run::sha256(&[model, optimizer]) {
+    let damaged = |what: &str| {
+        GdlabError::Runtime(format!(
+            "{}: the checkpoint is damaged ({what})
+  hint: the file was changed or cut after gdlab wrote it; delete checkpoint.bin to train the run again from step 0 with gdlab train --resume {}, or start a new run",
+            path.display(),
+            dir.display()
+        ))
+    };
+    if bytes.starts_with(MAGIC_V1) {
         return Err(GdlabError::Runtime(format!(
-            "{}: the checkpoint is damaged (its parameters do not match their SHA-256)\n  hint: the file was changed after it was written; train the run again",
-            path.display()
+            "{}: written by an older gdlab, whose checkpoints cannot be verified whole
+  hint: delete checkpoint.bin to train the run again from step 0 with gdlab train --resume {}, or start a new run",
+            path.display(),
+            dir.display()
         )));
+    }
+    let body = bytes.strip_prefix(MAGIC).ok_or_else(|| damaged("it does not start as a gdlab checkpoint"))?;
+    let (body, stored) = body.split_at_checked(body.len().saturating_sub(DIGEST_LEN)).ok_or_else(|| damaged("truncated"))?;
+    if stored.len() != DIGEST_LEN || digest(&bytes[..MAGIC.len() + body.len()]) != stored {
+        return Err(damaged("its contents do not match their SHA-256"));
+    }
+    // Verified: what follows can only fail on a file gdlab itself wrote wrongly.
+    let (len, rest) = body.split_at_checked(8).ok_or_else(|| damaged("truncated"))?;
+    let len = u64::from_le_bytes(len.try_into().map_err(|_| damaged("truncated"))?) as usize;
+    let (json, rest) = rest.split_at_checked(len).ok_or_else(|| damaged("truncated header"))?;
+    let header: Header = serde_json::from_slice(json).map_err(|e| damaged(&format!("header: {e}")))?;
+    let (model, optimizer) = rest.split_at_checked(header.model_bytes as usize).ok_or_else(|| damaged("truncated model"))?;
+    if optimizer.len() as u64 != header.optimizer_bytes {
+        return Err(damaged("optimiser state has the wrong length"));
     }
     let checkpoint = Checkpoint {
         state: header.state.clone(),
@@ -100,7 +141,7 @@ pub fn read(dir: &Path) -> Result<Option<(Header, Checkpoint)>, GdlabError> {
         model: model.to_vec(),
         optimizer: optimizer.to_vec(),
         order: header.order.clone(),
-        rng_word_pos: header.rng_word_pos.parse().map_err(|_| bad("generator position"))?,
+        rng_word_pos: header.rng_word_pos.parse().map_err(|_| damaged("generator position"))?,
     };
     Ok(Some((header, checkpoint)))
 }
@@ -131,13 +172,18 @@ mod tests {
         }
     }
 
+    fn folder(metrics_len: u64) -> FolderState<'static> {
+        FolderState { metrics_len, metrics_sha256: "0f".into(), wall_time_s: 2.5, data_sha256: "abc", config: "[a]\nb = 1\n" }
+    }
+
     #[test]
     fn round_trips_every_bit() {
         let dir = tempfile::tempdir().unwrap();
         let c = sample();
-        write(dir.path(), &c, 1234, 2.5, "abc").unwrap();
+        write(dir.path(), &c, &folder(1234)).unwrap();
         let (h, back) = read(dir.path()).unwrap().unwrap();
         assert_eq!((h.metrics_len, h.wall_time_s, h.data_sha256.as_str()), (1234, 2.5, "abc"));
+        assert_eq!((h.metrics_sha256.as_str(), h.config.as_str()), ("0f", "[a]\nb = 1\n"));
         assert_eq!(back.state, c.state);
         let probe = back.state.probe.as_ref().unwrap();
         assert_eq!(probe.loss.to_bits(), (1.0f64 / 7.0).to_bits());
@@ -148,12 +194,34 @@ mod tests {
     fn missing_is_none_and_truncated_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         assert!(read(dir.path()).unwrap().is_none());
-        write(dir.path(), &sample(), 0, 0.0, "").unwrap();
+        write(dir.path(), &sample(), &folder(0)).unwrap();
         let p = dir.path().join(FILE);
         let bytes = std::fs::read(&p).unwrap();
-        std::fs::write(&p, &bytes[..bytes.len() - 1]).unwrap();
-        let e = read(dir.path()).unwrap_err().to_string();
-        assert!(e.contains("checkpoint.bin") && e.contains("wrong length"), "{e}");
+        for cut in [1, 40, bytes.len() - 3] {
+            std::fs::write(&p, &bytes[..bytes.len() - cut]).unwrap();
+            let e = read(dir.path()).unwrap_err();
+            assert!(e.to_string().contains("checkpoint.bin") && e.to_string().contains("damaged"), "{e}");
+            assert_eq!(e.exit_code(), 1);
+        }
+    }
+
+    #[test]
+    fn every_flipped_byte_is_damage_header_included() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &sample(), &folder(99)).unwrap();
+        let p = dir.path().join(FILE);
+        let good = std::fs::read(&p).unwrap();
+        for at in 0..good.len() {
+            let mut bytes = good.clone();
+            bytes[at] ^= 0x10;
+            std::fs::write(&p, &bytes).unwrap();
+            let e = read(dir.path()).expect_err("a changed byte is refused");
+            assert_eq!(e.exit_code(), 1, "byte {at}: {e}");
+        }
+        let mut old = good.clone();
+        old[..MAGIC_V1.len()].copy_from_slice(MAGIC_V1);
+        std::fs::write(&p, &old).unwrap();
+        assert!(read(dir.path()).unwrap_err().to_string().contains("older gdlab"));
     }
 
     #[test]
@@ -162,11 +230,11 @@ mod tests {
         let mut c = sample();
         // A diverged run's state holds infinities: they must come back, not fail to parse.
         c.state.last_loss = Some(f64::INFINITY);
-        write(dir.path(), &c, 0, 0.0, "").unwrap();
+        write(dir.path(), &c, &folder(0)).unwrap();
         assert_eq!(read(dir.path()).unwrap().unwrap().1.state.last_loss, Some(f64::INFINITY));
         let p = dir.path().join(FILE);
         let mut bytes = std::fs::read(&p).unwrap();
-        let at = bytes.len() - c.optimizer.len() - 2; // inside the model bytes
+        let at = bytes.len() - DIGEST_LEN - c.optimizer.len() - 2; // inside the model bytes
         bytes[at] ^= 1;
         std::fs::write(&p, &bytes).unwrap();
         let e = read(dir.path()).unwrap_err().to_string();

@@ -4,7 +4,7 @@
 pub mod artifacts;
 pub mod checkpoint;
 
-use crate::config::spec::Schedule;
+use crate::config::spec::{Budget, Schedule};
 use crate::config::{self, Loaded};
 use crate::data::Splits;
 use crate::error::GdlabError;
@@ -36,38 +36,63 @@ pub struct RunResult {
 
 /// Trains the loaded config and writes its run folder.
 pub fn train(loaded: Loaded, opts: &TrainOptions, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
-    let exp = experiment::prepare(loaded)?;
+    let exp = crate::stop::interruptible(interrupt, "reading the data", move || experiment::prepare(loaded))?;
     let folder = open_run_folder(&exp.loaded, opts.out.as_deref())?;
-    let metrics = artifacts::MetricsWriter::open(&folder.dir.join("metrics.csv"), &exp.param_names, 0)
+    let metrics = artifacts::MetricsWriter::create(&folder.dir.join("metrics.csv"), &exp.param_names)
         .map_err(GdlabError::io("cannot write metrics.csv"))?;
     descend(&exp, exp.trainer(), folder, metrics, 0.0, opts.quiet, interrupt)
 }
 
 /// `gdlab train --resume RUN_DIR`: continues a run from its last checkpoint. `overrides` may
-/// change the budget (`optimizer.steps`/`epochs`), `optimizer.lr` and `output.log_every` /
-/// `output.checkpoint_every`; any other change is refused, naming the key. A run killed before
-/// its first checkpoint starts again from step 0 in the same folder.
+/// change the budget (`optimizer.steps`/`epochs`, never below the step reached),
+/// `optimizer.lr` and `output.log_every` / `output.checkpoint_every`; any other change is
+/// refused, naming the key, and so is a folder whose config.toml, metrics.csv or checkpoint no
+/// longer agree. Everything that can refuse happens before the folder is touched. A run killed
+/// before its first checkpoint starts again from step 0 in the same folder.
 pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicBool) -> Result<RunResult, GdlabError> {
     let not_a_run = |what: String| GdlabError::Input(format!("{}: cannot resume: {what}", dir.display()));
     let config_path = dir.join("config.toml");
     if !config_path.is_file() {
-        return Err(not_a_run("no config.toml: not a gdlab run folder".into()));
+        return Err(not_a_run(if folder_holds_only_temps(dir) {
+            format!(
+                "killed before it wrote its config.toml, so there is nothing to continue\n  hint: start it again in this folder with gdlab train CONFIG --out {}",
+                dir.display()
+            )
+        } else {
+            "no config.toml: not a gdlab run folder".into()
+        }));
     }
     // Held until the run stops: a second --resume (or anything else) cannot write here too.
     let folder = artifacts::RunFolder::lock(dir)?;
+    let checkpoint = checkpoint::read(dir)?;
     let stored = config::load(&config_path, &[])?;
+    // The config the checkpoint was made with: the folder's config.toml may not have drifted
+    // from it in a key a resume keeps, or the folder would no longer reproduce its metrics.
+    let base = match &checkpoint {
+        Some((h, _)) => {
+            config::from_text(&h.config, &format!("{}'s config", dir.join(checkpoint::FILE).display()), dir.to_path_buf(), &[])?.config
+        }
+        None => stored.config.clone(),
+    };
+    let edits = config::diff(&base, &stored.config);
+    if let Some((key, was, now)) = edits.iter().find(|(k, _, _)| !RESUMABLE_KEYS.contains(&k.as_str())) {
+        return Err(GdlabError::Input(format!(
+            "{}: key `{key}` was changed after the run's last checkpoint (it was {was}, the file now says {now})\n  hint: put it back to {was}: a resumed run keeps its model, data, loss and the rest of its settings; only {} may change on --resume; start a new run for anything else",
+            config_path.display(),
+            RESUMABLE_KEYS.join(", ")
+        )));
+    }
     let loaded = config::load(&config_path, overrides)?;
-    let changes = config::diff(&stored.config, &loaded.config);
-    if let Some((key, was, now)) = changes.iter().find(|(k, _, _)| !RESUMABLE_KEYS.contains(&k.as_str())) {
+    let set = config::diff(&stored.config, &loaded.config);
+    if let Some((key, was, now)) = set.iter().find(|(k, _, _)| !RESUMABLE_KEYS.contains(&k.as_str())) {
         return Err(GdlabError::Input(format!(
             "{}: key `{key}`: a resumed run keeps its model, data, loss and the rest of its settings (it was {was}, --set gives {now})\n  hint: only {} may change on --resume; start a new run for anything else",
             dir.display(),
             RESUMABLE_KEYS.join(", ")
         )));
     }
-    let exp = experiment::prepare(loaded)?;
-    let checkpoint = checkpoint::read(dir)?;
-    // Everything that can refuse the resume happens before the folder is touched.
+    let changes = config::diff(&base, &loaded.config);
+    let exp = crate::stop::interruptible(interrupt, "reading the data", move || experiment::prepare(loaded))?;
     if let Some((h, _)) = &checkpoint
         && !h.data_sha256.is_empty()
         && h.data_sha256 != exp.splits.fingerprint()
@@ -75,11 +100,27 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
         return Err(GdlabError::Input(format!(
             "{}: key `data`: the data differ from what the checkpoint was trained on (fingerprint {} vs {})\n  hint: was the data file changed? restore it, or start a new run",
             dir.display(),
-            &h.data_sha256[..12],
+            &h.data_sha256[..12.min(h.data_sha256.len())],
             &exp.splits.fingerprint()[..12]
         )));
     }
     let mut trainer = exp.trainer();
+    let at = checkpoint.as_ref().map_or(0, |(h, _)| h.step);
+    if trainer.max_steps() < at {
+        let (key, value) = match exp.loaded.spec.descent.budget {
+            Budget::Steps(k) => ("optimizer.steps", format!("{k}")),
+            Budget::Epochs(e) => ("optimizer.epochs", format!("{e} ({} updates)", trainer.max_steps())),
+        };
+        return Err(GdlabError::Input(format!(
+            "{}: key `{key}`: {value} is below the {at} updates the run has already made\n  hint: a resume can only extend a run: give at least {at} updates, or start a new run with the smaller budget",
+            dir.display()
+        )));
+    }
+    // metrics.csv must still hold exactly the rows the checkpoint counted.
+    let keep = match &checkpoint {
+        Some((h, _)) => artifacts::check_prefix(dir, h.metrics_len, &h.metrics_sha256, false, "checkpoint.bin")?,
+        None => artifacts::Prefix::empty(),
+    };
     if let Some((_, c)) = &checkpoint {
         trainer.restore(c).map_err(|e| not_a_run(format!("{e} (was the data file changed?)")))?;
     }
@@ -89,30 +130,43 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(GdlabError::io("cannot remove the old summary.json")(e)),
     }
-    let at = checkpoint.as_ref().map_or(0, |(h, _)| h.step);
     if !changes.is_empty() {
-        record_history(dir, &exp.loaded, at, &changes)?;
+        let by = |key: &str| if edits.iter().any(|(k, _, _)| k == key) { "config.toml" } else { "--set" };
+        record_history(dir, &exp.loaded, at, &changes, by)?;
     }
-    let keep = checkpoint.as_ref().map_or(0, |(h, _)| h.metrics_len);
     let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, keep)
         .map_err(GdlabError::io("cannot reopen metrics.csv"))?;
     let prior_s = checkpoint.as_ref().map_or(0.0, |(h, _)| h.wall_time_s);
     descend(&exp, trainer, folder, metrics, prior_s, quiet, interrupt)
 }
 
+/// Whether `dir` exists and holds nothing but gdlab's own temporary files.
+fn folder_holds_only_temps(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.map(|e| e.map(|e| e.file_name().to_str().is_some_and(crate::atomic::is_temp))).all(|ok| ok.unwrap_or(false))
+    })
+}
+
 /// Config keys a resumed run may change.
 pub const RESUMABLE_KEYS: [&str; 5] =
     ["optimizer.steps", "optimizer.epochs", "optimizer.lr", "output.log_every", "output.checkpoint_every"];
 
-/// Writes the new config.toml and appends the change to history.json.
-fn record_history(dir: &Path, loaded: &Loaded, at_step: usize, changes: &[(String, String, String)]) -> Result<(), GdlabError> {
+/// Writes the new config.toml and appends the change to history.json; `by` says whether a key
+/// was given with `--set` or edited in config.toml.
+fn record_history(
+    dir: &Path,
+    loaded: &Loaded,
+    at_step: usize,
+    changes: &[(String, String, String)],
+    by: impl Fn(&str) -> &'static str,
+) -> Result<(), GdlabError> {
     let path = dir.join("history.json");
     let mut history: Vec<serde_json::Value> = match std::fs::read_to_string(&path) {
         Ok(t) => serde_json::from_str(&t).map_err(|e| GdlabError::Runtime(format!("{}: {e}", path.display())))?,
         Err(_) => Vec::new(),
     };
     let changed: Vec<serde_json::Value> =
-        changes.iter().map(|(k, was, now)| serde_json::json!({ "key": k, "was": was, "now": now })).collect();
+        changes.iter().map(|(k, was, now)| serde_json::json!({ "key": k, "was": was, "now": now, "by": by(k) })).collect();
     history.push(serde_json::json!({ "resumed_at_step": at_step, "time": chrono::Utc::now().to_rfc3339(), "changes": changed }));
     let text = serde_json::to_string_pretty(&history).map_err(|e| GdlabError::Runtime(e.to_string()))?;
     artifacts::write_atomic(&path, text.as_bytes()).map_err(GdlabError::io("cannot write history.json"))?;
@@ -130,8 +184,9 @@ struct FolderWriter<'a> {
     /// Training seconds before this process (a resumed run), and when this process started.
     prior_s: f64,
     started: Instant,
-    /// The data's fingerprint, stored with each checkpoint.
+    /// The data's fingerprint and the config.toml text, stored with each checkpoint.
     data_sha256: String,
+    config: String,
 }
 
 impl FolderWriter<'_> {
@@ -156,7 +211,15 @@ impl train::Observer for FolderWriter<'_> {
     /// metrics.csv is made durable first, so a checkpoint never points past what is on disk.
     fn checkpoint(&mut self, c: &Checkpoint) -> Result<(), GdlabError> {
         self.metrics.sync().map_err(GdlabError::io("cannot write metrics.csv"))?;
-        checkpoint::write(self.dir, c, self.metrics.len_before(c.state.step), self.wall_time_s(), &self.data_sha256)
+        let (metrics_len, metrics_sha256) = self.metrics.prefix_before(c.state.step);
+        let state = checkpoint::FolderState {
+            metrics_len,
+            metrics_sha256,
+            wall_time_s: self.wall_time_s(),
+            data_sha256: &self.data_sha256,
+            config: &self.config,
+        };
+        checkpoint::write(self.dir, c, &state)
     }
 }
 
@@ -178,7 +241,8 @@ fn descend(
     let every = exp.loaded.config.output.checkpoint_every;
     let data_sha256 = exp.splits.fingerprint();
     let dir = folder.dir.clone();
-    let mut writer = FolderWriter { dir: &dir, metrics, every, bar: &bar, last: None, prior_s, started, data_sha256 };
+    let config = stored_config_text(&exp.loaded, &dir);
+    let mut writer = FolderWriter { dir: &dir, metrics, every, bar: &bar, last: None, prior_s, started, data_sha256, config };
     let stop = crate::backend::guard(&exp.loaded.spec.backend.target, || trainer.run(interrupt, &mut writer)).map_err(|e| match e {
         GdlabError::DeviceLost { device, message } => GdlabError::Runtime(format!(
             "{}: the device {device} stopped answering at step {}: {message}\n  hint: the run folder keeps its metrics and last checkpoint; once the device is back, continue with `gdlab train --resume {}`",
@@ -199,10 +263,12 @@ fn descend(
         diverged_at: trainer.diverged_at(),
     };
     let wall = writer.wall_time_s();
+    writer.metrics.sync().map_err(GdlabError::io("cannot write metrics.csv"))?;
+    let written = writer.metrics.prefix_before(usize::MAX);
     drop(writer);
     let ctx =
         RunContext { loaded: &exp.loaded, splits: &exp.splits, param_names: &exp.param_names, schedule: exp.settings.descent.schedule };
-    let summary = write_outputs(&ctx, &outcome, &dir, wall)?;
+    let summary = write_outputs(&ctx, &outcome, &dir, wall, Some(written))?;
     Ok(RunResult { dir, summary, lr: exp.settings.descent.lr })
 }
 
@@ -219,17 +285,27 @@ pub fn open_run_folder(loaded: &Loaded, out: Option<&Path>) -> Result<artifacts:
 /// Writes `c` as the run folder's config.toml. The data path is rewritten relative to the run
 /// folder so that `gdlab train <run>/config.toml` finds the same file.
 fn write_config(loaded: &Loaded, dir: &Path, c: &config::Config) -> Result<(), GdlabError> {
-    let mut stored = c.clone();
-    if let Some(p) = &c.data.path {
-        stored.data.path = Some(relocate(&loaded.base_dir.join(p), dir));
-    }
     let header = format!(
         "# gdlab {} resolved config: defaults filled in, overrides applied.\n# Reproduce with: gdlab train {}\n\n",
         env!("CARGO_PKG_VERSION"),
         dir.join("config.toml").display()
     );
-    let toml_text = format!("{header}{}", config::to_toml(&stored));
+    let toml_text = format!("{header}{}", config_text(loaded, dir, c));
     artifacts::write_atomic(&dir.join("config.toml"), toml_text.as_bytes()).map_err(GdlabError::io("cannot write config.toml"))
+}
+
+/// config.toml's text without its comment lines: `c` with the data path relative to `dir`.
+fn config_text(loaded: &Loaded, dir: &Path, c: &config::Config) -> String {
+    let mut stored = c.clone();
+    if let Some(p) = &c.data.path {
+        stored.data.path = Some(relocate(&loaded.base_dir.join(p), dir));
+    }
+    config::to_toml(&stored)
+}
+
+/// What `write_config` stores for `loaded` in `dir`, as a checkpoint records it.
+fn stored_config_text(loaded: &Loaded, dir: &Path) -> String {
+    config_text(loaded, dir, &loaded.config)
 }
 
 /// `model` with the parameters of the run in `dir`: a finished run's model.bpk, or a killed
@@ -297,14 +373,25 @@ fn relocate(target: &Path, from: &Path) -> PathBuf {
     pathdiff::diff_paths(&t, &f).unwrap_or(t)
 }
 
-/// Writes metrics.csv, model.bpk, the loss plot and, last, summary.json.
-pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> Result<Summary, GdlabError> {
+/// Writes metrics.csv (unless `written` gives the length and SHA-256 of the one streamed
+/// already), model.bpk, the loss plot and, last, summary.json.
+pub fn write_outputs(
+    ctx: &RunContext,
+    out: &Outcome,
+    dir: &Path,
+    wall: f64,
+    written: Option<(u64, String)>,
+) -> Result<Summary, GdlabError> {
     let c = &ctx.loaded.config;
     let splits = ctx.splits;
-    if out.rule == train::Rule::Perceptron {
-        artifacts::write_metrics(&dir.join("metrics.csv"), &out.records, ctx.param_names)
-            .map_err(GdlabError::io("cannot write metrics.csv"))?;
-    }
+    let (metrics_len, metrics_sha256) = match written {
+        Some(w) => w,
+        None => {
+            let path = dir.join("metrics.csv");
+            let sha = artifacts::write_metrics(&path, &out.records, ctx.param_names).map_err(GdlabError::io("cannot write metrics.csv"))?;
+            (std::fs::metadata(&path).map_err(GdlabError::io("cannot read metrics.csv"))?.len(), sha)
+        }
+    };
 
     let bytes =
         out.model.clone().into_record().into_bytes().map_err(|e| GdlabError::Runtime(format!("cannot serialise the model: {e}")))?;
@@ -346,6 +433,8 @@ pub fn write_outputs(ctx: &RunContext, out: &Outcome, dir: &Path, wall: f64) -> 
         gdlab_version: env!("CARGO_PKG_VERSION").into(),
         burn_version: crate::backend::BURN_VERSION.into(),
         model_sha256,
+        metrics_len: Some(metrics_len),
+        metrics_sha256: Some(metrics_sha256),
     };
 
     // The plot reads metrics.csv: a resumed run's rows are not all in memory.

@@ -58,8 +58,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/runs", get(runs))
         .route("/api/runs/{experiment}/{run_id}", get(run))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such page or API route".into()) })
+        .layer(axum::middleware::from_fn(guard::bounded_body))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), guard::same_origin))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(guard::json_errors))
         .with_state(app)
 }
 
@@ -87,8 +89,32 @@ impl App {
 }
 
 /// Runs blocking work (burn, files) off the server's threads.
-pub(super) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, crate::error::GdlabError> + Send + 'static) -> ApiResult<T> {
-    Ok(tokio::task::spawn_blocking(f).await.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??)
+/// Runs `f` (a computation: a surface, a probe, a data set's preparation, the perceptron rule)
+/// on the blocking pool, at most `HEAVY_AT_ONCE` at a time: requests beyond those wait their
+/// turn for up to `HEAVY_WAIT`, then get 503, so a burst cannot hold more memory and threads
+/// than a few computations need.
+pub(super) async fn blocking<T: Send + 'static>(
+    app: &App,
+    f: impl FnOnce() -> Result<T, crate::error::GdlabError> + Send + 'static,
+) -> ApiResult<T> {
+    let permit = tokio::time::timeout(super::HEAVY_WAIT, Arc::clone(&app.heavy).acquire_owned())
+        .await
+        .map_err(|_| {
+            ApiError(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "busy: {} computations are already running and others are waiting\n  hint: retry in a few seconds",
+                    super::HEAVY_AT_ONCE
+                ),
+            )
+        })?
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let result = tokio::task::spawn_blocking(move || {
+        let _held = permit;
+        f()
+    })
+    .await;
+    Ok(result.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??)
 }
 
 /// A posted config, checked like `gdlab train` checks one, and then for the server: data only
@@ -136,7 +162,7 @@ async fn create(
     }
     let loaded = load_posted(&app, &body, &sets)?;
     let config = config::to_toml(&loaded.config);
-    let exp = blocking(move || crate::train::experiment::prepare(loaded)).await?;
+    let exp = blocking(&app, move || crate::train::experiment::prepare(loaded)).await?;
     let max_steps = exp.settings.max_steps(exp.splits.train.len());
     if max_steps > MAX_SESSION_STEPS {
         return Err(bad(format!(
@@ -243,7 +269,7 @@ async fn control(State(app): State<Arc<App>>, Path(id): Path<String>, body: Stri
 async fn save(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<Value>)> {
     let s = app.session(&id)?;
     let loaded = load_posted(&app, &s.config, &[format!("optimizer.lr={:e}", s.lr())])?;
-    let result = blocking(move || {
+    let result = blocking(&app, move || {
         crate::run::train(loaded, &crate::run::TrainOptions { out: None, quiet: true }, &std::sync::atomic::AtomicBool::new(false))
     })
     .await?;

@@ -43,6 +43,11 @@ pub const MAX_SESSION_STEPS: usize = 1_000_000;
 /// otherwise.
 pub const IDLE_SECONDS: u64 = 60;
 
+/// Computations (surfaces, probes, a session's data, the perceptron rule) run at once, and how
+/// long a request waits for its turn before a 503.
+pub const HEAVY_AT_ONCE: usize = 2;
+pub const HEAVY_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 pub(crate) struct App {
     sessions: Mutex<HashMap<u64, Arc<Session>>>,
     next_id: AtomicU64,
@@ -57,6 +62,8 @@ pub(crate) struct App {
     hosts: Vec<String>,
     /// Origins a request may come from.
     origins: Vec<String>,
+    /// Permits for computations (`api::blocking`).
+    heavy: Arc<tokio::sync::Semaphore>,
 }
 
 /// Open connections (event streams never end by themselves) get this long after Ctrl-C.
@@ -83,24 +90,59 @@ pub fn serve(o: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Gdla
         let stop = stop_signal().map_err(GdlabError::io("cannot listen for Ctrl-C and SIGTERM"))?;
         ready(addr);
         tokio::spawn(api::reap_idle(Arc::clone(&app)));
-        let stopping = Arc::new(tokio::sync::Notify::new());
-        let server = axum::serve(listener, api::router(Arc::clone(&app))).with_graceful_shutdown({
-            let stopping = Arc::clone(&stopping);
-            async move {
-                stop.await;
-                stopping.notify_one();
-            }
-        });
-        let result = tokio::select! {
-            r = server => r.map_err(GdlabError::io("the server stopped")),
-            () = async { stopping.notified().await; tokio::time::sleep(DRAIN).await } => Ok(()),
-        };
+        accept_until(listener, api::router(Arc::clone(&app)), stop).await;
         if let Ok(mut all) = app.sessions.lock() {
             all.clear();
         }
-        result
+        Ok(())
     })
 }
+
+/// Serves connections from `listener` until `stop`, then asks each to finish (idle keep-alive
+/// connections close, event streams end with their sessions) and gives them `DRAIN`. Each
+/// connection must send a request's head within `HEADER_TIMEOUT`: one that never finishes its
+/// headers is closed, not held forever (axum::serve sets no such timer).
+async fn accept_until(listener: tokio::net::TcpListener, router: axum::Router, stop: impl std::future::Future<Output = ()>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let (closing, closed) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    tokio::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of descriptors and the like: wait a moment rather than spin.
+                Err(_) => { tokio::time::sleep(std::time::Duration::from_millis(50)).await; continue; }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let mut closed = closed.clone();
+        tasks.spawn(async move {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = closed.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+        // Finished connections' entries are dropped as we go.
+        while tasks.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    let _ = tokio::time::timeout(DRAIN, async { while tasks.join_next().await.is_some() {} }).await;
+}
+
+/// A request's head must arrive within this long of the connection (or of the previous
+/// response on a kept-alive one).
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Ctrl-C or SIGTERM: the handlers are installed when this is called, not when the future is
 /// first polled.
@@ -139,6 +181,7 @@ impl App {
             idle: std::time::Duration::from_secs(o.idle_seconds),
             hosts,
             origins,
+            heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
         })
     }
 }

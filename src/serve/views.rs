@@ -5,10 +5,9 @@
 //! the input plane (boundary), the perceptron rule's trajectory, and the small data sets the
 //! page edits (datasets).
 
+use super::App;
 use super::api::{ApiError, ApiResult, bad, blocking, load_posted, overrides};
 use super::session::Control;
-use super::{App, MAX_SESSION_STEPS};
-use crate::config::spec::Budget;
 use crate::gradient::{LossFn, backprop, params};
 use crate::nonfinite::Floats;
 use axum::Json;
@@ -73,7 +72,7 @@ pub async fn surface(State(app): State<Arc<App>>, Path(id): Path<String>, Query(
         return Err(bad("y: the model has one parameter"));
     }
     let loaded = load_posted(&app, &s.config, &[])?;
-    let grid = blocking(move || {
+    let grid = blocking(&app, move || {
         let exp = crate::train::experiment::prepare(loaded)?;
         let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
         let mut theta = params::values(&exp.model);
@@ -115,7 +114,7 @@ pub async fn probe(State(app): State<Arc<App>>, Path(id): Path<String>, Query(q)
     let at = numbers("at", &q.at, k)?;
     let dw = q.dw.as_deref().map(|t| numbers("dw", t, k)).transpose()?;
     let loaded = load_posted(&app, &s.config, &[])?;
-    let answer = blocking(move || {
+    let answer = blocking(&app, move || {
         let exp = crate::train::experiment::prepare(loaded)?;
         let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
         let (c, g) = loss.with_gradient(&params::with_values(&exp.model, &at));
@@ -209,21 +208,16 @@ pub async fn boundary(State(app): State<Arc<App>>, Path(id): Path<String>, Query
     Ok(Json(json!({ "x": xs, "y": ys, "outputs": k, "output": output, "hidden": hidden, "layers": weights })))
 }
 
+/// Epochs the page's perceptron runs at most (a record each goes back to the page).
+const PAGE_EPOCHS: usize = 10_000;
+
 /// `POST /api/perceptron[?set=...]` with a config: Rosenblatt's rule on its data, epoch by
 /// epoch (the same code as `gdlab perceptron`, no files written), for the page to animate
 /// beside a gradient-descent session on the same data.
 pub async fn perceptron(State(app): State<Arc<App>>, Query(q): Query<Vec<(String, String)>>, body: String) -> ApiResult<Json<Value>> {
     let loaded = load_posted(&app, &body, &overrides(q)?)?;
-    let too_long = match loaded.spec.descent.budget {
-        Budget::Steps(s) => s > MAX_SESSION_STEPS,
-        Budget::Epochs(e) => e > 10_000,
-    };
-    if too_long {
-        return Err(bad(format!(
-            "key `optimizer.steps`: the page runs the rule for at most {MAX_SESSION_STEPS} row updates or 10000 epochs"
-        )));
-    }
-    let r = blocking(move || crate::commands::perceptron::rule(loaded, &std::sync::atomic::AtomicBool::new(false))).await?;
+    let r =
+        blocking(&app, move || crate::commands::perceptron::rule(loaded, PAGE_EPOCHS, &std::sync::atomic::AtomicBool::new(false))).await?;
     let records: Vec<Value> = r
         .outcome
         .records
@@ -295,7 +289,7 @@ pub async fn dataset(State(app): State<Arc<App>>, body: String) -> ApiResult<(St
     let name = format!("{}.csv", &format!("{:x}", Sha256::digest(text.as_bytes()))[..16]);
     let dir = app.runs.join("live-data");
     let path = dir.join(&name);
-    blocking({
+    blocking(&app, {
         let path = path.clone();
         move || {
             std::fs::create_dir_all(&dir).map_err(crate::error::GdlabError::io(format!("cannot create {}", dir.display())))?;

@@ -235,6 +235,50 @@ mod remote {
         DeviceServer { child, url }
     }
 
+    fn rss_kib(pid: u32) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// A peer without the token gets a bounded head and first message only: three connections
+    /// that each declare a 1 GiB first frame and stream 8 MiB of it are closed, and the server
+    /// holds a few MiB more at most (it took 780 MiB before the gate).
+    #[test]
+    fn an_unauthenticated_peer_cannot_make_the_server_buffer_a_large_message() {
+        use std::io::{Read, Write};
+        let server = device_server(0, &[]);
+        let addr = server.url.strip_prefix("ws://").unwrap().to_string();
+        // The first connection also starts the server's own machinery (its runtime's threads,
+        // the route): memory is measured from after it.
+        let mut before = 0;
+        for k in 0..4 {
+            if k == 1 {
+                before = rss_kib(server.child.id());
+            }
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+            s.set_write_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+            write!(
+                s,
+                "GET /session HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
+            .unwrap();
+            let mut head = [0u8; 12];
+            s.read_exact(&mut head).unwrap();
+            assert_eq!(&head, b"HTTP/1.1 101", "the upgrade itself is served");
+            let mut frame = vec![0x82, 0xFF];
+            frame.extend_from_slice(&(1u64 << 30).to_be_bytes());
+            frame.extend_from_slice(&[1, 2, 3, 4]);
+            s.write_all(&frame).unwrap();
+            let chunk = vec![0u8; 1 << 16];
+            let sent = (0..128).take_while(|_| s.write_all(&chunk).is_ok()).count();
+            assert!(sent < 128, "the server read all 8 MiB of an unauthenticated first message");
+        }
+        let grown = rss_kib(server.child.id()).saturating_sub(before);
+        assert!(grown < 8 * 1024, "the server grew by {grown} KiB for three unauthenticated peers");
+    }
+
     /// `gdlab train` with the remote backend at `url`, the token in the environment.
     fn train_remote(config: &str, out: &Path, url: &str, token: Option<&str>, sets: &[&str]) -> Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gdlab"));

@@ -150,7 +150,7 @@ fn resume_with_a_new_log_every_logs_at_the_new_interval_from_the_resume_step_on(
 /// into place whole, so every read must parse.
 fn checkpoint_step(run: &Path) -> Option<u64> {
     let bytes = std::fs::read(run.join("checkpoint.bin")).ok()?;
-    assert!(bytes.starts_with(b"GDLABCK1\n") && bytes.len() >= 17, "checkpoint.bin: {} bytes, no header", bytes.len());
+    assert!(bytes.starts_with(b"GDLABCK2\n") && bytes.len() >= 17, "checkpoint.bin: {} bytes, no header", bytes.len());
     let len = u64::from_le_bytes(bytes[9..17].try_into().unwrap()) as usize;
     let header: Value =
         serde_json::from_slice(bytes.get(17..17 + len).expect("a whole header")).unwrap_or_else(|e| panic!("checkpoint header: {e}"));

@@ -309,3 +309,56 @@ fn ctrl_c_stops_the_server_with_streams_open() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The perceptron's epochs are bounded after the budget becomes epochs (1,000,000 row updates
+/// on XOR's 4 rows were 250,000 records); every API error is `{"error": ...}`, axum's own
+/// rejections included; a head or a body that never ends is closed or answered 408 within the
+/// server's 10 s timeouts, not held.
+#[test]
+fn heavy_requests_errors_and_slow_clients_are_bounded() {
+    let s = start_server(&[]);
+    let gates = text("configs/lecture/gates.toml");
+    let (status, body) = request(&s, "POST", "/api/perceptron?set=data.gate%3D%22xor%22&set=optimizer.steps%3D1000000", &gates, &[]);
+    assert_eq!(status, 400, "{body}");
+    assert!(json(&body)["error"].as_str().unwrap().contains("at most 10000 epochs"), "{body}");
+
+    let id = create(&s, &text(PARABOLA));
+    for (method, path, body, want) in [
+        ("POST", format!("/api/sessions/{id}/control"), "{not json", 400),
+        ("POST", format!("/api/sessions/{id}/control"), r#"{"action": 3}"#, 400),
+        ("PUT", "/api/sessions".to_string(), "", 405),
+        ("GET", "/api/no/such/route".to_string(), "", 404),
+        ("GET", "/api/runs/%ZZ/x".to_string(), "", 404),
+    ] {
+        let (status, text) = request(&s, method, &path, body, &[]);
+        assert_eq!(status, want, "{method} {path}: {text}");
+        assert!(json(&text)["error"].as_str().is_some_and(|e| !e.is_empty()), "{method} {path}: {text}");
+    }
+
+    let started = Instant::now();
+    let head = std::thread::spawn({
+        let addr = s.addr.clone();
+        move || {
+            let mut stream = TcpStream::connect(&addr).unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            stream.write_all(format!("GET /api/runs HTTP/1.1\r\nHost: {addr}\r\n").as_bytes()).unwrap();
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest);
+            rest
+        }
+    });
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head_text =
+        format!("POST /api/perceptron HTTP/1.1\r\nHost: {}\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n[data]\n", s.addr);
+    stream.write_all(head_text.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "a body that stops: {answer}");
+    assert!(answer.contains("\"error\""), "{answer}");
+    let unanswered = head.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(25), "slow clients were held for {:?}", started.elapsed());
+    assert!(!String::from_utf8_lossy(&unanswered).contains("200 OK"), "an unfinished head was answered");
+    // The server still serves.
+    assert_eq!(request(&s, "GET", "/api/runs", "", &[]).0, 200);
+}
