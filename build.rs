@@ -3,6 +3,7 @@
 // anywhere, and a new config needs no registration).
 fn main() {
     embed_configs();
+    embed_datasets();
     println!("cargo:rerun-if-changed=Cargo.lock");
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
     let mut version = "unknown".to_string();
@@ -41,5 +42,26 @@ fn embed_configs() {
     }
     code += "];\n";
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("shipped.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+}
+
+/// Writes `$OUT_DIR/datasets.rs`: one `Dataset` per data/*.csv, sorted by name, so
+/// `data.dataset = "iris"` reads the same bytes wherever gdlab runs.
+fn embed_datasets() {
+    println!("cargo:rerun-if-changed=data");
+    let mut names: Vec<String> = std::fs::read_dir("data")
+        .expect("data/ is readable")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".csv")).map(str::to_string))
+        .collect();
+    names.sort();
+    let mut code = String::from("pub const DATASETS: &[Dataset] = &[\n");
+    for n in &names {
+        let p = format!("data/{n}.csv");
+        println!("cargo:rerun-if-changed={p}");
+        code += &format!("    Dataset {{ name: {n:?}, csv: include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/\", {p:?})) }},\n");
+    }
+    code += "];\n";
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("datasets.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");
 }

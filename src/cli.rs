@@ -372,7 +372,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                 Some(dir) => run::resume(&dir, &set, quiet, &INTERRUPTED)?,
                 None => {
                     let loaded = match &path {
-                        Some(p) => config::load(p, &set)?,
+                        Some(p) => config::load_named(p, &set)?,
                         None => {
                             let s = shipped::default_config();
                             config::from_text(s.text, &format!("<embedded {}>", s.path), PathBuf::from("."), &set)?
@@ -388,7 +388,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::Perceptron { config: path, run: RunArgs { set, out, quiet, json } } => {
             catch_stop_signals();
-            let loaded = config::load(&path, &set)?;
+            let loaded = config::load_named(&path, &set)?;
             let result = crate::commands::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;
             if json || !quiet {
                 emit(&result, json)?;

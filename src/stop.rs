@@ -21,6 +21,8 @@ pub fn interruptible<T: Send + 'static>(
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("interruptible".into())
+        // The main thread's stack size: the work is what main would otherwise run.
+        .stack_size(8 << 20)
         .spawn(move || {
             let _ = tx.send(work());
         })

@@ -20,7 +20,7 @@ fn prepare(config_path: &Path, sets: &[String], dtype: Option<DType>) -> Result<
     if let Some(d) = dtype {
         sets.push(format!("backend.dtype=\"{}\"", config::name(&d)));
     }
-    experiment::prepare(config::load(config_path, &sets)?)
+    experiment::prepare(config::load_named(config_path, &sets)?)
 }
 
 /// The experiment's starting model, or a finished run's parameters loaded into it.

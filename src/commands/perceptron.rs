@@ -72,7 +72,8 @@ pub fn rule(loaded: Loaded, max_epochs: usize, interrupt: &AtomicBool) -> Result
     check(&loaded)?;
     let spec = &loaded.spec;
     let seed = spec.seed;
-    let raw = crate::train::experiment::load_within_budget(&loaded)?;
+    let reading = loaded.clone();
+    let raw = crate::stop::interruptible(interrupt, "reading the data", move || crate::train::experiment::load_within_budget(&reading))?;
     if raw.outputs() != 1 {
         return Err(GdlabError::Input(format!(
             "{}: key `data.target`: the perceptron has one output; give one target column",

@@ -50,7 +50,7 @@ pub fn parse_range(s: &str) -> Result<Ranges, String> {
 }
 
 pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Result<(PathBuf, Field), GdlabError> {
-    let exp = experiment::prepare(config::load(config_path, sets)?)?;
+    let exp = experiment::prepare(config::load_named(config_path, sets)?)?;
     if o.grid < 3 {
         return Err(GdlabError::Input(format!("--grid {}: needs at least 3 points per side", o.grid)));
     }

@@ -395,7 +395,7 @@ pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Re
     let mut name = String::new();
     let mut root = PathBuf::new();
     for c in &combos {
-        let l = config::load(config_path, c)?;
+        let l = config::load_named(config_path, c)?;
         let checked = l.clone();
         crate::stop::interruptible(interrupt, "reading the data", move || {
             crate::train::experiment::load_within_budget(&checked).map(drop)
@@ -403,7 +403,12 @@ pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Re
         name = l.config.experiment.name.clone();
         root = l.config.output.dir.clone();
     }
-    let config = std::fs::canonicalize(config_path).map_err(GdlabError::io(format!("cannot resolve {}", config_path.display())))?;
+    // A file by its absolute path (the runs start elsewhere); a shipped name as given.
+    let config = if config_path.exists() {
+        std::fs::canonicalize(config_path).map_err(GdlabError::io(format!("cannot resolve {}", config_path.display())))?
+    } else {
+        config_path.to_path_buf()
+    };
     let folder = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())?;
     let runs = combos
         .iter()
@@ -530,7 +535,7 @@ pub fn compare(
         if p.is_dir() {
             RunRow::read(String::new(), p)?;
         } else {
-            config::load(p, &[])?;
+            config::load_named(p, &[])?;
         }
     }
     let folder = artifacts::create_run_dir(Path::new("artifacts"), "compare", out)?;

@@ -33,6 +33,10 @@ pub enum ConfigError {
     },
     #[error("--set {arg}: {message}\n  hint: write --set section.key=value, e.g. --set optimizer.lr=0.05")]
     Override { arg: String, message: String },
+    #[error(
+        "cannot read config `{name}`: no such file, and no shipped experiment has that name{suggestion}\n  hint: give a config file's path, or one of the names `gdlab list` shows (e.g. xor_mlp, lecture/parabola)"
+    )]
+    Unknown { name: String, suggestion: String },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -108,6 +112,9 @@ pub struct Data {
     /// csv: file path, relative to the config file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
+    /// csv: one of the data sets embedded in gdlab (`gdlab list` names them), instead of a path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
     /// csv: target column name, or a list of names for several outputs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetSpec>,
@@ -536,6 +543,24 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     let base_dir = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).unwrap_or(Path::new(".")).to_path_buf();
     from_text(&text, &path.display().to_string(), base_dir, overrides)
+}
+
+/// A config named on the command line: the file at `arg` when there is one (a path always
+/// wins), else the shipped experiment of that name (`xor_mlp`, `lecture/parabola`), which
+/// runs from any folder: its data are generated or embedded.
+pub fn load_named(arg: &Path, overrides: &[String]) -> Result<Loaded, ConfigError> {
+    if arg.exists() {
+        return load(arg, overrides);
+    }
+    let name = arg.to_string_lossy();
+    match shipped::find(&name) {
+        Some(s) => from_text(s.text, &format!("<shipped {}>", shipped::short_name(s)), PathBuf::from("."), overrides),
+        None => {
+            let near = shipped::nearest(&name);
+            let suggestion = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
+            Err(ConfigError::Unknown { name: name.into_owned(), suggestion })
+        }
+    }
 }
 
 /// Parses config text (a file's or an embedded one) the same way `load` does.

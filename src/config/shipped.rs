@@ -20,6 +20,8 @@ pub fn default_config() -> &'static Shipped {
 /// One shipped config as `gdlab list` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
+    /// What to type: `gdlab train NAME` runs it from any folder.
+    pub run: &'static str,
     pub path: &'static str,
     pub name: String,
     pub description: String,
@@ -37,6 +39,33 @@ pub struct Group {
     pub configs: Vec<Entry>,
 }
 
+/// The name to type for a shipped config: its path without `configs/` and `.toml`
+/// (`xor_mlp`, `lecture/parabola`).
+pub fn short_name(s: &Shipped) -> &'static str {
+    s.path.strip_prefix("configs/").unwrap_or(s.path).strip_suffix(".toml").unwrap_or(s.path)
+}
+
+/// The shipped config a command-line argument names: `xor_mlp`, `lecture/parabola`,
+/// `configs/xor_mlp.toml` or `lecture/parabola.toml`.
+pub fn find(arg: &str) -> Option<&'static Shipped> {
+    let arg = arg.trim_start_matches("./");
+    let bare = arg.strip_prefix("configs/").unwrap_or(arg);
+    let bare = bare.strip_suffix(".toml").unwrap_or(bare);
+    SHIPPED.iter().find(|s| short_name(s) == bare)
+}
+
+/// The shipped names closest to `arg`, best first (for "did you mean").
+pub fn nearest(arg: &str) -> Vec<&'static str> {
+    let mut scored: Vec<(f64, &'static str)> = SHIPPED
+        .iter()
+        .map(|s| short_name(s))
+        .map(|n| (strsim::jaro_winkler(arg, n).max(strsim::jaro_winkler(arg, n.rsplit('/').next().unwrap_or(n))), n))
+        .filter(|(score, _)| *score > 0.75)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
 /// The shipped config at `path` (e.g. "configs/lecture/parabola.toml").
 pub fn get(path: &str) -> Option<&'static Shipped> {
     SHIPPED.iter().find(|s| s.path == path)
@@ -50,7 +79,7 @@ pub fn listing() -> Listing {
             Ok(c) => (c.experiment.name, c.experiment.description),
             Err(e) => ("(invalid)".into(), e.message().to_string()),
         };
-        let entry = Entry { path: s.path, name, description };
+        let entry = Entry { run: short_name(s), path: s.path, name, description };
         match groups.iter_mut().find(|g| g.folder == folder) {
             Some(g) => g.configs.push(entry),
             None => groups.push(Group { folder, configs: vec![entry] }),
@@ -67,10 +96,11 @@ impl std::fmt::Display for Listing {
             }
             writeln!(f, "{}/ ({} configs)", g.folder, g.configs.len())?;
             for e in &g.configs {
-                writeln!(f, "  {:<40} {}\n      {}", e.path, e.name, e.description)?;
+                writeln!(f, "  {:<28} {}\n      {}", e.run, e.path, e.description)?;
             }
         }
-        Ok(())
+        writeln!(f, "\nrun one from any folder with: gdlab train NAME (e.g. gdlab train {})", short_name(default_config()))?;
+        writeln!(f, "shipped data sets (data.dataset = \"NAME\"): {}", crate::data::shipped::names().join(", "))
     }
 }
 
@@ -108,5 +138,17 @@ mod tests {
             listing.groups.iter().any(|g| g.folder == "configs/lecture" && g.configs.iter().any(|e| e.path.ends_with("parabola.toml")))
         );
         assert!(listed.contains(&"configs/xor_mlp.toml"));
+    }
+
+    #[test]
+    fn a_shipped_config_is_found_by_the_names_a_user_types() {
+        for arg in ["xor_mlp", "configs/xor_mlp.toml", "xor_mlp.toml", "./configs/xor_mlp.toml"] {
+            assert_eq!(find(arg).map(|s| s.path), Some("configs/xor_mlp.toml"), "{arg}");
+        }
+        assert_eq!(find("lecture/parabola").map(|s| s.path), Some("configs/lecture/parabola.toml"));
+        assert!(find("parabola").is_none(), "a lecture config is named with its folder");
+        assert!(find("xor").is_none());
+        assert_eq!(nearest("xor_mpl").first(), Some(&"xor_mlp"));
+        assert!(nearest("lecture/parabla").contains(&"lecture/parabola"));
     }
 }

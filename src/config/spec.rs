@@ -55,13 +55,21 @@ pub enum Generator {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvSource {
-    /// Relative to the config file's folder.
-    pub path: PathBuf,
+    pub file: CsvFile,
     pub targets: Vec<String>,
     /// None: every column but the targets.
     pub features: Option<Vec<String>>,
     /// Target values mapped to 1 (the rest to 0).
     pub positive: Option<Vec<f64>>,
+}
+
+/// Where a CSV's bytes come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CsvFile {
+    /// The user's own file, relative to the config file's folder.
+    Path(PathBuf),
+    /// A data set embedded in the binary (`data.dataset`): the same anywhere.
+    Shipped(&'static crate::data::shipped::Dataset),
 }
 
 /// The hidden line of linear/logistic data: given, or drawn from the seed.
@@ -466,6 +474,7 @@ fn data(l: &Located) -> Result<DataSpec, ConfigError> {
     let source = super::name(&d.source);
     for (key, set, owner) in [
         ("data.path", d.path.is_some(), d.source == Source::Csv),
+        ("data.dataset", d.dataset.is_some(), d.source == Source::Csv),
         ("data.target", d.target.is_some(), d.source == Source::Csv),
         ("data.features", d.features.is_some(), d.source == Source::Csv),
         ("data.positive", d.positive.is_some(), d.source == Source::Csv),
@@ -501,12 +510,26 @@ fn data(l: &Located) -> Result<DataSpec, ConfigError> {
     };
     let source = match d.source {
         Source::Csv => {
-            let Some(path) = d.path.clone() else {
-                return Err(l.invalid(
-                    "data.path",
-                    "source = \"csv\" needs a `path`",
-                    "path = \"../data/iris.csv\" (relative to the config file)",
-                ));
+            let names = crate::data::shipped::names().join(", ");
+            let file = match (&d.path, &d.dataset) {
+                (Some(p), None) => CsvFile::Path(p.clone()),
+                (None, Some(name)) => CsvFile::Shipped(crate::data::shipped::get(name).ok_or_else(|| {
+                    l.invalid("data.dataset", format!("no shipped data set named `{name}`"), format!("the shipped data sets are {names}"))
+                })?),
+                (Some(_), Some(_)) => {
+                    return Err(l.invalid(
+                        "data.dataset",
+                        "give `dataset` or `path`, not both",
+                        "dataset names a shipped data set, path your own CSV",
+                    ));
+                }
+                (None, None) => {
+                    return Err(l.invalid(
+                        "data.path",
+                        "source = \"csv\" needs a `path` (your own CSV) or a `dataset` (a shipped one)",
+                        format!("path = \"my.csv\" (relative to the config file), or dataset = \"iris\" (one of {names})"),
+                    ));
+                }
             };
             let Some(target) = &d.target else {
                 return Err(l.invalid("data.target", "source = \"csv\" needs a `target` column name", "target = \"progression\""));
@@ -515,7 +538,7 @@ fn data(l: &Located) -> Result<DataSpec, ConfigError> {
             if targets.is_empty() {
                 return Err(l.invalid("data.target", "the list of target columns is empty", "target = \"y\" or target = [\"y1\", \"y2\"]"));
             }
-            DataSource::Csv(CsvSource { path, targets, features: d.features.clone(), positive: d.positive.clone() })
+            DataSource::Csv(CsvSource { file, targets, features: d.features.clone(), positive: d.positive.clone() })
         }
         Source::Linear => {
             let (n, dims) = (n(200)?, dims(1)?);

@@ -7,7 +7,18 @@ use std::path::Path;
 /// column) as x. With `positive`, target values in that list become 1 and all others 0.
 pub fn read(path: &Path, targets: &[String], features: Option<&[String]>, positive: Option<&[f64]>) -> Result<Dataset, DataError> {
     let bytes = std::fs::read(path).map_err(|source| DataError::Read { path: path.to_path_buf(), source })?;
-    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).trim(::csv::Trim::All).from_reader(bytes.as_slice());
+    parse(&bytes, path, targets, features, positive)
+}
+
+/// `read` on bytes already in memory; `path` names them in messages.
+pub fn parse(
+    bytes: &[u8],
+    path: &Path,
+    targets: &[String],
+    features: Option<&[String]>,
+    positive: Option<&[f64]>,
+) -> Result<Dataset, DataError> {
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).trim(::csv::Trim::All).from_reader(bytes);
     let malformed = |line: usize, message: String| DataError::Malformed { path: path.to_path_buf(), line, message };
     let header: Vec<String> = reader.headers().map_err(|e| malformed(1, e.to_string()))?.iter().map(str::to_string).collect();
     // Two columns of one name would map to different data in training and in `eval --data`.

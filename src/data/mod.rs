@@ -2,9 +2,10 @@
 //! standardisation. Everything here is host-side f64; the device sees it only at upload.
 
 pub mod csv;
+pub mod shipped;
 pub mod synthetic;
 
-use crate::config::spec::DataSource;
+use crate::config::spec::{CsvFile, DataSource};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -215,7 +216,10 @@ impl Splits {
 /// Loads or generates the configured data set (`base_dir`: where the config file lives).
 pub fn load(source: &DataSource, seed: u64, base_dir: &Path) -> Result<Dataset, DataError> {
     let data = match source {
-        DataSource::Csv(c) => csv::read(&base_dir.join(&c.path), &c.targets, c.features.as_deref(), c.positive.as_deref())?,
+        DataSource::Csv(c) => match &c.file {
+            CsvFile::Path(p) => csv::read(&base_dir.join(p), &c.targets, c.features.as_deref(), c.positive.as_deref())?,
+            CsvFile::Shipped(d) => csv::parse(d.csv.as_bytes(), &d.origin(), &c.targets, c.features.as_deref(), c.positive.as_deref())?,
+        },
         DataSource::Generated(g) => synthetic::generate(g, seed),
     };
     if data.is_empty() {

@@ -59,7 +59,8 @@ impl RunFolder {
         let mut temps = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(|e| ClaimError::Create(name.clone(), e))? {
             let entry = entry.map_err(|e| ClaimError::Create(name.clone(), e))?;
-            if !entry.file_name().to_str().is_some_and(crate::atomic::is_temp) {
+            let ours = entry.file_type().is_ok_and(|t| t.is_file()) && entry.file_name().to_str().is_some_and(crate::atomic::is_temp);
+            if !ours {
                 return Err(ClaimError::NotEmpty(name));
             }
             temps.push(entry.path());
@@ -230,7 +231,7 @@ pub fn check_prefix(dir: &Path, len: u64, sha256: &str, whole: bool, recorded_by
         crate::error::GdlabError::Runtime(format!(
             "{}: {what}, not what {recorded_by} recorded ({len} bytes, SHA-256 {})\n  hint: the file was cut, edited or replaced after gdlab wrote it; restore it, or train the run again",
             path.display(),
-            &sha256[..sha256.len().min(12)]
+            sha256.get(..12).unwrap_or(sha256)
         ))
     };
     let file = match std::fs::File::open(&path) {

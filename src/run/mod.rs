@@ -75,7 +75,8 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
         None => stored.config.clone(),
     };
     let edits = config::diff(&base, &stored.config);
-    if let Some((key, was, now)) = edits.iter().find(|(k, _, _)| !RESUMABLE_KEYS.contains(&k.as_str())) {
+    let editable = |k: &str| RESUMABLE_KEYS.contains(&k) || EDITABLE_KEYS.contains(&k);
+    if let Some((key, was, now)) = edits.iter().find(|(k, _, _)| !editable(k)) {
         return Err(GdlabError::Input(format!(
             "{}: key `{key}` was changed after the run's last checkpoint (it was {was}, the file now says {now})\n  hint: put it back to {was}: a resumed run keeps its model, data, loss and the rest of its settings; only {} may change on --resume; start a new run for anything else",
             config_path.display(),
@@ -100,7 +101,7 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
         return Err(GdlabError::Input(format!(
             "{}: key `data`: the data differ from what the checkpoint was trained on (fingerprint {} vs {})\n  hint: was the data file changed? restore it, or start a new run",
             dir.display(),
-            &h.data_sha256[..12.min(h.data_sha256.len())],
+            h.data_sha256.get(..12).unwrap_or(&h.data_sha256),
             &exp.splits.fingerprint()[..12]
         )));
     }
@@ -124,6 +125,7 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
     if let Some((_, c)) = &checkpoint {
         trainer.restore(c).map_err(|e| not_a_run(format!("{e} (was the data file changed?)")))?;
     }
+    let history = read_history(dir)?;
     // The folder is now a run in progress again: no summary until it stops.
     match std::fs::remove_file(dir.join("summary.json")) {
         Ok(()) => {}
@@ -131,8 +133,12 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
         Err(e) => return Err(GdlabError::io("cannot remove the old summary.json")(e)),
     }
     if !changes.is_empty() {
-        let by = |key: &str| if edits.iter().any(|(k, _, _)| k == key) { "config.toml" } else { "--set" };
-        record_history(dir, &exp.loaded, at, &changes, by)?;
+        let by = |key: &str| if set.iter().any(|(k, _, _)| k == key) { "--set" } else { "config.toml" };
+        record_history(dir, history, at, &changes, by)?;
+    }
+    // The folder's config says what this process trains with, whatever changed it.
+    if stored.config != exp.loaded.config {
+        write_config(&exp.loaded, dir, &exp.loaded.config)?;
     }
     let metrics = artifacts::MetricsWriter::open(&dir.join("metrics.csv"), &exp.param_names, keep)
         .map_err(GdlabError::io("cannot reopen metrics.csv"))?;
@@ -142,35 +148,51 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
 
 /// Whether `dir` exists and holds nothing but gdlab's own temporary files.
 fn folder_holds_only_temps(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries.map(|e| e.map(|e| e.file_name().to_str().is_some_and(crate::atomic::is_temp))).all(|ok| ok.unwrap_or(false))
-    })
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    let names: Vec<bool> = entries.map(|e| e.is_ok_and(|e| e.file_name().to_str().is_some_and(crate::atomic::is_temp))).collect();
+    !names.is_empty() && names.iter().all(|&t| t)
 }
+
+/// Keys of a folder's config.toml that may be edited by hand between checkpoints besides
+/// `RESUMABLE_KEYS`: they cannot change the numbers (the data's own fingerprint is checked), and
+/// fixing them is how a moved folder or a moved device-server is resumed.
+const EDITABLE_KEYS: [&str; 5] = ["experiment.description", "output.dir", "data.path", "backend.url", "backend.token_env"];
 
 /// Config keys a resumed run may change.
 pub const RESUMABLE_KEYS: [&str; 5] =
     ["optimizer.steps", "optimizer.epochs", "optimizer.lr", "output.log_every", "output.checkpoint_every"];
 
-/// Writes the new config.toml and appends the change to history.json; `by` says whether a key
-/// was given with `--set` or edited in config.toml.
+/// Appends the change to history.json; `by` says whether a key was given with `--set` or
+/// edited in config.toml.
 fn record_history(
     dir: &Path,
-    loaded: &Loaded,
+    mut history: Vec<serde_json::Value>,
     at_step: usize,
     changes: &[(String, String, String)],
     by: impl Fn(&str) -> &'static str,
 ) -> Result<(), GdlabError> {
     let path = dir.join("history.json");
-    let mut history: Vec<serde_json::Value> = match std::fs::read_to_string(&path) {
-        Ok(t) => serde_json::from_str(&t).map_err(|e| GdlabError::Runtime(format!("{}: {e}", path.display())))?,
-        Err(_) => Vec::new(),
-    };
     let changed: Vec<serde_json::Value> =
         changes.iter().map(|(k, was, now)| serde_json::json!({ "key": k, "was": was, "now": now, "by": by(k) })).collect();
     history.push(serde_json::json!({ "resumed_at_step": at_step, "time": chrono::Utc::now().to_rfc3339(), "changes": changed }));
     let text = serde_json::to_string_pretty(&history).map_err(|e| GdlabError::Runtime(e.to_string()))?;
-    artifacts::write_atomic(&path, text.as_bytes()).map_err(GdlabError::io("cannot write history.json"))?;
-    write_config(loaded, dir, &loaded.config)
+    artifacts::write_atomic(&path, text.as_bytes()).map_err(GdlabError::io("cannot write history.json"))
+}
+
+/// The folder's history.json (empty when it has none); read before anything is changed, so a
+/// damaged one refuses the resume instead of being overwritten.
+fn read_history(dir: &Path) -> Result<Vec<serde_json::Value>, GdlabError> {
+    let path = dir.join("history.json");
+    match std::fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| {
+            GdlabError::Runtime(format!(
+                "{}: not a gdlab history ({e})\n  hint: restore the file, or move it away to resume without it",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(GdlabError::io(format!("cannot read {}", path.display()))(e)),
+    }
 }
 
 /// The run folder as a trainer's observer: metrics rows streamed to disk, checkpoints every

@@ -2,7 +2,8 @@
 
 use super::session::{Control, Session};
 use super::{App, MAX_BODY, MAX_SESSION_STEPS, guard, views};
-use crate::config::{self, shipped, spec::DataSource};
+use crate::config::spec::{CsvFile, CsvSource, DataSource};
+use crate::config::{self, shipped};
 use crate::run::artifacts::{self, RunState};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{StatusCode, header};
@@ -123,15 +124,16 @@ pub(super) fn load_posted(app: &App, text: &str, sets: &[String]) -> ApiResult<c
     let mut sets = sets.to_vec();
     sets.push(format!("output.dir={}", toml::Value::String(app.runs.display().to_string())));
     let loaded = config::from_text(text, "<posted config>", app.configs.clone(), &sets).map_err(|e| bad(e.to_string()))?;
-    if let DataSource::Csv(c) = &loaded.spec.data.source {
-        let path = app.configs.join(&c.path);
+    if let DataSource::Csv(CsvSource { file: CsvFile::Path(c_path), .. }) = &loaded.spec.data.source {
+        let path = app.configs.join(c_path);
         let inside = std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(&app.data) || p.starts_with(&app.runs));
         if !inside {
             return Err(bad(format!(
-                "key `data.path`: `{}` is outside the folders this server reads (the shipped data in {} and the runs in {})\n  hint: use a path like \"../data/iris.csv\"",
-                c.path.display(),
+                "key `data.path`: `{}` is outside the folders this server reads ({} and the runs in {})\n  hint: name a shipped data set instead, e.g. dataset = \"iris\" ({}), or post your table to /api/datasets",
+                c_path.display(),
                 app.data.display(),
-                app.runs.display()
+                app.runs.display(),
+                crate::data::shipped::names().join(", ")
             )));
         }
     }
@@ -269,10 +271,13 @@ async fn control(State(app): State<Arc<App>>, Path(id): Path<String>, body: Stri
 async fn save(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<Value>)> {
     let s = app.session(&id)?;
     let loaded = load_posted(&app, &s.config, &[format!("optimizer.lr={:e}", s.lr())])?;
-    let result = blocking(&app, move || {
+    // Not one of the computations' permits: a save trains a whole run, and two of them must not
+    // make every surface and probe wait.
+    let result = tokio::task::spawn_blocking(move || {
         crate::run::train(loaded, &crate::run::TrainOptions { out: None, quiet: true }, &std::sync::atomic::AtomicBool::new(false))
     })
-    .await?;
+    .await
+    .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
     let rel = result.dir.strip_prefix(&app.runs).unwrap_or(&result.dir).display().to_string();
     Ok((
         StatusCode::CREATED,

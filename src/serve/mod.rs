@@ -120,7 +120,9 @@ async fn accept_until(listener: tokio::net::TcpListener, router: axum::Router, s
         let service = hyper_util::service::TowerToHyperService::new(router.clone());
         let mut closed = closed.clone();
         tasks.spawn(async move {
-            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            // HTTP/1 only: the auto builder's version sniffing runs before any timer, so a
+            // client that never sends a byte would be held forever.
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
             builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);

@@ -2,7 +2,7 @@
 //! the loop settings and the device. Every input error surfaces here, before any file is made.
 
 use crate::backend;
-use crate::config::spec::{Architecture, DataSource, Spec};
+use crate::config::spec::{Architecture, CsvFile, CsvSource, DataSource, Spec};
 use crate::config::{DType, Loaded, LossKind};
 use crate::data::{self, Splits};
 use crate::error::GdlabError;
@@ -70,12 +70,13 @@ pub fn load_within_budget(loaded: &Loaded) -> Result<data::Dataset, GdlabError> 
         DataSource::Generated(g) => {
             memory::check(spec, g.rows(), g.dims(), 1, "data.n")?;
         }
-        DataSource::Csv(c) => {
-            let bytes = std::fs::metadata(loaded.base_dir.join(&c.path)).map_or(0, |m| m.len());
+        DataSource::Csv(CsvSource { file: CsvFile::Shipped(_), .. }) => {}
+        DataSource::Csv(CsvSource { file: CsvFile::Path(path), .. }) => {
+            let bytes = std::fs::metadata(loaded.base_dir.join(path)).map_or(0, |m| m.len());
             if bytes > memory::limit_mib(spec) * 1024 * 1024 {
                 return Err(GdlabError::Input(format!(
                     "key `data.path`: {} is {} MiB, above the memory budget of {} MiB\n  hint: raise backend.memory_limit_mib (default: half of this machine's memory)",
-                    c.path.display(),
+                    path.display(),
                     bytes / (1024 * 1024),
                     memory::limit_mib(spec)
                 )));

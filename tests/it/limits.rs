@@ -73,6 +73,11 @@ fn stop_signals_end_a_command_that_is_still_reading_its_data() {
         (vec!["train", config.to_str().unwrap(), "--quiet", "--set", &out_dir], libc::SIGTERM, 143),
         (vec!["train", config.to_str().unwrap(), "--quiet", "--set", &out_dir], libc::SIGHUP, 129),
         (vec!["sweep", config.to_str().unwrap(), "--set", "optimizer.lr=0.1,0.2", "--set", &out_dir], libc::SIGINT, 130),
+        (
+            vec!["perceptron", config.to_str().unwrap(), "--quiet", "--set", "model.activation=\"step\"", "--set", &out_dir],
+            libc::SIGTERM,
+            143,
+        ),
     ] {
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_gdlab"))
             .args(&args)
@@ -81,14 +86,32 @@ fn stop_signals_end_a_command_that_is_still_reading_its_data() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        // Long enough to be blocked in open(2) of the FIFO, which waits for a writer.
-        std::thread::sleep(Duration::from_millis(600));
+        // Blocked in open(2) of the FIFO (waiting for a writer) once /proc shows it opening it;
+        // the stop handlers are installed before the data is read.
+        wait_for_open(child.id(), &fifo);
         // SAFETY: kill(2) on our own child, still running (it waits for the FIFO).
         unsafe { libc::kill(child.id() as libc::pid_t, signal) };
         let o = finish_within(child, Duration::from_secs(10), "a command stopped while reading its data");
         assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains("stopped by a signal while reading the data"), "{}", stderr(&o));
         assert!(!artifacts.exists() || is_empty_tree(&artifacts), "{args:?}: something was written under {}", artifacts.display());
+    }
+}
+
+/// Waits (at most 20 s) until process `pid` has `path` open, or one of its threads is blocked
+/// opening a FIFO (the kernel's `wait_for_partner` in /proc/PID/task/*/wchan).
+fn wait_for_open(pid: u32, path: &Path) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let opening = || {
+        std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten().any(|t| {
+            let fds = std::fs::read_dir(t.path().join("fd")).into_iter().flatten().flatten();
+            let has = fds.filter_map(|f| std::fs::read_link(f.path()).ok()).any(|l| l == path);
+            has || std::fs::read_to_string(t.path().join("wchan")).is_ok_and(|w| w.contains("wait_for_partner") || w.contains("fifo"))
+        })
+    };
+    while !opening() {
+        assert!(std::time::Instant::now() < deadline, "gdlab never started reading {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -7,6 +7,7 @@ mod common;
 #[path = "../seeded/mod.rs"]
 mod seeded;
 
+mod anywhere;
 mod backends;
 mod bad_input;
 mod browser;

@@ -336,6 +336,16 @@ fn heavy_requests_errors_and_slow_clients_are_bounded() {
     }
 
     let started = Instant::now();
+    let silent = std::thread::spawn({
+        let addr = s.addr.clone();
+        move || {
+            let mut stream = TcpStream::connect(&addr).unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            let mut rest = Vec::new();
+            let closed = stream.read_to_end(&mut rest).is_ok();
+            (closed, rest.len())
+        }
+    });
     let head = std::thread::spawn({
         let addr = s.addr.clone();
         move || {
@@ -357,6 +367,7 @@ fn heavy_requests_errors_and_slow_clients_are_bounded() {
     assert!(answer.starts_with("HTTP/1.1 408"), "a body that stops: {answer}");
     assert!(answer.contains("\"error\""), "{answer}");
     let unanswered = head.join().unwrap();
+    assert_eq!(silent.join().unwrap(), (true, 0), "a client that never sends a byte is closed, unanswered");
     assert!(started.elapsed() < Duration::from_secs(25), "slow clients were held for {:?}", started.elapsed());
     assert!(!String::from_utf8_lossy(&unanswered).contains("200 OK"), "an unfinished head was answered");
     // The server still serves.

@@ -223,15 +223,8 @@ fn a_killed_sweep_takes_its_runs_with_it_and_resume_finishes_the_rest() {
 fn a_sweep_with_a_missing_data_file_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
-    let o = gdlab(&[
-        "sweep",
-        "configs/diabetes.toml",
-        "--set",
-        "data.path=\"nowhere.csv\",\"../data/diabetes.csv\"",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = gdlab(&["sweep", "configs/diabetes.toml", "--set", "data.dataset=\"nowhere\",\"diabetes\"", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("nowhere.csv"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no shipped data set named `nowhere`"), "{}", stderr(&o));
     assert!(!out.exists(), "a sweep folder was left behind");
 }
