@@ -17,6 +17,14 @@ fn main() {
         }
     }
     println!("cargo:rustc-env=GDLAB_BURN_VERSION={version}");
+    // The backends this build has: flex and ndarray always, the rest by cargo feature.
+    let mut backends = vec!["flex", "ndarray"];
+    for (feature, name) in [("CARGO_FEATURE_WGPU", "wgpu"), ("CARGO_FEATURE_CUDA", "cuda"), ("CARGO_FEATURE_REMOTE", "remote")] {
+        if std::env::var_os(feature).is_some() {
+            backends.push(name);
+        }
+    }
+    println!("cargo:rustc-env=GDLAB_BACKENDS={}", backends.join(", "));
 }
 
 /// Writes `$OUT_DIR/shipped.rs`: one `Shipped` per configs/**/*.toml, sorted by path.

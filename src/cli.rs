@@ -12,6 +12,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
+/// `gdlab --version`: this release, the burn it was built with, and the backends compiled in.
+const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (burn ", env!("GDLAB_BURN_VERSION"), "; backends: ", env!("GDLAB_BACKENDS"), ")");
+
 /// Set by SIGINT (Ctrl-C), SIGTERM (`timeout`, `docker stop`) or SIGHUP (a closed terminal)
 /// while a run trains: the loop stops between steps and every file is still written.
 static INTERRUPTED: LazyLock<Arc<AtomicBool>> = LazyLock::new(|| Arc::new(AtomicBool::new(false)));
@@ -29,7 +33,7 @@ fn catch_stop_signals() {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "gdlab", version, about = "A gradient-descent laboratory on burn: run, look at and compare how neurons learn.")]
+#[command(name = "gdlab", version = VERSION, about = "A gradient-descent laboratory on burn: run, look at and compare how neurons learn.")]
 #[command(
     after_help = "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (files kept), 4 check failed, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (files kept)."
 )]
@@ -191,6 +195,10 @@ pub enum Command {
         /// Run folders the page lists and writes ("save as run").
         #[arg(long, default_value = "artifacts")]
         runs: PathBuf,
+        /// A folder of your own CSV files that configs posted to the lab may read (data.path
+        /// relative to it); the shipped data sets are always there.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
         /// Live sessions at most.
         #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS)]
         max_sessions: usize,
@@ -289,6 +297,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shipped experiment's config (NAME as `gdlab list` shows it, e.g. xor_mlp).
+    Show {
+        /// A shipped experiment: xor_mlp, lecture/parabola, ...
+        name: String,
+    },
+    /// Write a shipped experiment's config to FILE, to edit and run with `gdlab train FILE`.
+    New {
+        /// The file to write (must not exist).
+        file: PathBuf,
+        /// The shipped experiment to start from (default: linear_regression).
+        #[arg(long, default_value = "linear_regression")]
+        from: String,
+    },
+    /// Print a shell completion script: gdlab completions bash > ~/.local/share/bash-completion/completions/gdlab
+    Completions {
+        /// bash | zsh | fish | powershell | elvish
+        shell: clap_complete::Shell,
+    },
+    /// Print gdlab's manual page (roff): gdlab man > ~/.local/share/man/man1/gdlab.1
+    Man,
 }
 
 fn parse_lang(s: &str) -> Result<crate::commands::lecture::Lang, String> {
@@ -456,13 +484,19 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             emit(&result, json)?;
             Ok(if result.interrupted { run_exit(StopReason::Interrupted) } else { 0 })
         }
-        Command::Serve { host, port, runs, max_sessions, idle_seconds, open } => {
+        Command::Serve { host, port, runs, data, max_sessions, idle_seconds, open } => {
             if !host.is_loopback() {
                 eprintln!(
                     "warning: --host {host} makes the lab reachable from the network (plain HTTP, no login); anyone who can reach it can train on this machine"
                 );
             }
-            let opts = crate::serve::ServeOptions { host, port, runs, max_sessions, idle_seconds };
+            if let Some(d) = data.as_ref().filter(|d| !d.is_dir()) {
+                return Err(GdlabError::Input(format!(
+                    "--data {}: not a folder\n  hint: give the folder that holds your CSV files",
+                    d.display()
+                )));
+            }
+            let opts = crate::serve::ServeOptions { host, port, runs, data, max_sessions, idle_seconds };
             crate::serve::serve(opts, |addr| {
                 let url = format!("http://{addr}/");
                 println!("gdlab serve: {url}");
@@ -510,6 +544,25 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::List { json } => {
             emit(&shipped::listing(), json)?;
+            Ok(0)
+        }
+        Command::Show { name } => {
+            print!("{}", shipped::annotated(shipped::find_or_suggest(&name)?, None));
+            Ok(0)
+        }
+        Command::New { file, from } => {
+            let s = shipped::write_new(&file, &from)?;
+            println!("wrote {} (from {}); run it with: gdlab train {}", file.display(), shipped::short_name(s), file.display());
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "gdlab", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut std::io::stdout())
+                .map_err(GdlabError::io("cannot write the manual page"))?;
             Ok(0)
         }
     }

@@ -553,14 +553,8 @@ pub fn load_named(arg: &Path, overrides: &[String]) -> Result<Loaded, ConfigErro
         return load(arg, overrides);
     }
     let name = arg.to_string_lossy();
-    match shipped::find(&name) {
-        Some(s) => from_text(s.text, &format!("<shipped {}>", shipped::short_name(s)), PathBuf::from("."), overrides),
-        None => {
-            let near = shipped::nearest(&name);
-            let suggestion = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
-            Err(ConfigError::Unknown { name: name.into_owned(), suggestion })
-        }
-    }
+    let s = shipped::find_or_suggest(&name)?;
+    from_text(s.text, &format!("<shipped {}>", shipped::short_name(s)), PathBuf::from("."), overrides)
 }
 
 /// Parses config text (a file's or an embedded one) the same way `load` does.

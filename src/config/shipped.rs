@@ -66,6 +66,54 @@ pub fn nearest(arg: &str) -> Vec<&'static str> {
     scored.into_iter().take(3).map(|(_, n)| n).collect()
 }
 
+/// `find`, or the error `gdlab` gives for a name that is not shipped (with the nearest names).
+pub fn find_or_suggest(arg: &str) -> Result<&'static Shipped, crate::config::ConfigError> {
+    find(arg).ok_or_else(|| {
+        let near = nearest(arg);
+        let suggestion = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
+        crate::config::ConfigError::Unknown { name: arg.to_string(), suggestion }
+    })
+}
+
+/// A shipped config's text as `gdlab show` prints it and `gdlab new` writes it: the file,
+/// after two comment lines saying what it is and how to run it (`file`: where it was written).
+pub fn annotated(s: &Shipped, file: Option<&std::path::Path>) -> String {
+    let run = file.map_or_else(|| short_name(s).to_string(), |f| f.display().to_string());
+    format!(
+        "# {} (shipped with gdlab {} as {}); run it with: gdlab train {run}\n# Change any key here, or one at a time with --set KEY=VALUE; the README lists them all.\n{}",
+        short_name(s),
+        env!("CARGO_PKG_VERSION"),
+        s.path,
+        s.text
+    )
+}
+
+/// `gdlab new FILE --from NAME`: writes the shipped config NAME to FILE, which must not exist
+/// (gdlab never overwrites). The file appears whole or not at all.
+pub fn write_new(file: &std::path::Path, name: &str) -> Result<&'static Shipped, crate::error::GdlabError> {
+    use crate::error::GdlabError;
+    let s = find_or_suggest(name)?;
+    let exists =
+        || GdlabError::Input(format!("{}: exists\n  hint: gdlab new never overwrites a file; choose another name", file.display()));
+    if file.exists() {
+        return Err(exists());
+    }
+    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp-{}", file.file_name().map_or("new".into(), |n| n.to_string_lossy()), std::process::id()));
+    let written = (|| {
+        std::fs::write(&tmp, annotated(s, Some(file)))?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        // A link fails if the name was taken meanwhile: the check above cannot race a writer.
+        std::fs::hard_link(&tmp, file)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    match written {
+        Ok(()) => Ok(s),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+        Err(e) => Err(GdlabError::io(format!("cannot write {}", file.display()))(e)),
+    }
+}
+
 /// The shipped config at `path` (e.g. "configs/lecture/parabola.toml").
 pub fn get(path: &str) -> Option<&'static Shipped> {
     SHIPPED.iter().find(|s| s.path == path)

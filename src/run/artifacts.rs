@@ -420,6 +420,8 @@ pub enum RunState {
     Interrupted {
         step: Option<usize>,
         metrics: Option<(u64, String)>,
+        /// The config text the checkpoint was made with.
+        config: Option<String>,
     },
 }
 
@@ -437,8 +439,10 @@ impl RunState {
             )));
         }
         Ok(match crate::run::checkpoint::read(dir)? {
-            Some((h, _)) => RunState::Interrupted { step: Some(h.step), metrics: Some((h.metrics_len, h.metrics_sha256)) },
-            None => RunState::Interrupted { step: None, metrics: None },
+            Some((h, _)) => {
+                RunState::Interrupted { step: Some(h.step), metrics: Some((h.metrics_len, h.metrics_sha256)), config: Some(h.config) }
+            }
+            None => RunState::Interrupted { step: None, metrics: None, config: None },
         })
     }
 
@@ -452,8 +456,14 @@ impl RunState {
                     check_prefix(dir, len, sha, true, "summary.json")?;
                 }
             }
-            RunState::Interrupted { metrics: Some((len, sha)), .. } => {
+            RunState::Interrupted { metrics: Some((len, sha)), config, .. } => {
                 check_prefix(dir, *len, sha, false, "checkpoint.bin")?;
+                // A killed run is read with its config.toml: it must still be the checkpoint's.
+                if let Some(text) = config {
+                    let path = dir.join("config.toml");
+                    let stored = crate::config::load(&path, &[])?;
+                    crate::run::config_edits(&path, &crate::run::checkpoint_config(dir, text)?, &stored.config)?;
+                }
             }
             RunState::Interrupted { metrics: None, .. } => {}
         }

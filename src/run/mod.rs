@@ -66,23 +66,11 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
     let folder = artifacts::RunFolder::lock(dir)?;
     let checkpoint = checkpoint::read(dir)?;
     let stored = config::load(&config_path, &[])?;
-    // The config the checkpoint was made with: the folder's config.toml may not have drifted
-    // from it in a key a resume keeps, or the folder would no longer reproduce its metrics.
     let base = match &checkpoint {
-        Some((h, _)) => {
-            config::from_text(&h.config, &format!("{}'s config", dir.join(checkpoint::FILE).display()), dir.to_path_buf(), &[])?.config
-        }
+        Some((h, _)) => checkpoint_config(dir, &h.config)?,
         None => stored.config.clone(),
     };
-    let edits = config::diff(&base, &stored.config);
-    let editable = |k: &str| RESUMABLE_KEYS.contains(&k) || EDITABLE_KEYS.contains(&k);
-    if let Some((key, was, now)) = edits.iter().find(|(k, _, _)| !editable(k)) {
-        return Err(GdlabError::Input(format!(
-            "{}: key `{key}` was changed after the run's last checkpoint (it was {was}, the file now says {now})\n  hint: put it back to {was}: a resumed run keeps its model, data, loss and the rest of its settings; only {} may change on --resume; start a new run for anything else",
-            config_path.display(),
-            RESUMABLE_KEYS.join(", ")
-        )));
-    }
+    config_edits(&config_path, &base, &stored.config)?;
     let loaded = config::load(&config_path, overrides)?;
     let set = config::diff(&stored.config, &loaded.config);
     if let Some((key, was, now)) = set.iter().find(|(k, _, _)| !RESUMABLE_KEYS.contains(&k.as_str())) {
@@ -144,6 +132,31 @@ pub fn resume(dir: &Path, overrides: &[String], quiet: bool, interrupt: &AtomicB
         .map_err(GdlabError::io("cannot reopen metrics.csv"))?;
     let prior_s = checkpoint.as_ref().map_or(0.0, |(h, _)| h.wall_time_s);
     descend(&exp, trainer, folder, metrics, prior_s, quiet, interrupt)
+}
+
+/// The config a checkpoint of the run in `dir` was made with.
+pub(crate) fn checkpoint_config(dir: &Path, text: &str) -> Result<config::Config, GdlabError> {
+    Ok(config::from_text(text, &format!("{}'s config", dir.join(checkpoint::FILE).display()), dir.to_path_buf(), &[])?.config)
+}
+
+/// What changed from `base` (the checkpoint's config) to `stored` (the folder's config.toml,
+/// at `path`): refused (exit 2, naming the key) when a key changed that a resume keeps, since
+/// the folder would no longer reproduce its metrics.
+pub(crate) fn config_edits(
+    path: &Path,
+    base: &config::Config,
+    stored: &config::Config,
+) -> Result<Vec<(String, String, String)>, GdlabError> {
+    let edits = config::diff(base, stored);
+    let editable = |k: &str| RESUMABLE_KEYS.contains(&k) || EDITABLE_KEYS.contains(&k);
+    if let Some((key, was, now)) = edits.iter().find(|(k, _, _)| !editable(k)) {
+        return Err(GdlabError::Input(format!(
+            "{}: key `{key}` was changed after the run's last checkpoint (it was {was}, the file now says {now})\n  hint: put it back to {was}: a run keeps its model, data, loss and the rest of its settings; only {} may change on --resume; start a new run for anything else",
+            path.display(),
+            RESUMABLE_KEYS.join(", ")
+        )));
+    }
+    Ok(edits)
 }
 
 /// Whether `dir` exists and holds nothing but gdlab's own temporary files.

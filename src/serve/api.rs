@@ -123,15 +123,16 @@ pub(super) async fn blocking<T: Send + 'static>(
 pub(super) fn load_posted(app: &App, text: &str, sets: &[String]) -> ApiResult<config::Loaded> {
     let mut sets = sets.to_vec();
     sets.push(format!("output.dir={}", toml::Value::String(app.runs.display().to_string())));
-    let loaded = config::from_text(text, "<posted config>", app.configs.clone(), &sets).map_err(|e| bad(e.to_string()))?;
+    let loaded = config::from_text(text, "<posted config>", app.base.clone(), &sets).map_err(|e| bad(e.to_string()))?;
     if let DataSource::Csv(CsvSource { file: CsvFile::Path(c_path), .. }) = &loaded.spec.data.source {
-        let path = app.configs.join(c_path);
-        let inside = std::fs::canonicalize(&path).is_ok_and(|p| p.starts_with(&app.data) || p.starts_with(&app.runs));
+        let path = app.base.join(c_path);
+        let inside =
+            std::fs::canonicalize(&path).is_ok_and(|p| app.data.as_ref().is_some_and(|d| p.starts_with(d)) || p.starts_with(&app.runs));
         if !inside {
             return Err(bad(format!(
-                "key `data.path`: `{}` is outside the folders this server reads ({} and the runs in {})\n  hint: name a shipped data set instead, e.g. dataset = \"iris\" ({}), or post your table to /api/datasets",
+                "key `data.path`: `{}` is outside the folders this server reads ({}the runs in {})\n  hint: name a shipped data set instead, e.g. dataset = \"iris\" ({}), post your table to /api/datasets, or start the server with --data DIR for your own CSV files",
                 c_path.display(),
-                app.data.display(),
+                app.data.as_ref().map_or_else(String::new, |d| format!("{} given with --data, ", d.display())),
                 app.runs.display(),
                 crate::data::shipped::names().join(", ")
             )));

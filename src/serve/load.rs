@@ -132,7 +132,7 @@ async fn read_events(addr: SocketAddr, id: String, seen: Arc<Mutex<Stream>>) -> 
 /// Starts a server in this process on a free loopback port (it lives until the process ends).
 fn start_server(runs: std::path::PathBuf, max_sessions: usize) -> Result<SocketAddr, GdlabError> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let opts = ServeOptions { host: [127, 0, 0, 1].into(), port: 0, runs, max_sessions, idle_seconds: super::IDLE_SECONDS };
+    let opts = ServeOptions { host: [127, 0, 0, 1].into(), port: 0, runs, data: None, max_sessions, idle_seconds: super::IDLE_SECONDS };
     std::thread::spawn(move || {
         let sent = tx.clone();
         if let Err(e) = super::serve(opts, move |addr| {

@@ -28,6 +28,9 @@ pub struct ServeOptions {
     pub port: u16,
     /// Run folders listed and written by the page.
     pub runs: PathBuf,
+    /// A folder of the user's own CSV files posted configs may read (`--data`); without it,
+    /// only the embedded data sets and the runs folder.
+    pub data: Option<PathBuf>,
     pub max_sessions: usize,
     /// A session with no open event stream for this long is dropped.
     pub idle_seconds: u64,
@@ -53,8 +56,10 @@ pub(crate) struct App {
     next_id: AtomicU64,
     /// Canonical folders: posted configs resolve data paths against `configs` and may read
     /// only under `data` or `runs`.
-    configs: PathBuf,
-    data: PathBuf,
+    /// Canonical folders: posted configs resolve relative data paths against `base` (the
+    /// `--data` folder, else the runs folder) and may read only under `data` or `runs`.
+    base: PathBuf,
+    data: Option<PathBuf>,
     runs: PathBuf,
     max_sessions: usize,
     idle: std::time::Duration,
@@ -176,8 +181,8 @@ impl App {
         Ok(Self {
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
-            configs: canon(PathBuf::from("configs")),
-            data: canon(PathBuf::from("data")),
+            base: canon(o.data.clone().unwrap_or_else(|| o.runs.clone())),
+            data: o.data.clone().map(canon),
             runs: canon(o.runs.clone()),
             max_sessions: o.max_sessions.max(1),
             idle: std::time::Duration::from_secs(o.idle_seconds),

@@ -124,3 +124,72 @@ fn serve_from_an_empty_folder_runs_the_shipped_data_sets() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+const SUBCOMMANDS: [&str; 18] = [
+    "train",
+    "eval",
+    "gradcheck",
+    "taylor",
+    "perceptron",
+    "surface",
+    "sweep",
+    "compare",
+    "serve",
+    "device-server",
+    "devices",
+    "lecture",
+    "bench",
+    "list",
+    "show",
+    "new",
+    "completions",
+    "man",
+];
+
+/// `show` prints a shipped config, `new` writes one to edit (never over a file) that then
+/// trains; completions for four shells and the man page name every subcommand; `--version`
+/// names burn and the compiled backends.
+#[test]
+fn show_new_completions_man_and_version() {
+    let a = Alone::new();
+    let o = a.run(&["show", "xor_mlp"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = stdout(&o);
+    assert!(shown.starts_with("# xor_mlp (shipped with gdlab") && shown.contains("run it with: gdlab train xor_mlp"), "{shown}");
+    assert!(shown.ends_with(&std::fs::read_to_string(root().join("configs/xor_mlp.toml")).unwrap()));
+    assert_eq!(a.run(&["show", "xor"]).status.code(), Some(2));
+
+    let o = a.run(&["new", "mine.toml", "--from", "lecture/parabola"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("run it with: gdlab train mine.toml"), "{}", stdout(&o));
+    let text = std::fs::read_to_string(a.work.join("mine.toml")).unwrap();
+    assert!(text.contains("run it with: gdlab train mine.toml"), "{text}");
+    let again = a.run(&["new", "mine.toml"]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert_eq!(std::fs::read_to_string(a.work.join("mine.toml")).unwrap(), text, "new overwrote a file");
+    let edited: String =
+        text.lines().map(|l| if l.starts_with("steps = ") { "steps = 7\n".to_string() } else { format!("{l}\n") }).collect();
+    assert_ne!(edited, text);
+    std::fs::write(a.work.join("mine.toml"), edited).unwrap();
+    let o = a.run(&["train", "mine.toml", "--quiet", "--out", "run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(summary(&a.work.join("run"))["steps"], 7);
+
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let o = a.run(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let script = stdout(&o);
+        for sub in SUBCOMMANDS {
+            assert!(script.contains(sub), "{shell} completions lack `{sub}`");
+        }
+    }
+    let o = a.run(&["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.starts_with(".ie") || page.contains(".TH gdlab"), "{}", &page[..page.len().min(200)]);
+    for sub in SUBCOMMANDS {
+        assert!(page.contains(&sub.replace('-', "\\-")) || page.contains(sub), "the man page lacks `{sub}`");
+    }
+    let v = stdout(&a.run(&["--version"]));
+    assert!(v.starts_with("gdlab 0.") && v.contains("(burn 0.22") && v.contains("backends: flex, ndarray"), "{v}");
+}

@@ -168,6 +168,10 @@ fn an_edited_config_is_refused_unless_the_key_may_change_on_resume() {
         let err = stderr(&r);
         assert!(err.contains(&format!("key `{key}`")) && err.contains("config.toml") && err.contains("changed after"), "{key}: {err}");
         assert_eq!(snapshot(&run), before, "{key}: a refused resume touched the folder");
+        // eval would score another model than the one the checkpoint holds: refused too.
+        let e = gdlab(&["eval", run.to_str().unwrap()]);
+        assert_eq!(e.status.code(), Some(2), "eval, {key}: {}", stderr(&e));
+        assert!(stderr(&e).contains(&format!("key `{key}`")), "eval, {key}: {}", stderr(&e));
     }
     std::fs::write(&path, good.replace("lr = 0.1", "lr = 0.05")).unwrap();
     let r = resume(&run, &["optimizer.steps=80"]);

@@ -25,7 +25,10 @@ fn report() -> &'static (PathBuf, Vec<Value>) {
         let out = dir.join("lecture");
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_gdlab"))
             .args(["lecture", "--out", out.to_str().unwrap()])
-            .current_dir(root())
+            // From a folder with no configs/ or data/ beside it: the lecture runs on what the
+            // binary embeds, as an installed gdlab does.
+            .current_dir(&dir)
+            .env("HOME", &dir)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
