@@ -35,74 +35,117 @@ fn catch_stop_signals() {
 #[derive(Parser, Debug)]
 #[command(name = "gdlab", version = VERSION, about = "A gradient-descent laboratory on burn: run, look at and compare how neurons learn.")]
 #[command(
-    after_help = "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (files kept), 4 check failed, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (files kept)."
+    after_help = "Start here:\n  gdlab list                      the shipped experiments, by the name to type\n  gdlab train xor_mlp             train one; its folder is artifacts/xor_mlp/latest\n  gdlab serve --open              the live lab in the browser\n  gdlab lecture                   the lecture's experiments, as a report\n\nExit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (files kept), 4 check failed, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (files kept)."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour on the terminal: auto (when stdout is a terminal and NO_COLOR is unset), never, always.
+    #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: crate::style::When,
 }
+
+/// `-s/--set`: one config key changed on the command line.
+#[derive(Args, Debug)]
+pub struct Overrides {
+    /// Change a config key, the value read as TOML (a bare word is a string): -s optimizer.lr=0.05
+    /// (repeatable; the keys are in docs/config.md).
+    #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// `--json`, the same on every command that prints a result.
+#[derive(Args, Debug)]
+pub struct Json {
+    /// Print the result as JSON (for scripts) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `-q/--quiet`, the same on every command that reports progress or a summary.
+#[derive(Args, Debug)]
+pub struct Quiet {
+    /// No progress and no summary (errors still print; --json still prints).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The help line every CONFIG argument shares.
+const CONFIG_HELP: &str = "Experiment: a TOML file, or a shipped experiment's name as `gdlab list` shows it (xor_mlp, lecture/parabola)";
 
 /// What `train` and `perceptron` share: overrides and where the run folder goes.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Override a key, value parsed as TOML: --set optimizer.lr=0.05 (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
-    /// Write the run folder exactly here (must be new or empty).
-    #[arg(long)]
+    #[command(flatten)]
+    overrides: Overrides,
+    /// Write the run folder exactly here (new or empty) instead of <output.dir>/<experiment>/<run-id>.
+    #[arg(short, long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// No progress bar and no summary.
-    #[arg(long, short)]
-    quiet: bool,
-    /// Print the result (run folder and summary) as JSON.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    quiet: Quiet,
+    #[command(flatten)]
+    json: Json,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train one experiment and write its run folder.
+    #[command(
+        after_help = "Examples:\n  gdlab train xor_mlp\n  gdlab train linear_regression -s optimizer.lr=1      (too large: it diverges, exit 3)\n  gdlab train my.toml -o runs/first\n  gdlab train --resume artifacts/xor_mlp/latest -s optimizer.steps=6000"
+    )]
     Train {
-        /// Experiment file (TOML). Default: the embedded configs/linear_regression.toml.
+        /// Experiment: a TOML file, or a shipped experiment's name as `gdlab list` shows it
+        /// (xor_mlp, lecture/parabola). Default: the embedded linear_regression.
         #[arg(conflicts_with = "resume")]
         config: Option<PathBuf>,
-        /// Continue the run in this folder from its last checkpoint (--set may change
-        /// optimizer.steps/epochs/lr and output.log_every/checkpoint_every).
+        /// Continue the run in this folder (an experiment folder: its newest run) from its last
+        /// checkpoint; -s may change optimizer.steps/epochs/lr and output.log_every/checkpoint_every.
         #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
         resume: Option<PathBuf>,
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Load a run's checkpoint and print its loss (and accuracy) on its data or another CSV.
+    /// Load a run's parameters and print its loss (and accuracy) on its data or another CSV.
+    #[command(
+        after_help = "Examples:\n  gdlab eval artifacts/xor_mlp/latest\n  gdlab eval artifacts/breast_cancer          (an experiment folder: its newest run)\n  gdlab eval RUN_DIR --data more.csv --json"
+    )]
     Eval {
+        /// A run folder, or an experiment folder (its newest run is read).
+        #[arg(value_name = "RUN_DIR")]
         run_dir: PathBuf,
         /// A CSV with the same feature and target columns as the run's data.
-        #[arg(long)]
+        #[arg(long, value_name = "CSV")]
         data: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: Json,
     },
     /// Compare the gradient three ways: burn autodiff, the hand-derived formula, finite differences.
+    #[command(
+        after_help = "Examples:\n  gdlab gradcheck xor_mlp\n  gdlab gradcheck linear_regression --at artifacts/linear_regression/latest\n  gdlab gradcheck breast_cancer --dtype f64 --json\n  gdlab gradcheck quadratic --perturb-analytic b      (the check must fail: exit 4)"
+    )]
     Gradcheck {
+        #[arg(help = CONFIG_HELP)]
         config: PathBuf,
-        /// `start` (the configured starting parameters) or a run folder (its final parameters).
-        #[arg(long, default_value = "start")]
+        /// `start` (the configured starting parameters), or a run folder (its final parameters;
+        /// an experiment folder: its newest run).
+        #[arg(long, default_value = "start", value_name = "start|RUN")]
         at: String,
         /// Evaluate in this dtype instead of the config's.
-        #[arg(long, value_parser = parse_dtype)]
+        #[arg(long, value_enum)]
         dtype: Option<DType>,
-        /// Print a JSON list (one object per scalar parameter) instead of the table.
-        #[arg(long)]
-        json: bool,
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
+        #[command(flatten)]
+        overrides: Overrides,
         /// Self-test: perturb the formula's gradient of this parameter (e.g. `b`) to show the check fails.
         #[arg(long, value_name = "PARAM")]
         perturb_analytic: Option<String>,
+        /// Print a JSON list (one object per scalar parameter) instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// First-order (Taylor) check: predicted vs actual loss change per learning rate, and -grad C against random directions.
+    #[command(after_help = "Examples:\n  gdlab taylor linear_regression\n  gdlab taylor lecture/parabola --lr 0.01,0.1,0.9 --steps 20")]
     Taylor {
+        #[arg(help = CONFIG_HELP)]
         config: PathBuf,
         /// Comma-separated learning rates.
         #[arg(long, value_delimiter = ',', default_value = "0.001,0.01,0.1,1")]
@@ -113,97 +156,126 @@ pub enum Command {
         /// Random unit directions to compare with -grad C (1..=100000).
         #[arg(long, default_value_t = 100, value_parser = size_in(1, 100_000))]
         directions: usize,
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        /// Output folder (default: <output.dir>/<name>-taylor/<run-id>).
-        #[arg(long)]
+        #[command(flatten)]
+        overrides: Overrides,
+        /// Output folder (default: <output.dir>/<experiment>-taylor/<run-id>).
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        quiet: Quiet,
+        #[command(flatten)]
+        json: Json,
     },
     /// Train a step neuron with the perceptron rule (w <- w + lr (t - o) x), same run folder as train.
+    #[command(
+        after_help = "Examples:\n  gdlab perceptron lecture/gates\n  gdlab perceptron lecture/gates -s data.gate=xor      (not separable: it never converges)"
+    )]
     Perceptron {
+        #[arg(help = CONFIG_HELP)]
         config: PathBuf,
         #[command(flatten)]
         run: RunArgs,
     },
     /// The loss over a grid of two parameters: heat map with contours (and a run's path), and a 3-D view.
+    #[command(
+        after_help = "Examples:\n  gdlab surface lecture/sigmoid_surface --params w_x1,b\n  gdlab surface linear_regression --params w_x1,w_x2 --at artifacts/linear_regression/latest\n  gdlab surface quadratic --params b,b      (refused: two different parameters)"
+    )]
     Surface {
+        #[arg(help = CONFIG_HELP)]
         config: PathBuf,
-        /// Two parameter names, e.g. w_x1,b (see gradcheck's table for the names).
-        #[arg(long, value_delimiter = ',', required = true)]
+        /// Two parameter names, e.g. w_x1,b (gradcheck's table lists a config's names).
+        #[arg(long, value_delimiter = ',', required = true, value_name = "P1,P2")]
         params: Vec<String>,
         /// lo:hi,lo:hi for the two parameters (default: around the start and the run's path).
-        #[arg(long, value_parser = crate::commands::surface::parse_range, allow_hyphen_values = true)]
+        #[arg(long, value_parser = crate::commands::surface::parse_range, allow_hyphen_values = true, value_name = "LO:HI,LO:HI")]
         range: Option<crate::commands::surface::Ranges>,
         /// Points per side (3..=1001).
         #[arg(long, default_value_t = 41, value_parser = size_in(3, 1001))]
         grid: usize,
-        /// A run of the same config whose descent path is drawn on top.
-        #[arg(long)]
-        run: Option<PathBuf>,
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        set: Vec<String>,
-        #[arg(long)]
+        /// A run of the same config whose descent path is drawn on top (an experiment folder: its newest run).
+        #[arg(long, alias = "run", value_name = "RUN")]
+        at: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: Overrides,
+        /// Output folder (default: <output.dir>/<experiment>-surface/<run-id>).
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        quiet: Quiet,
+        #[command(flatten)]
+        json: Json,
     },
-    /// Train the cartesian product of listed values: --set optimizer.lr=0.01,0.1,1 --set model.bias=true,false.
+    /// Train the cartesian product of listed values, in parallel, and tabulate and plot them.
+    #[command(
+        override_usage = "gdlab sweep <CONFIG> -s KEY=V1,V2,... [-s ...] [OPTIONS]\n       gdlab sweep --resume <SWEEP_DIR>",
+        after_help = "Examples:\n  gdlab sweep linear_regression -s optimizer.lr=0.01,0.1,0.5,1 --until-loss 0.02\n  gdlab sweep xor_mlp -s experiment.seed=1,2,3 -s model.activation=sigmoid,tanh\n  gdlab sweep --resume artifacts/linear_regression-sweep/latest"
+    )]
     Sweep {
-        #[arg(required_unless_present = "resume")]
+        #[arg(help = CONFIG_HELP, required_unless_present = "resume")]
         config: Option<PathBuf>,
-        #[arg(long = "set", value_name = "KEY=V1,V2,...", required_unless_present = "resume")]
+        /// One axis of the sweep: a key and the values to try, comma-separated (repeatable: every
+        /// combination runs).
+        #[arg(short = 's', long = "set", value_name = "KEY=V1,V2,...", required_unless_present = "resume")]
         set: Vec<String>,
         /// Continue a stopped sweep: run only its missing and interrupted runs.
         #[arg(long, value_name = "SWEEP_DIR", conflicts_with_all = ["config", "set", "out", "until_loss"])]
         resume: Option<PathBuf>,
-        /// Report the steps each run needs to reach this training loss.
-        #[arg(long)]
+        /// Report the steps each run needs to reach this training loss, and their ratio.
+        #[arg(long, value_name = "LOSS")]
         until_loss: Option<f64>,
         /// Runs at once (default: the number of cores).
-        #[arg(long)]
+        #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
-        /// Sweep folder (default: <output.dir>/<name>-sweep/<run-id>).
-        #[arg(long)]
+        /// Sweep folder (default: <output.dir>/<experiment>-sweep/<run-id>).
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        quiet: Quiet,
+        #[command(flatten)]
+        json: Json,
     },
     /// Overlay and tabulate several runs (run folders, or configs to train first).
+    #[command(
+        after_help = "Examples:\n  gdlab compare artifacts/xor_mlp/latest artifacts/iris_mlp/latest\n  gdlab compare lecture/saturated_start my.toml --until-loss 0.1\n  gdlab compare xor_mlp iris_mlp -s optimizer.lr=2      (-s applies to the configs it trains)"
+    )]
     Compare {
-        #[arg(required = true, num_args = 1..)]
+        /// Run folders (an experiment folder: its newest run), or configs to train first.
+        #[arg(required = true, num_args = 1.., value_name = "RUN_OR_CONFIG")]
         runs: Vec<PathBuf>,
-        /// Steps to reach this training loss per run, and their ratios.
-        #[arg(long)]
+        /// Steps to reach this training loss per run, and their ratio to the first run's.
+        #[arg(long, value_name = "LOSS")]
         until_loss: Option<f64>,
+        #[command(flatten)]
+        overrides: Overrides,
         /// Output folder (default: artifacts/compare/<run-id>).
-        #[arg(long)]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        quiet: Quiet,
+        #[command(flatten)]
+        json: Json,
     },
     /// The lecture live in a browser: sessions trained by burn, driven from the page.
+    #[command(after_help = "Examples:\n  gdlab serve --open\n  gdlab serve --port 0 --output-dir runs --data ~/csv")]
     Serve {
         /// Address to listen on (loopback by default; anything else is reachable from the network).
-        #[arg(long, default_value = "127.0.0.1")]
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
         host: std::net::IpAddr,
         /// Port (0 picks a free one).
         #[arg(long, default_value_t = 8765)]
         port: u16,
-        /// Run folders the page lists and writes ("save as run").
-        #[arg(long, default_value = "artifacts")]
-        runs: PathBuf,
+        /// The runs folder the page lists and writes ("save as run"), as a config's output.dir.
+        #[arg(long, alias = "runs", default_value = "artifacts", value_name = "DIR")]
+        output_dir: PathBuf,
         /// A folder of your own CSV files that configs posted to the lab may read (data.path
         /// relative to it); the shipped data sets are always there.
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
         /// Live sessions at most.
-        #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS)]
+        #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS, value_name = "N")]
         max_sessions: usize,
         /// Seconds a session may go unwatched (no page streaming its events) before it is dropped.
-        #[arg(long, default_value_t = crate::serve::IDLE_SECONDS, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, default_value_t = crate::serve::IDLE_SECONDS, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
         idle_seconds: u64,
         /// Open the page in the default browser.
         #[arg(long)]
@@ -211,61 +283,72 @@ pub enum Command {
     },
     /// Serve this machine's device to runs elsewhere (`backend.name = "remote"`): burn's remote
     /// backend over WebSocket. Needs the `remote` cargo feature.
+    #[command(
+        after_help = "Examples:\n  GDLAB_REMOTE_TOKEN=secret gdlab device-server --backend wgpu --port 3000\n  gdlab device-server --port 0 --no-auth      (loopback only)"
+    )]
     DeviceServer {
-        /// flex | wgpu | cuda: the backend whose device is served.
-        #[arg(long, value_parser = parse_backend, default_value = "flex")]
+        /// The backend whose device is served (flex, wgpu or cuda).
+        #[arg(long, value_enum, default_value = "flex")]
         backend: BackendName,
         /// The device, as `backend.device` (wgpu: default, discrete:N, integrated:N, cpu; cuda: N).
         #[arg(long)]
         device: Option<String>,
         /// The float dtype served; a client's backend.dtype must match it.
-        #[arg(long, value_parser = parse_dtype, default_value = "f32")]
+        #[arg(long, value_enum, default_value = "f32")]
         dtype: DType,
         /// Address to listen on (loopback by default; anything else is reachable, unencrypted).
-        #[arg(long, default_value = "127.0.0.1")]
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
         host: std::net::IpAddr,
         /// Port (0 picks a free one; the first line printed says which).
         #[arg(long)]
         port: u16,
         /// The environment variable holding the token clients must present.
-        #[arg(long, default_value = crate::config::target::DEFAULT_TOKEN_ENV)]
+        #[arg(long, default_value = crate::config::target::DEFAULT_TOKEN_ENV, value_name = "VAR")]
         token_env: String,
         /// Accept clients without a token (loopback only).
         #[arg(long)]
         no_auth: bool,
     },
     /// List the backends this binary was built with and the devices they find on this machine.
+    #[command(after_help = "Examples:\n  gdlab devices\n  gdlab devices --json")]
     Devices {
-        /// Print the result as JSON.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: Json,
     },
-    /// Run every lecture experiment and write REPORT.md, index.html and lecture.json.
+    /// Run every lecture experiment and write REPORT.md, REPORT.ko.md, index.html and lecture.json.
+    #[command(
+        after_help = "Examples:\n  gdlab lecture\n  gdlab lecture --lang en -o lecture-en\n  gdlab lecture --configs my-lecture/      (your xor_mlp.toml, ... in place of the shipped ones)"
+    )]
     Lecture {
         /// Report folder (default artifacts/lecture; replaced once the new report is complete).
-        #[arg(long)]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// ko | en | both: REPORT.ko.md, REPORT.md, and index.html with the chosen languages.
-        #[arg(long, default_value = "both", value_parser = parse_lang)]
+        /// The report's languages: REPORT.ko.md, REPORT.md, and index.html with them.
+        #[arg(long, value_enum, default_value = "both")]
         lang: crate::commands::lecture::Lang,
         /// A folder of configs named as the report's configs/ (e.g. xor_mlp.toml) to run in place
         /// of the shipped ones; the others stay as shipped.
-        #[arg(long)]
+        #[arg(long, value_name = "DIR")]
         configs: Option<PathBuf>,
+        #[command(flatten)]
+        quiet: Quiet,
     },
     /// Time the fixed workloads (W1, W2, W3, scaling) through the training loop (release build).
+    #[command(
+        after_help = "Examples:\n  gdlab bench\n  gdlab bench --workload W2 --repeat 5 --json\n  gdlab bench --workload serve --sessions 8 --seconds 5"
+    )]
     Bench {
-        /// W1 | W2 | W3 | scaling | all, or serve (the live lab under load on loopback)
+        /// W1 | W2 | W3 | scaling | all, or serve (the live lab under load on loopback).
         #[arg(long, default_value = "all")]
         workload: String,
         /// serve: live sessions playing at once.
-        #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS)]
+        #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS, value_name = "N")]
         sessions: usize,
         /// serve: seconds measured.
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
-        /// flex | ndarray | wgpu | cuda | remote (the last three need their cargo feature).
-        #[arg(long, value_parser = parse_backend, default_value = "flex")]
+        /// The backend timed (wgpu, cuda and remote need their cargo feature).
+        #[arg(long, value_enum, default_value = "flex")]
         backend: BackendName,
         /// The backend's device, as `backend.device` in a config (wgpu: default, discrete:N,
         /// integrated:N, cpu; cuda and remote: an index).
@@ -275,14 +358,11 @@ pub enum Command {
         #[arg(long)]
         url: Option<String>,
         /// remote: the environment variable holding the token (default GDLAB_REMOTE_TOKEN).
-        #[arg(long)]
+        #[arg(long, value_name = "VAR")]
         token_env: Option<String>,
         /// Timed repeats per workload (after one warm-up); the median is reported (1..=100).
         #[arg(long, default_value_t = 3, value_parser = size_in(1, 100))]
         repeat: usize,
-        /// Print one JSON object keyed by workload.
-        #[arg(long)]
-        json: bool,
         /// Rows of X for W1 and W2 (the fixed workloads use 65536; scaling runs 2^14..2^20;
         /// at most 2^22).
         #[arg(long, default_value_t = 65536, value_parser = size_in(1, 1 << 22))]
@@ -290,48 +370,42 @@ pub enum Command {
         /// Row shards per update (default: as `gdlab train` picks them, see `backend.shards`).
         #[arg(long)]
         shards: Option<usize>,
-    },
-    /// List the shipped experiment configs with their descriptions.
-    List {
-        /// Print the result as JSON.
+        /// Print one JSON object keyed by workload.
         #[arg(long)]
         json: bool,
     },
-    /// Print a shipped experiment's config (NAME as `gdlab list` shows it, e.g. xor_mlp).
+    /// List the shipped experiments (the names to type) and the embedded data sets.
+    #[command(after_help = "Examples:\n  gdlab list\n  gdlab list --json")]
+    List {
+        #[command(flatten)]
+        json: Json,
+    },
+    /// Print a shipped experiment's config.
+    #[command(after_help = "Examples:\n  gdlab show xor_mlp\n  gdlab show lecture/parabola > parabola.toml")]
     Show {
-        /// A shipped experiment: xor_mlp, lecture/parabola, ...
+        /// A shipped experiment, as `gdlab list` shows it: xor_mlp, lecture/parabola, ...
         name: String,
     },
     /// Write a shipped experiment's config to FILE, to edit and run with `gdlab train FILE`.
+    #[command(after_help = "Examples:\n  gdlab new my.toml\n  gdlab new xor.toml --from xor_mlp && gdlab train xor.toml")]
     New {
         /// The file to write (must not exist).
         file: PathBuf,
-        /// The shipped experiment to start from (default: linear_regression).
-        #[arg(long, default_value = "linear_regression")]
+        /// The shipped experiment to start from.
+        #[arg(long, default_value = "linear_regression", value_name = "NAME")]
         from: String,
     },
-    /// Print a shell completion script: gdlab completions bash > ~/.local/share/bash-completion/completions/gdlab
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  gdlab completions bash > ~/.local/share/bash-completion/completions/gdlab\n  gdlab completions zsh > ~/.zfunc/_gdlab\n  gdlab completions fish > ~/.config/fish/completions/gdlab.fish"
+    )]
     Completions {
-        /// bash | zsh | fish | powershell | elvish
+        /// The shell to complete in.
         shell: clap_complete::Shell,
     },
-    /// Print gdlab's manual page (roff): gdlab man > ~/.local/share/man/man1/gdlab.1
+    /// Print gdlab's manual page (roff).
+    #[command(after_help = "Examples:\n  gdlab man > ~/.local/share/man/man1/gdlab.1\n  gdlab man | man -l -")]
     Man,
-}
-
-fn parse_lang(s: &str) -> Result<crate::commands::lecture::Lang, String> {
-    use crate::commands::lecture::Lang;
-    match s {
-        "ko" => Ok(Lang::Ko),
-        "en" => Ok(Lang::En),
-        "both" => Ok(Lang::Both),
-        other => Err(format!("`{other}`: use ko, en or both")),
-    }
-}
-
-fn parse_backend(s: &str) -> Result<BackendName, String> {
-    serde_json::from_value(serde_json::Value::String(s.into()))
-        .map_err(|_| format!("`{s}` is not a backend: use flex, ndarray, wgpu, cuda or remote"))
 }
 
 /// The `--backend`/`--device`/`--url`/`--token-env` flags as one target, checked as a config's
@@ -344,17 +418,24 @@ fn target_of(backend: BackendName, device: Option<&str>, url: Option<&str>, toke
     })
 }
 
-fn parse_dtype(s: &str) -> Result<DType, String> {
-    match s {
-        "f32" => Ok(DType::F32),
-        "f64" => Ok(DType::F64),
-        other => Err(format!("`{other}` is not a dtype: use f32 or f64")),
-    }
-}
-
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and --version are "errors" to clap that print to stdout and exit 0.
+            let code = e.exit_code();
+            let _ = e.print();
+            if code != 0
+                && let Some(bare) = bare_override(&args)
+            {
+                eprintln!("  hint: to change a config key, write it after -s (or --set): -s {bare}");
+            }
+            return code;
+        }
+    };
+    crate::style::choose(cli.color);
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -365,6 +446,40 @@ pub fn main() -> i32 {
             }
         }
     }
+}
+
+/// A run folder named on the command line; an experiment folder (`artifacts/xor_mlp`) means
+/// its newest run, and stderr says which one is read.
+fn run_folder(dir: PathBuf) -> PathBuf {
+    match crate::run::artifacts::newest_run(&dir) {
+        Some(run) => {
+            eprintln!("note: {} holds runs of an experiment; reading its newest, {}", dir.display(), run.display());
+            run
+        }
+        None => dir,
+    }
+}
+
+/// The first `key.path=value` among `args` that is not the value of a -s/--set: Hydra's bare
+/// override, which gdlab spells `-s key.path=value`.
+fn bare_override(args: &[std::ffi::OsString]) -> Option<String> {
+    let mut after_set = false;
+    for a in args.iter().skip(1) {
+        let a = a.to_string_lossy();
+        let is_set = a == "-s" || a == "--set";
+        if !after_set
+            && !a.starts_with('-')
+            && let Some((key, _)) = a.split_once('=')
+        {
+            let keyish =
+                key.contains('.') && key.split('.').all(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            if keyish {
+                return Some(a.into_owned());
+            }
+        }
+        after_set = is_set;
+    }
+    None
 }
 
 /// Prints a command's result: JSON for scripts (`--json`), else the human table.
@@ -394,10 +509,14 @@ fn run_exit(reason: StopReason) -> i32 {
 
 fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
     match cli.command {
-        Command::Train { config: path, resume, run: RunArgs { set, out, quiet, json } } => {
+        Command::Train {
+            config: path,
+            resume,
+            run: RunArgs { overrides: Overrides { set }, out, quiet: Quiet { quiet }, json: Json { json } },
+        } => {
             catch_stop_signals();
             let result = match resume {
-                Some(dir) => run::resume(&dir, &set, quiet, &INTERRUPTED)?,
+                Some(dir) => run::resume(&run_folder(dir), &set, quiet, &INTERRUPTED)?,
                 None => {
                     let loaded = match &path {
                         Some(p) => config::load_named(p, &set)?,
@@ -414,7 +533,10 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             }
             Ok(run_exit(result.summary.stop_reason))
         }
-        Command::Perceptron { config: path, run: RunArgs { set, out, quiet, json } } => {
+        Command::Perceptron {
+            config: path,
+            run: RunArgs { overrides: Overrides { set }, out, quiet: Quiet { quiet }, json: Json { json } },
+        } => {
             catch_stop_signals();
             let loaded = config::load_named(&path, &set)?;
             let result = crate::commands::perceptron::perceptron(loaded, out.as_deref(), &INTERRUPTED)?;
@@ -423,12 +545,12 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             }
             Ok(run_exit(result.summary.stop_reason))
         }
-        Command::Eval { run_dir, data, json } => {
-            emit(&eval::eval(&run_dir, data.as_deref())?, json)?;
+        Command::Eval { run_dir, data, json: Json { json } } => {
+            emit(&eval::eval(&run_folder(run_dir), data.as_deref())?, json)?;
             Ok(0)
         }
-        Command::Gradcheck { config: path, at, dtype, json, set, perturb_analytic } => {
-            let at = (at != "start").then(|| PathBuf::from(at));
+        Command::Gradcheck { config: path, at, dtype, overrides: Overrides { set }, perturb_analytic, json } => {
+            let at = (at != "start").then(|| run_folder(PathBuf::from(at)));
             let opts = inspect::GradcheckOptions { at, dtype, perturb: perturb_analytic };
             let check = inspect::gradcheck(&path, &set, &opts)?;
             emit(&check, json)?;
@@ -436,40 +558,78 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             if !check.report.loss.is_finite() && !check.diverged {
                 // Not a diverged run's end point: a loss that overflows where the check starts
                 // is a fault of the loss, not a point without a gradient.
-                eprintln!("gradcheck FAILED: the loss is {} at {}", check.report.loss, check.at);
+                eprintln!("gradcheck {}: the loss is {} at {}", crate::style::bad("FAILED"), check.report.loss, check.at);
                 Ok(EXIT_CHECK_FAILED)
             } else if failures.is_empty() {
                 Ok(0)
             } else {
                 let names: Vec<String> = failures.iter().map(|r| format!("{} ({}[{}])", r.label, r.name, r.index)).collect();
-                eprintln!("gradcheck FAILED for {}: autodiff, formula and finite differences disagree beyond tolerance", names.join(", "));
+                eprintln!(
+                    "gradcheck {} for {}: autodiff, formula and finite differences disagree beyond tolerance",
+                    crate::style::bad("FAILED"),
+                    names.join(", ")
+                );
                 Ok(EXIT_CHECK_FAILED)
             }
         }
-        Command::Taylor { config: path, lr, steps, directions, set, out, json } => {
-            emit(&inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out })?, json)?;
+        Command::Taylor {
+            config: path,
+            lr,
+            steps,
+            directions,
+            overrides: Overrides { set },
+            out,
+            quiet: Quiet { quiet },
+            json: Json { json },
+        } => {
+            let result = inspect::taylor(&path, &set, &inspect::TaylorOptions { lrs: lr, steps, directions, out })?;
+            if json || !quiet {
+                emit(&result, json)?;
+            }
             Ok(0)
         }
-        Command::Surface { config: path, params, range, grid, run, set, out } => {
+        Command::Surface {
+            config: path,
+            params,
+            range,
+            grid,
+            at,
+            overrides: Overrides { set },
+            out,
+            quiet: Quiet { quiet },
+            json: Json { json },
+        } => {
             if params.len() != 2 {
                 return Err(GdlabError::Input(format!(
                     "--params {}: give exactly two parameter names, e.g. --params w_x1,b",
                     params.join(",")
                 )));
             }
+            let run = at.map(run_folder);
             let opts = crate::commands::surface::SurfaceOptions { params: (params[0].clone(), params[1].clone()), range, grid, run, out };
             let (dir, _) = crate::commands::surface::surface(&path, &set, &opts)?;
-            println!("surface written to {}", dir.display());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "dir": dir, "figures": ["surface.png", "surface.svg", "surface3d.png", "surface3d.svg"] })
+                );
+            } else if !quiet {
+                println!("surface written to {}", dir.display());
+            }
             Ok(0)
         }
-        Command::Sweep { config, set, resume, until_loss, jobs, out, json } => {
+        Command::Sweep { config, set, resume, until_loss, jobs, out, quiet: Quiet { quiet }, json: Json { json } } => {
             catch_stop_signals();
             let result = match (resume, config) {
-                (Some(dir), _) => sweep::resume(&dir, jobs, &INTERRUPTED)?,
-                (None, Some(path)) => sweep::sweep(&path, &sweep::SweepOptions { axes: set, until_loss, jobs, out }, &INTERRUPTED)?,
+                (Some(dir), _) => sweep::resume(&dir, jobs, !quiet, &INTERRUPTED)?,
+                (None, Some(path)) => {
+                    sweep::sweep(&path, &sweep::SweepOptions { axes: set, until_loss, jobs, out, progress: !quiet }, &INTERRUPTED)?
+                }
                 (None, None) => return Err(GdlabError::Input("give a CONFIG (or --resume SWEEP_DIR)".into())),
             };
-            emit(&result, json)?;
+            if json || !quiet {
+                emit(&result, json)?;
+            }
             Ok(if result.interrupted {
                 run_exit(StopReason::Interrupted)
             } else if result.failures.is_empty() {
@@ -478,13 +638,16 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                 1
             })
         }
-        Command::Compare { runs, until_loss, out, json } => {
+        Command::Compare { runs, until_loss, overrides: Overrides { set }, out, quiet: Quiet { quiet }, json: Json { json } } => {
             catch_stop_signals();
-            let result = sweep::compare(&runs, until_loss, out.as_deref(), None, &INTERRUPTED)?;
-            emit(&result, json)?;
+            let runs: Vec<PathBuf> = runs.into_iter().map(|p| if p.is_dir() { run_folder(p) } else { p }).collect();
+            let result = sweep::compare(&runs, &set, until_loss, out.as_deref(), None, &INTERRUPTED)?;
+            if json || !quiet {
+                emit(&result, json)?;
+            }
             Ok(if result.interrupted { run_exit(StopReason::Interrupted) } else { 0 })
         }
-        Command::Serve { host, port, runs, data, max_sessions, idle_seconds, open } => {
+        Command::Serve { host, port, output_dir: runs, data, max_sessions, idle_seconds, open } => {
             if !host.is_loopback() {
                 eprintln!(
                     "warning: --host {host} makes the lab reachable from the network (plain HTTP, no login); anyone who can reach it can train on this machine"
@@ -516,21 +679,25 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             remote::serve(&opts, device, token)?;
             Ok(0)
         }
-        Command::Devices { json } => {
+        Command::Devices { json: Json { json } } => {
             emit(&crate::backend::inventory(), json)?;
             Ok(0)
         }
-        Command::Lecture { out, lang, configs } => {
+        Command::Lecture { out, lang, configs, quiet: Quiet { quiet } } => {
             use crate::commands::lecture::Lang;
             let started = std::time::Instant::now();
             let (dir, claims) = crate::commands::lecture::lecture(out.as_deref(), lang, configs.as_deref())?;
             // The terminal gets one language: Korean unless only English was asked for.
             let shown = if lang == Lang::En { Lang::En } else { Lang::Ko };
-            for (k, c) in claims.iter().enumerate() {
-                println!("{}. {}\n   {}", k + 1, c.title.get(shown), c.verdict.get(shown));
+            if !quiet {
+                for (k, c) in claims.iter().enumerate() {
+                    let verdict = c.verdict.get(shown);
+                    let verdict = if c.holds { verdict.to_string() } else { crate::style::bad(verdict) };
+                    println!("{}. {}\n   {verdict}", k + 1, c.title.get(shown));
+                }
+                let report = if shown == Lang::Ko { "REPORT.ko.md" } else { "REPORT.md" };
+                println!("report: {} ({:.1} s)", dir.join(report).display(), started.elapsed().as_secs_f64());
             }
-            let report = if shown == Lang::Ko { "REPORT.ko.md" } else { "REPORT.md" };
-            println!("report: {} ({:.1} s)", dir.join(report).display(), started.elapsed().as_secs_f64());
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
         }
         Command::Bench { workload, sessions, seconds, backend, device, url, token_env, repeat, json, rows, shards } => {
@@ -542,7 +709,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             }
             Ok(0)
         }
-        Command::List { json } => {
+        Command::List { json: Json { json } } => {
             emit(&shipped::listing(), json)?;
             Ok(0)
         }

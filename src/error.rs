@@ -1,6 +1,6 @@
 //! gdlab's error type and its exit codes.
 //!
-//! Exit codes (documented in README): 0 success; 1 a failure while running (I/O, a checkpoint
+//! Exit codes (documented in docs/cli.md): 0 success; 1 a failure while running (I/O, a checkpoint
 //! that does not load); 2 bad input (config, data, command line); 3 the run diverged (its files
 //! are kept); 4 a check failed (gradcheck disagreement); 130 interrupted by Ctrl-C (files kept; 143 for SIGTERM and 129 for SIGHUP, see cli).
 

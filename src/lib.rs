@@ -16,4 +16,5 @@ pub mod run;
 pub mod serve;
 pub mod stats;
 pub mod stop;
+pub mod style;
 pub mod train;

@@ -6,7 +6,7 @@ mod seeded;
 agreement::agreement_tests!(gdlab::config::DType::F32, "f32");
 
 /// The same properties and seeded sweeps on the device backends, with fewer cases (see
-/// `agreement::on_device`); scripts/test-backends.sh runs them.
+/// `agreement::on_device`); scripts/test.sh runs them with the wgpu feature.
 #[cfg(any(feature = "wgpu", feature = "cuda"))]
 mod on_device {
     use super::{agreement, seeded::config};

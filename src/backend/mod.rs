@@ -25,7 +25,7 @@ pub enum BackendError {
     #[error("backend `{backend}` cannot use {wanted:?}: {message}\n  hint: {hint}")]
     Unsupported { backend: String, wanted: FloatDType, message: String, hint: String },
     #[error(
-        "backend `{backend}` is not in this build of gdlab\n  hint: build with `cargo build --release --features {feature}` (see README, Backends), or use backend.name = \"flex\""
+        "backend `{backend}` is not in this build of gdlab\n  hint: build with `cargo build --release --features {feature}` (see docs/backends.md), or use backend.name = \"flex\""
     )]
     NotBuilt { backend: &'static str, feature: &'static str },
     #[error("{what}: {detail}\n  hint: {hint}")]

@@ -32,7 +32,7 @@ impl std::fmt::Display for Evaluation {
         writeln!(f, "run: {}", self.state)?;
         for s in &self.scores {
             let acc = s.accuracy.map(|a| format!("  accuracy {:.2}%", a * 100.0)).unwrap_or_default();
-            writeln!(f, "{:<12} rows {:>5}  loss {:.6e}{acc}", s.part, s.rows, s.loss)?;
+            writeln!(f, "{:<12} rows {:>5}  loss {}{acc}", s.part, s.rows, crate::report::number(s.loss))?;
         }
         Ok(())
     }
@@ -114,5 +114,5 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
         };
         scores.push(Score { part, rows: d.len(), loss, accuracy });
     }
-    Ok(Evaluation { state: state.describe(), scores })
+    Ok(Evaluation { state: state.describe_at(run_dir), scores })
 }

@@ -48,10 +48,13 @@ fn text(ko: impl Into<String>, en: impl Into<String>) -> Text {
 }
 
 /// The report's languages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Lang {
+    /// Korean: REPORT.ko.md.
     Ko,
+    /// English: REPORT.md.
     En,
+    /// Both reports, and index.html with a language switch.
     Both,
 }
 
@@ -294,7 +297,13 @@ fn learning_rate(lab: &Lab) -> Result<Claim, GdlabError> {
         let dir = lab.dir.join("5_learning_rate").join(name);
         let sweep::Comparison { dir: sdir, rows, .. } = sweep::sweep(
             &lab.config(name),
-            &SweepOptions { axes: vec![format!("optimizer.lr={}", lrs.join(","))], until_loss: None, jobs: None, out: Some(dir) },
+            &SweepOptions {
+                axes: vec![format!("optimizer.lr={}", lrs.join(","))],
+                until_loss: None,
+                jobs: None,
+                out: Some(dir),
+                progress: false,
+            },
             &AtomicBool::new(false),
         )?;
         let floor = rows.iter().map(|r| r.final_loss).filter(|l| l.is_finite()).fold(f64::INFINITY, f64::min);
@@ -397,6 +406,7 @@ fn bias(lab: &Lab) -> Result<Claim, GdlabError> {
     };
     let cdir = sweep::compare(
         &[with.dir.clone(), without.dir.clone()],
+        &[],
         Some(target),
         Some(&lab.dir.join("1_bias").join("compare")),
         Some("Blobs around x = 3 and x = 5: sigmoid neuron with and without a bias (BCE)"),
@@ -899,6 +909,7 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
             until_loss: None,
             jobs: None,
             out: Some(lab.dir.join("9_local_minima").join("sweep")),
+            progress: false,
         },
         &AtomicBool::new(false),
     )?;

@@ -68,8 +68,10 @@ pub struct RunRow {
     pub final_accuracy: Option<f64>,
     /// Updates applied (a killed run: up to its last checkpoint).
     pub steps: usize,
-    /// None: killed (no summary.json).
+    /// None: killed, or still running (no summary.json).
     pub stop_reason: Option<StopReason>,
+    /// No summary yet and a gdlab process holds the folder: the run is going on.
+    pub running: bool,
     pub summary: Option<Box<Summary>>,
     /// (step, loss) from metrics.csv.
     pub curve: Vec<(f64, f64)>,
@@ -89,6 +91,7 @@ impl RunRow {
                 final_accuracy: s.final_accuracy,
                 steps: s.steps,
                 stop_reason: Some(s.stop_reason),
+                running: false,
                 summary: Some(s),
                 curve,
             },
@@ -104,6 +107,7 @@ impl RunRow {
                     final_accuracy: cols[2][..kept].last().copied().filter(|a| !a.is_nan()),
                     steps: step.unwrap_or(0),
                     stop_reason: None,
+                    running: artifacts::in_use(dir),
                     summary: None,
                     curve: curve[..kept].to_vec(),
                 }
@@ -111,14 +115,27 @@ impl RunRow {
         })
     }
 
+    pub fn val_loss(&self) -> Option<f64> {
+        self.summary.as_ref().and_then(|s| s.final_val_loss)
+    }
+
+    pub fn val_accuracy(&self) -> Option<f64> {
+        self.summary.as_ref().and_then(|s| s.final_val_accuracy)
+    }
+
     /// The first logged step whose loss is at or below `x`.
     pub fn steps_to(&self, x: f64) -> Option<usize> {
         self.curve.iter().find(|(_, l)| *l <= x).map(|(s, _)| *s as usize)
     }
 
-    /// "completed", "diverged", ... or "killed" for a folder without a summary.
+    /// "completed", "diverged", ... for a finished run; "running" or "killed" for a folder
+    /// without a summary, as its lock tells.
     pub fn stop_word(&self) -> &'static str {
-        self.stop_reason.map_or("killed", StopReason::word)
+        match self.stop_reason {
+            Some(r) => r.word(),
+            None if self.running => "running",
+            None => "killed",
+        }
     }
 }
 
@@ -147,7 +164,7 @@ pub struct Comparison {
 
 impl std::fmt::Display for Comparison {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&table(&self.rows, self.until_loss))?;
+        f.write_str(&table(&self.rows, self.until_loss, true))?;
         for x in &self.failures {
             writeln!(f, "run `{}` failed (exit {}): {}", x.label, x.exit_code, x.stderr.trim())?;
         }
@@ -179,6 +196,9 @@ impl serde::Serialize for Comparison {
                     "label": r.label,
                     "dir": r.dir,
                     "final_loss": crate::nonfinite::Floats::to_json(&r.final_loss),
+                    "final_val_loss": r.val_loss(),
+                    "final_accuracy": r.final_accuracy,
+                    "final_val_accuracy": r.val_accuracy(),
                     "steps": r.steps,
                     "stop_reason": r.stop_word(),
                     "steps_to_threshold": self.until_loss.and_then(|x| r.steps_to(x)),
@@ -190,32 +210,54 @@ impl serde::Serialize for Comparison {
     }
 }
 
-/// A markdown table of runs (ratios of steps-to-X against the first run that reached X).
-pub fn table(rows: &[RunRow], until: Option<f64>) -> String {
-    let mut out = String::from("| run | final loss | steps | stop |");
+/// A markdown table of runs: final loss, the validation loss and the accuracies when any run
+/// has them, steps, how it stopped, and with `until` the steps to reach that loss and their
+/// ratio to the first run that reached it. `colour` marks stop words for a terminal (never in
+/// the table written to a file).
+pub fn table(rows: &[RunRow], until: Option<f64>, colour: bool) -> String {
+    let val_loss = rows.iter().any(|r| r.val_loss().is_some());
+    let accuracy = rows.iter().any(|r| r.final_accuracy.is_some());
+    let val_accuracy = rows.iter().any(|r| r.val_accuracy().is_some());
+    let mut head = vec!["run".to_string(), "final loss".into()];
+    if val_loss {
+        head.push("validation loss".into());
+    }
+    if accuracy {
+        head.push("accuracy".into());
+    }
+    if val_accuracy {
+        head.push("validation accuracy".into());
+    }
+    head.extend(["steps".into(), "stop".into()]);
     if let Some(x) = until {
-        out += &format!(" steps to loss <= {x} | ratio |");
+        head.push(format!("steps to loss <= {x}"));
+        head.push("steps / those of the first run to reach it".into());
     }
-    out += "\n|---|---|---|---|";
-    if until.is_some() {
-        out += "---|---|";
-    }
-    out += "\n";
-    let base = until.and_then(|x| rows.iter().find_map(|r| r.steps_to(x)));
+    let mut out = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len()));
+    let base_steps = until.and_then(|x| rows.iter().find_map(|r| r.steps_to(x)));
+    let percent = |a: Option<f64>| a.map_or("-".to_string(), |a| format!("{:.2}%", a * 100.0));
     for r in rows {
-        let stop = match r.stop_word() {
-            "diverged" => "**diverged**",
-            other => other,
-        };
-        out += &format!("| {} | {:.6e} | {} | {} |", r.label, r.final_loss, r.steps, stop);
+        let mut cells = vec![r.label.clone(), crate::report::number(r.final_loss)];
+        if val_loss {
+            cells.push(r.val_loss().map_or("-".into(), crate::report::number));
+        }
+        if accuracy {
+            cells.push(percent(r.final_accuracy));
+        }
+        if val_accuracy {
+            cells.push(percent(r.val_accuracy()));
+        }
+        let word = r.stop_word();
+        let stop = if colour { crate::style::stop_word(word) } else { word.to_string() };
+        cells.extend([r.steps.to_string(), if word == "diverged" { format!("**{stop}**") } else { stop }]);
         if let Some(x) = until {
-            match (r.steps_to(x), base) {
-                (Some(k), Some(b)) if b > 0 => out += &format!(" {k} | {:.2} |", k as f64 / b as f64),
-                (Some(k), _) => out += &format!(" {k} | - |"),
-                (None, _) => out += " not reached | - |",
+            match (r.steps_to(x), base_steps) {
+                (Some(k), Some(b)) if b > 0 => cells.extend([k.to_string(), format!("{:.2}", k as f64 / b as f64)]),
+                (Some(k), _) => cells.extend([k.to_string(), "-".into()]),
+                (None, _) => cells.extend(["not reached".into(), "-".into()]),
             }
         }
-        out += "\n";
+        out += &format!("| {} |\n", cells.join(" | "));
     }
     out
 }
@@ -272,9 +314,17 @@ enum Ran {
 /// When `interrupt` is set, nothing new starts and the running children get SIGINT (they stop
 /// cleanly and write their folders). Each child also gets SIGTERM if this process dies first
 /// (Linux `PR_SET_PDEATHSIG`), so no run outlives its sweep.
-fn run_all(list: &[Job], jobs: usize, interrupt: &AtomicBool) -> Vec<Ran> {
+fn run_all(list: &[Job], jobs: usize, progress: bool, interrupt: &AtomicBool) -> Vec<Ran> {
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("gdlab"));
     let next = AtomicUsize::new(0);
+    // stderr draws nothing when it is not a terminal.
+    let target = if progress { indicatif::ProgressDrawTarget::stderr() } else { indicatif::ProgressDrawTarget::hidden() };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(list.len() as u64), target);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{pos}/{len} done, {msg} ({elapsed}, about {eta} left)").expect("valid template"),
+    );
+    let running = AtomicUsize::new(0);
+    let show = |bar: &indicatif::ProgressBar| bar.set_message(format!("{} running", running.load(Ordering::SeqCst)));
     let results: Mutex<Vec<Ran>> = Mutex::new(vec![Ran::NotStarted; list.len()]);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1).min(list.len()) {
@@ -285,6 +335,8 @@ fn run_all(list: &[Job], jobs: usize, interrupt: &AtomicBool) -> Vec<Ran> {
                     }
                     let k = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = list.get(k) else { break };
+                    running.fetch_add(1, Ordering::SeqCst);
+                    show(&bar);
                     let mut cmd = Command::new(&exe);
                     if job.resume {
                         cmd.arg("train").arg("--resume").arg(&job.out).arg("--quiet");
@@ -295,6 +347,9 @@ fn run_all(list: &[Job], jobs: usize, interrupt: &AtomicBool) -> Vec<Ran> {
                         }
                     }
                     let r = run_child(cmd, interrupt).unwrap_or_else(|e| Ran::Exited(1, e.to_string()));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    bar.inc(1);
+                    show(&bar);
                     if let Ok(mut all) = results.lock() {
                         all[k] = r;
                     }
@@ -302,6 +357,7 @@ fn run_all(list: &[Job], jobs: usize, interrupt: &AtomicBool) -> Vec<Ran> {
             });
         }
     });
+    bar.finish_and_clear();
     results.into_inner().unwrap_or_default()
 }
 
@@ -370,6 +426,8 @@ pub struct SweepOptions {
     pub until_loss: Option<f64>,
     pub jobs: Option<usize>,
     pub out: Option<PathBuf>,
+    /// Show "3/6 done, 2 running" on stderr when it is a terminal.
+    pub progress: bool,
 }
 
 /// A sweep's plan, written first as `sweep.json`: what `gdlab sweep --resume` continues.
@@ -424,12 +482,12 @@ pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Re
     let text = serde_json::to_string_pretty(&plan).map_err(|e| GdlabError::Runtime(e.to_string()))?;
     artifacts::write_atomic(&folder.dir.join(PLAN), text.as_bytes()).map_err(GdlabError::io("cannot write sweep.json"))?;
     let pending: Vec<usize> = (0..plan.runs.len()).collect();
-    execute(&folder.dir, &plan, &pending, o.jobs.unwrap_or_else(default_jobs), interrupt)
+    execute(&folder.dir, &plan, &pending, o.jobs.unwrap_or_else(default_jobs), o.progress, interrupt)
 }
 
 /// `gdlab sweep --resume DIR`: runs only what a stopped sweep did not finish (missing runs
 /// from the start, interrupted or killed ones from their last checkpoint), then reports all.
-pub fn resume(dir: &Path, jobs: Option<usize>, interrupt: &AtomicBool) -> Result<Comparison, GdlabError> {
+pub fn resume(dir: &Path, jobs: Option<usize>, progress: bool, interrupt: &AtomicBool) -> Result<Comparison, GdlabError> {
     let folder = artifacts::RunFolder::lock(dir)?;
     let path = dir.join(PLAN);
     let text = std::fs::read_to_string(&path)
@@ -447,14 +505,21 @@ pub fn resume(dir: &Path, jobs: Option<usize>, interrupt: &AtomicBool) -> Result
             Err(_) => pending.push(k),
         }
     }
-    execute(&folder.dir, &plan, &pending, jobs.unwrap_or_else(default_jobs), interrupt)
+    execute(&folder.dir, &plan, &pending, jobs.unwrap_or_else(default_jobs), progress, interrupt)
 }
 
 /// Runs the `pending` runs of `plan` and writes the sweep's tables and plot over every run.
-fn execute(dir: &Path, plan: &Plan, pending: &[usize], jobs: usize, interrupt: &AtomicBool) -> Result<Comparison, GdlabError> {
+fn execute(
+    dir: &Path,
+    plan: &Plan,
+    pending: &[usize],
+    jobs: usize,
+    progress: bool,
+    interrupt: &AtomicBool,
+) -> Result<Comparison, GdlabError> {
     let list: Vec<Job> = pending.iter().map(|&k| Job { out: dir.join(&plan.runs[k].out), ..plan.runs[k].clone() }).collect();
     let mut outcome: Vec<Option<Ran>> = vec![None; plan.runs.len()];
-    for (&k, r) in pending.iter().zip(run_all(&list, jobs, interrupt)) {
+    for (&k, r) in pending.iter().zip(run_all(&list, jobs, progress, interrupt)) {
         outcome[k] = Some(r);
     }
     let mut rows = Vec::new();
@@ -507,7 +572,7 @@ fn execute(dir: &Path, plan: &Plan, pending: &[usize], jobs: usize, interrupt: &
     }
     artifacts::write_atomic(&dir.join("sweep.csv"), &w.into_inner().expect("in-memory"))
         .map_err(GdlabError::io("cannot write sweep.csv"))?;
-    let md = table(&rows, plan.until_loss);
+    let md = table(&rows, plan.until_loss, false);
     artifacts::write_atomic(&dir.join("sweep.md"), md.as_bytes()).map_err(GdlabError::io("cannot write sweep.md"))?;
     let name = rows.first().map_or_else(String::new, |r| r.experiment.clone());
     overlay(
@@ -526,6 +591,7 @@ fn execute(dir: &Path, plan: &Plan, pending: &[usize], jobs: usize, interrupt: &
 /// folder, in parallel).
 pub fn compare(
     items: &[PathBuf],
+    sets: &[String],
     until: Option<f64>,
     out: Option<&Path>,
     title: Option<&str>,
@@ -535,7 +601,7 @@ pub fn compare(
         if p.is_dir() {
             RunRow::read(String::new(), p)?;
         } else {
-            config::load_named(p, &[])?;
+            config::load_named(p, sets)?;
         }
     }
     let folder = artifacts::create_run_dir(Path::new("artifacts"), "compare", out)?;
@@ -547,7 +613,7 @@ pub fn compare(
         .filter(|(_, p)| !p.is_dir())
         .map(|(k, p)| Job {
             config: p.clone(),
-            sets: Vec::new(),
+            sets: sets.to_vec(),
             out: dir.join("runs").join(format!("{:02}_{}", k + 1, stem(p))),
             resume: false,
         })
@@ -555,7 +621,7 @@ pub fn compare(
     // A stop (SIGINT, SIGTERM, SIGHUP) is passed on to the runs being trained, which write
     // their folders as interrupted; the table then shows them, and the rest as not run.
     let mut trained = Vec::new();
-    for (ran, job) in run_all(&list, default_jobs(), interrupt).into_iter().zip(&list) {
+    for (ran, job) in run_all(&list, default_jobs(), false, interrupt).into_iter().zip(&list) {
         let stopped = interrupt.load(Ordering::Relaxed);
         match ran {
             Ran::Exited(code, _) if code == 0 || code == crate::error::EXIT_DIVERGED => trained.push(true),
@@ -585,7 +651,7 @@ pub fn compare(
         };
         rows.push(RunRow::read(label, &run)?);
     }
-    let md = table(&rows, until);
+    let md = table(&rows, until, false);
     artifacts::write_atomic(&dir.join("compare.md"), md.as_bytes()).map_err(GdlabError::io("cannot write compare.md"))?;
     overlay(&dir, "compare_loss", title.unwrap_or("loss curves compared"), &rows)?;
     let interrupted = interrupt.load(Ordering::Relaxed);

@@ -382,7 +382,7 @@ impl Default for Optimizer {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendName {
     #[default]
@@ -396,7 +396,7 @@ pub enum BackendName {
     Remote,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DType {
     #[default]
@@ -585,6 +585,9 @@ pub fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigEr
     let (key, raw) = arg.split_once('=').ok_or_else(|| err("missing `=`".into()))?;
     let key = key.trim();
     let raw = raw.trim();
+    if let Some(value) = raw.strip_prefix('=') {
+        return Err(err(format!("`{key}=={value}`: write one `=` between the key and its value")));
+    }
     if key.is_empty() || key.split('.').any(|k| k.is_empty()) {
         return Err(err(format!("`{key}` is not a key path")));
     }
@@ -615,7 +618,7 @@ pub fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigEr
 
 fn parse_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
     let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-    let message = e.message().trim().to_string();
+    let message = plain_words(e.message().trim());
     let hint = suggest(&message).map(|s| format!("\n  hint: did you mean `{s}`?")).unwrap_or_default();
     let section = section_at(text, line);
     // Name the key the error sits on, when the line assigns one.
@@ -632,6 +635,26 @@ fn parse_error(origin: &str, text: &str, e: &toml::de::Error) -> ConfigError {
         (None, None) => message,
     };
     ConfigError::Parse { origin: origin.to_string(), line, column, message, hint }
+}
+
+/// serde's type names in the words a config's author uses: "expected usize" says "a whole
+/// number", "expected a boolean" says TOML's `true`/`false`.
+fn plain_words(message: &str) -> String {
+    let whole = "expected a whole number (0, 1, 2, ... without quotes)";
+    [
+        ("expected a boolean", "expected `true` or `false` (TOML's booleans: lowercase, without quotes)"),
+        ("expected usize", whole),
+        ("expected u64", whole),
+        ("expected u32", whole),
+        ("expected u16", whole),
+        ("expected u8", whole),
+        ("expected i64", "expected a whole number (without quotes)"),
+        ("expected i32", "expected a whole number (without quotes)"),
+        ("expected f64", "expected a number (e.g. 0.05, without quotes)"),
+        ("expected f32", "expected a number (e.g. 0.05, without quotes)"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (rust, words)| if m.ends_with(rust) { format!("{}{words}", &m[..m.len() - rust.len()]) } else { m })
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"), the
@@ -813,5 +836,21 @@ mod tests {
     fn wrong_type_is_a_parse_error_with_position() {
         let err = parse("[experiment]\nseed = \"abc\"\n", &[]).unwrap_err().to_string();
         assert!(err.contains("t.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn type_errors_are_in_a_config_authors_words() {
+        let err = parse("[model]\nbias = \"no\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("expected `true` or `false`"), "{err}");
+        let err = parse("[optimizer]\nsteps = -3\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("a whole number") && !err.contains("usize"), "{err}");
+        let err = parse("[optimizer]\nlr = \"fast\"\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("expected a number") && !err.contains("f64"), "{err}");
+    }
+
+    #[test]
+    fn a_doubled_equals_sign_is_refused_not_read_as_a_string() {
+        let err = parse("", &["optimizer.lr==0.1"]).unwrap_err().to_string();
+        assert!(err.contains("one `=`"), "{err}");
     }
 }

@@ -80,7 +80,7 @@ pub fn find_or_suggest(arg: &str) -> Result<&'static Shipped, crate::config::Con
 pub fn annotated(s: &Shipped, file: Option<&std::path::Path>) -> String {
     let run = file.map_or_else(|| short_name(s).to_string(), |f| f.display().to_string());
     format!(
-        "# {} (shipped with gdlab {} as {}); run it with: gdlab train {run}\n# Change any key here, or one at a time with --set KEY=VALUE; the README lists them all.\n{}",
+        "# {} (shipped with gdlab {} as {}); run it with: gdlab train {run}\n# Change any key here, or one at a time with --set KEY=VALUE; docs/config.md lists them all.\n{}",
         short_name(s),
         env!("CARGO_PKG_VERSION"),
         s.path,

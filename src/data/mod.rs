@@ -17,6 +17,11 @@ use thiserror::Error;
 pub enum DataError {
     #[error("cannot read data file {path}: {source}\n  hint: data paths are relative to the config file")]
     Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "key `data.path`: cannot read `{given}` (looked for {}): {source}\n  hint: data.path is relative to the folder of the config file; a shipped data set is named with data.dataset = \"iris\" instead (gdlab list shows them)",
+        path.display()
+    )]
+    ReadConfigured { given: String, path: PathBuf, source: std::io::Error },
     #[error("{path}:{line}: malformed CSV: {message}")]
     Malformed { path: PathBuf, line: usize, message: String },
     #[error("{path}:{line}: column `{column}`: {problem}\n  hint: every cell of a used column must be a number")]
@@ -217,7 +222,16 @@ impl Splits {
 pub fn load(source: &DataSource, seed: u64, base_dir: &Path) -> Result<Dataset, DataError> {
     let data = match source {
         DataSource::Csv(c) => match &c.file {
-            CsvFile::Path(p) => csv::read(&base_dir.join(p), &c.targets, c.features.as_deref(), c.positive.as_deref())?,
+            CsvFile::Path(p) => {
+                csv::read(&base_dir.join(p), &c.targets, c.features.as_deref(), c.positive.as_deref()).map_err(|e| match e {
+                    DataError::Read { path, source } => DataError::ReadConfigured {
+                        given: p.display().to_string(),
+                        path: std::path::absolute(&path).unwrap_or(path),
+                        source,
+                    },
+                    e => e,
+                })?
+            }
             CsvFile::Shipped(d) => csv::parse(d.csv.as_bytes(), &d.origin(), &c.targets, c.features.as_deref(), c.positive.as_deref())?,
         },
         DataSource::Generated(g) => synthetic::generate(g, seed),

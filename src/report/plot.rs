@@ -246,6 +246,15 @@ pub fn format_tick(v: f64) -> String {
     }
 }
 
+/// `v` rounded to two significant digits (a log axis' label between powers of ten).
+fn two_digits(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let scale = 10f64.powi(v.abs().log10().floor() as i32 - 1);
+    (v / scale).round() * scale
+}
+
 /// A log axis label: plain decimals where they are short (0.05, 300), powers of ten beyond.
 fn log_tick(v: f64) -> String {
     if (1e-3..1e5).contains(&v.abs()) { format_tick(v) } else { format!("{v:.0e}") }
@@ -563,14 +572,17 @@ where
         .right_y_label_area_size(56)
         .build_cartesian_2d(0.0..1.0, lo..hi)?;
     let log = h.log;
+    // No tick marks: beside a label a tick reads as a minus sign ("-31.6" for a loss of 31.6).
+    // On a log scale the labels are the loss itself at two significant digits (0.32, 3.2, 32).
     bar.configure_mesh()
         .disable_mesh()
         .disable_x_axis()
+        .set_all_tick_mark_size(0)
         .y_desc(if log { format!("{} (log scale)", h.z_label) } else { h.z_label.to_string() })
         .y_labels(8)
         .y_label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 15))
-        .y_label_formatter(&|t| format_tick(if log { 10f64.powf(*t) } else { *t }))
+        .y_label_formatter(&|t| if log { format_tick(two_digits(10f64.powf(*t))) } else { format_tick(*t) })
         .draw()?;
     let steps = 120;
     bar.draw_series((0..steps).map(|k| {

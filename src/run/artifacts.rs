@@ -26,6 +26,10 @@ pub enum ClaimError {
         "{0}: exists and is not empty\n  hint: choose another --out (gdlab never overwrites a run), or continue a run with gdlab train --resume {0}"
     )]
     NotEmpty(String),
+    #[error(
+        "{0}: holds runs of an experiment, and a run needs a folder of its own\n  hint: give a new folder to --out, or continue its newest run with gdlab train --resume {1}"
+    )]
+    HoldsRuns(String, String),
     #[error("{0}: in use by another gdlab process\n  hint: wait for it to finish, or choose another --out")]
     Busy(String),
     #[error("{0}: cannot create the folder: {1}\n  hint: check that the path is not under a regular file and that you may write there")]
@@ -61,7 +65,10 @@ impl RunFolder {
             let entry = entry.map_err(|e| ClaimError::Create(name.clone(), e))?;
             let ours = entry.file_type().is_ok_and(|t| t.is_file()) && entry.file_name().to_str().is_some_and(crate::atomic::is_temp);
             if !ours {
-                return Err(ClaimError::NotEmpty(name));
+                return Err(match newest_run(dir) {
+                    Some(run) => ClaimError::HoldsRuns(name, run.display().to_string()),
+                    None => ClaimError::NotEmpty(name),
+                });
             }
             temps.push(entry.path());
         }
@@ -85,13 +92,80 @@ pub fn create_run_dir(root: &Path, name: &str, exact: Option<&Path>) -> Result<R
     let mut k = 0;
     loop {
         let id = if k == 0 { stamp.clone() } else { format!("{stamp}-{k}") };
-        let dir = parent.join(id);
+        let dir = parent.join(&id);
         match std::fs::create_dir(&dir) {
-            Ok(()) => return RunFolder::lock(&dir),
+            Ok(()) => {
+                let folder = RunFolder::lock(&dir)?;
+                point_latest(&parent, &id);
+                return Ok(folder);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => k += 1,
             Err(e) => return Err(ClaimError::Create(dir.display().to_string(), e)),
         }
     }
+}
+
+/// The name of the link in an experiment folder to its newest run.
+pub const LATEST: &str = "latest";
+
+/// Points `<experiment>/latest` at the run `id` (a relative symlink, replaced by a rename, so
+/// a reader sees the old link or the new one). Best effort: a file system without symlinks
+/// still has the run, and `newest_run` finds it by name.
+fn point_latest(experiment: &Path, id: &str) {
+    #[cfg(unix)]
+    {
+        let tmp = experiment.join(format!(".{LATEST}.tmp-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        if std::os::unix::fs::symlink(id, &tmp).is_ok() && std::fs::rename(&tmp, experiment.join(LATEST)).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+/// The newest run folder in an experiment folder (`artifacts/xor_mlp`): run ids are UTC start
+/// times, so the greatest name among the subfolders that hold a run. None when `dir` is itself
+/// a run folder or holds no run.
+pub fn newest_run(dir: &Path) -> Option<PathBuf> {
+    if dir.join("config.toml").exists() || dir.join("summary.json").exists() {
+        return None;
+    }
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| e.path().join("config.toml").is_file())
+        .map(|e| e.file_name())
+        .max()
+        .map(|name| dir.join(name))
+}
+
+/// Whether a gdlab process holds `dir`'s lock now, i.e. its run is going on. A shared lock is
+/// tried and let go at once; a folder this process holds itself also reads as held.
+pub fn in_use(dir: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(dir) else { return false };
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
+        }
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(_) => false,
+    }
+}
+
+/// The step of metrics.csv's last complete row (a running run's progress), read from the
+/// file's end.
+pub fn last_logged_step(dir: &Path) -> Option<usize> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(dir.join("metrics.csv")).ok()?;
+    let len = f.metadata().ok()?.len();
+    let from = len.saturating_sub(64 * 1024);
+    f.seek(SeekFrom::Start(from)).ok()?;
+    let mut tail = String::new();
+    f.take(len - from).read_to_string(&mut tail).ok()?;
+    // The part after the last newline may be a row still being written.
+    let complete = &tail[..tail.rfind('\n')?];
+    complete.lines().rev().find_map(|l| l.split(',').next()?.parse().ok())
 }
 
 /// The fixed columns of metrics.csv, before one column per parameter (when there are few).
@@ -468,6 +542,20 @@ impl RunState {
             RunState::Interrupted { metrics: None, .. } => {}
         }
         Ok(state)
+    }
+
+    /// `describe`, told by the folder's lock whether a run without a summary is still going:
+    /// "running, step 1200 (last checkpoint at step 1000)" while its process holds the lock,
+    /// "interrupted (killed) ..." only when nobody does.
+    pub fn describe_at(&self, dir: &Path) -> String {
+        match self {
+            RunState::Interrupted { step, .. } if in_use(dir) => {
+                let now = last_logged_step(dir).map_or_else(|| "no step logged yet".to_string(), |k| format!("step {k}"));
+                let checkpoint = step.map_or_else(|| "no checkpoint yet".to_string(), |k| format!("last checkpoint at step {k}"));
+                format!("running, {now} ({checkpoint}); its gdlab process holds the folder")
+            }
+            _ => self.describe(),
+        }
     }
 
     /// One line for people: "completed after 100 steps", "interrupted (killed), last checkpoint at step 40".

@@ -234,7 +234,7 @@ impl train::Observer for FolderWriter<'_> {
     fn record(&mut self, r: &Record) -> Result<(), GdlabError> {
         self.metrics.write(r).map_err(GdlabError::io("cannot write metrics.csv"))?;
         self.bar.set_position(r.step as u64);
-        self.bar.set_message(format!("loss {:.6}", r.loss));
+        self.bar.set_message(format!("loss {}", crate::report::number(r.loss)));
         self.last = Some(r.clone());
         Ok(())
     }
@@ -394,7 +394,7 @@ fn progress_bar(total: usize, quiet: bool) -> ProgressBar {
     let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
     let bar = ProgressBar::with_draw_target(Some(total as u64), target);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{bar:40}] step {pos}/{len} {msg} ({elapsed})")
+        ProgressStyle::with_template("{spinner} [{bar:30}] step {pos}/{len} {msg}  {per_sec}, {elapsed} elapsed, about {eta} left")
             .expect("valid template")
             .progress_chars("=> "),
     );
@@ -512,16 +512,16 @@ fn report(r: &RunResult) -> String {
     let mut out = format!(
         "{}: {} after {} steps ({} epochs) in {:.2} s on {} {}\n",
         s.experiment,
-        s.stop_reason.word(),
+        crate::style::stop_word(s.stop_reason.word()),
         s.steps,
         s.epochs,
         s.wall_time_s,
         s.backend,
         s.dtype
     );
-    out += &format!("  final loss   {:.6e}", s.final_loss);
+    out += &format!("  final loss   {}", crate::report::number(s.final_loss));
     if let Some(v) = s.final_val_loss {
-        out += &format!("  (validation {v:.6e})");
+        out += &format!("  (validation {})", crate::report::number(v));
     }
     out += "\n";
     if let Some(a) = s.final_accuracy {
@@ -536,7 +536,8 @@ fn report(r: &RunResult) -> String {
     }
     match s.parameters.as_ref().map(|p| p.flat()) {
         Some(flat) if flat.len() <= train::MAX_PARAM_COLUMNS => {
-            let parts: Vec<String> = s.parameter_names.iter().zip(&flat).map(|(n, v)| format!("{n} = {v:.6}")).collect();
+            let parts: Vec<String> =
+                s.parameter_names.iter().zip(&flat).map(|(n, v)| format!("{n} = {}", crate::report::number(*v))).collect();
             out += &format!("  parameters   {}\n", parts.join(", "));
         }
         Some(_) => out += &format!("  parameters   {} (see summary.json)\n", s.parameter_count),
@@ -544,9 +545,10 @@ fn report(r: &RunResult) -> String {
     }
     if s.stop_reason == StopReason::Diverged {
         out += &format!(
-            "  DIVERGED at step {}: the loss became {} (not finite, above optimizer.diverge_above, or optimizer.diverge_factor times the start's).\n  likely cause: the learning rate {lr:e} is too large for this problem; try --set optimizer.lr={}\n",
+            "  {} at step {}: the loss became {} (not finite, above optimizer.diverge_above, or optimizer.diverge_factor times the start's).\n  likely cause: the learning rate {lr} is too large for this problem; try --set optimizer.lr={}\n",
+            crate::style::bad("DIVERGED"),
             s.diverged_at_step.unwrap_or(s.steps),
-            if s.final_loss.is_finite() { format!("{:.3e}", s.final_loss) } else { s.final_loss.to_string() },
+            crate::report::number(s.final_loss),
             crate::report::plot::format_tick(lr / 10.0)
         );
     }

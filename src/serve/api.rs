@@ -1,4 +1,4 @@
-//! The HTTP API (documented in README) and the embedded page.
+//! The HTTP API (documented in docs/live-lab.md) and the embedded page.
 
 use super::session::{Control, Session};
 use super::{App, MAX_BODY, MAX_SESSION_STEPS, guard, views};
@@ -308,7 +308,9 @@ fn inside_runs(app: &App, dir: &std::path::Path) -> Option<std::path::PathBuf> {
 async fn runs(State(app): State<Arc<App>>) -> Json<Value> {
     let mut list = Vec::new();
     let dirs = |p: &std::path::Path| -> Vec<std::fs::DirEntry> {
-        let mut v: Vec<_> = std::fs::read_dir(p).map(|d| d.flatten().filter(|e| e.path().is_dir()).collect()).unwrap_or_default();
+        // Folders only, not links: an experiment's `latest` names a run listed already.
+        let mut v: Vec<_> =
+            std::fs::read_dir(p).map(|d| d.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).collect()).unwrap_or_default();
         v.sort_by_key(|e| e.file_name());
         v
     };
@@ -320,7 +322,7 @@ async fn runs(State(app): State<Arc<App>>) -> Json<Value> {
                 list.push(json!({
                     "experiment": exp.file_name().to_string_lossy(),
                     "run_id": run.file_name().to_string_lossy(),
-                    "state": state.describe(),
+                    "state": state.describe_at(&dir),
                 }));
             }
         }
@@ -342,7 +344,7 @@ async fn run(State(app): State<Arc<App>>, Path((experiment, run_id)): Path<(Stri
     };
     let config = std::fs::read_to_string(dir.join("config.toml")).unwrap_or_default();
     Ok(Json(
-        json!({ "experiment": experiment, "run_id": run_id, "state": state.describe(), "summary": summary, "config": config, "loss": curves.first(), "val_loss": curves.get(1) }),
+        json!({ "experiment": experiment, "run_id": run_id, "state": state.describe_at(&dir), "summary": summary, "config": config, "loss": curves.first(), "val_loss": curves.get(1) }),
     ))
 }
 

@@ -81,7 +81,7 @@ fn backend_keys_are_checked_with_their_key_named() {
     }
     let o = gdlab(&["bench", "--workload", "W1", "--backend", "tpu"]);
     assert_eq!(code(&o), Some(2));
-    assert!(stderr(&o).contains("flex, ndarray, wgpu, cuda or remote"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("possible values: flex, ndarray, wgpu, cuda, remote"), "{}", stderr(&o));
 }
 
 /// Largest relative difference between two loss curves (same steps).

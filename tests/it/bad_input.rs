@@ -67,7 +67,7 @@ fn zero_shards() {
 fn missing_config_and_missing_csv() {
     rejects(Path::new("/nonexistent/exp.toml"), &[], &["cannot read config", "/nonexistent/exp.toml"]);
     let (_d, p) = setup(CSV_CFG, None);
-    rejects(&p, &[], &["cannot read data file", "d.csv"]);
+    rejects(&p, &[], &["key `data.path`: cannot read `d.csv`", "data.dataset"]);
 }
 
 #[test]

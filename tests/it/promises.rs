@@ -1,4 +1,4 @@
-//! README promises that no other test checks, through the real binary: `--resume` with a new
+//! Promises of the docs (docs/cli.md, docs/resume.md) that no other test checks, through the real binary: `--resume` with a new
 //! learning rate, logging or checkpoint interval; a closed pipe ends a command quietly; the
 //! lecture's `--lang` and its exit 4; the memory estimate against the measured peak; gradcheck at
 //! a diverged run; sweep.json as the plan.

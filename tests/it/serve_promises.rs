@@ -1,4 +1,4 @@
-//! What README's "Live lab" section promises about `gdlab serve`, each checked against the real
+//! What docs/live-lab.md promises about `gdlab serve`, each checked against the real
 //! binary on loopback: the 200 updates/s cap, idle sessions dropped, a dtype mismatch refused,
 //! `reset`, `/surface`, `GET /api/sessions/{id}`, the warning off loopback, SIGTERM with a
 //! stream open, Host/Origin refusal on POSTs and streams, the session cap under concurrent

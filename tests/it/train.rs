@@ -253,10 +253,14 @@ fn default_run_uses_output_dir_and_a_time_sorted_run_id() {
     let root_out = dir.path().join("art");
     let o = gdlab(&["train", "--quiet", "--set", &format!("output.dir=\"{}\"", root_out.display()), "--set", "optimizer.steps=5"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let runs: Vec<_> = std::fs::read_dir(root_out.join("linear_regression")).unwrap().collect();
-    assert_eq!(runs.len(), 1);
-    let id = runs[0].as_ref().unwrap().file_name().into_string().unwrap();
+    let experiment = root_out.join("linear_regression");
+    let mut names: Vec<String> = std::fs::read_dir(&experiment).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "the run and the link to it: {names:?}");
+    let id = &names[0];
     assert!(id.starts_with("20") && id.len() >= 19, "{id}");
+    assert_eq!(names[1], "latest");
+    assert_eq!(std::fs::read_link(experiment.join("latest")).unwrap(), std::path::Path::new(id), "latest names the run");
 }
 
 #[test]
