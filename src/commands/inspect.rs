@@ -65,12 +65,12 @@ impl std::fmt::Display for Gradcheck {
         let r = &self.report;
         writeln!(
             f,
-            "gradient check: {} at {} ({} {}, loss {:.6e} on {} training rows)",
+            "gradient check: {} at {} ({} {}, loss {} on {} training rows)",
             self.experiment,
             self.at,
             config::name(&self.backend),
             config::name(&r.dtype),
-            r.loss,
+            crate::report::number(r.loss),
             self.train_rows
         )?;
         f.write_str(&gradient::compare::table(&r.rows, r.method))?;
@@ -189,18 +189,22 @@ impl std::fmt::Display for TaylorReport {
         for r in &self.lrs {
             writeln!(
                 f,
-                "{:>10} {:>15.6e} {:>15.6e} {:>12.6} {:>14.6}",
-                r.lr, r.first_predicted, r.first_actual, r.first_ratio, r.median_ratio
+                "{:>10} {:>15} {:>15} {:>12.6} {:>14.6}",
+                r.lr,
+                crate::report::number(r.first_predicted),
+                crate::report::number(r.first_actual),
+                r.first_ratio,
+                r.median_ratio
             )?;
         }
         let s = &self.steepest;
         writeln!(
             f,
-            "steepest descent at the start, step length {:.3e}: loss drop along -grad C {:.6e}; best of {} random directions {:.6e}",
-            s.length,
-            s.gradient_drop,
+            "steepest descent at the start, step length {}: loss drop along -grad C {}; best of {} random directions {}",
+            crate::report::number(s.length),
+            crate::report::number(s.gradient_drop),
             s.random_drops.len(),
-            s.best_random()
+            crate::report::number(s.best_random())
         )?;
         let beaten = self.random_directions_beating_gradient;
         if beaten == 0 {

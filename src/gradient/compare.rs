@@ -126,8 +126,15 @@ pub fn table(rows: &[Row], method: &str) -> String {
     for r in rows {
         let an = r.analytic.map_or("-".to_string(), |a| format!("{a:.8e}"));
         out += &format!(
-            "{:<14} {:>13.6e} {:>15.8e} {:>15} {:>15.8e} {:>10.2e} {:>10.2e}  {:?}\n",
-            r.label, r.value, r.autodiff, an, r.numeric, r.abs_err, r.rel_err, r.verdict
+            "{:<14} {:>13} {:>15.8e} {:>15} {:>15.8e} {:>10.2e} {:>10.2e}  {:?}\n",
+            r.label,
+            crate::report::number(r.value),
+            r.autodiff,
+            an,
+            r.numeric,
+            r.abs_err,
+            r.rel_err,
+            r.verdict
         );
     }
     out

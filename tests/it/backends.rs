@@ -110,7 +110,9 @@ mod wgpu {
     fn wgpu_f32_follows_flex_f32_on_the_shipped_configs() {
         let dir = tempfile::tempdir().unwrap();
         for (config, steps) in
-            [("configs/linear_regression.toml", 200), ("configs/logistic_regression.toml", 200), ("configs/xor_mlp.toml", 300)]
+            // Short runs: lavapipe takes about 55 ms per step here (11 s for 200 linear_regression
+            // steps, 29 s for 200 xor_mlp steps), and a curve's drift shows within these.
+            [("configs/linear_regression.toml", 60), ("configs/logistic_regression.toml", 60), ("configs/xor_mlp.toml", 100)]
         {
             let stem = Path::new(config).file_stem().unwrap().to_str().unwrap().to_string();
             let steps = format!("optimizer.steps={steps}");
