@@ -178,7 +178,7 @@ pub enum Command {
     },
     /// The loss over a grid of two parameters: heat map with contours (and a run's path), and a 3-D view.
     #[command(
-        after_help = "Examples:\n  gdlab surface lecture/sigmoid_surface --params w_x1,b\n  gdlab surface linear_regression --params w_x1,w_x2 --at artifacts/linear_regression/latest\n  gdlab surface quadratic --params b,b      (refused: two different parameters)"
+        after_help = "Examples:\n  gdlab surface lecture/sigmoid_surface --params w_x1,w_x2\n  gdlab surface linear_regression --params w_x1,w_x2 --at artifacts/linear_regression/latest\n  gdlab surface quadratic --params b,b      (refused: two different parameters)"
     )]
     Surface {
         #[arg(help = CONFIG_HELP)]
@@ -719,7 +719,13 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         }
         Command::New { file, from } => {
             let s = shipped::write_new(&file, &from)?;
-            println!("wrote {} (from {}); run it with: gdlab train {}", file.display(), shipped::short_name(s), file.display());
+            println!(
+                "wrote {} (from {}); run it with: gdlab {} {}",
+                file.display(),
+                shipped::short_name(s),
+                shipped::command(s),
+                file.display()
+            );
             Ok(0)
         }
         Command::Completions { shell } => {

@@ -14,7 +14,7 @@ mod on_device {
     use proptest::strategy::Strategy;
 
     proptest::proptest! {
-        #![proptest_config(config(12))]
+        #![proptest_config(config(8))]
         #[test]
         fn three_gradients_agree_on_devices(case in agreement::cases(agreement::split(DType::F32, true)).prop_map(agreement::device_shape)) {
             agreement::check(&case, DType::F32);
@@ -22,7 +22,7 @@ mod on_device {
     }
 
     proptest::proptest! {
-        #![proptest_config(config(6))]
+        #![proptest_config(config(4))]
         #[test]
         fn backprop_autodiff_and_finite_differences_agree_for_mlps_on_devices(case in agreement::mlp_cases(agreement::split(DType::F32, true)).prop_map(agreement::device_mlp_shape)) {
             agreement::check_mlp(&case, DType::F32);

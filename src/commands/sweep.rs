@@ -347,9 +347,10 @@ fn run_all(list: &[Job], jobs: usize, progress: bool, interrupt: &AtomicBool) ->
                         }
                     }
                     let r = run_child(cmd, interrupt).unwrap_or_else(|e| Ran::Exited(1, e.to_string()));
+                    // The message first, so no frame shows every run done and one still running.
                     running.fetch_sub(1, Ordering::SeqCst);
-                    bar.inc(1);
                     show(&bar);
+                    bar.inc(1);
                     if let Ok(mut all) = results.lock() {
                         all[k] = r;
                     }
@@ -527,7 +528,21 @@ fn execute(
     let mut not_run = Vec::new();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = plan.axes.iter().map(|(k, _)| k.clone()).collect();
-    header.extend(["final_loss", "steps", "steps_to_threshold", "stop_reason", "exit_code", "run"].map(String::from));
+    // The classifier columns come last, so the earlier columns keep their places.
+    header.extend(
+        [
+            "final_loss",
+            "steps",
+            "steps_to_threshold",
+            "stop_reason",
+            "exit_code",
+            "run",
+            "final_val_loss",
+            "final_accuracy",
+            "final_val_accuracy",
+        ]
+        .map(String::from),
+    );
     w.write_record(&header).expect("in-memory");
     for (job, ran) in plan.runs.iter().zip(outcome) {
         let (label, run) = (job.sets.join(" "), dir.join(&job.out));
@@ -551,10 +566,14 @@ fn execute(
                 r.stop_word().to_string(),
                 code,
                 run.display().to_string(),
+                r.val_loss().map(|v| v.to_string()).unwrap_or_default(),
+                r.final_accuracy.map(|v| v.to_string()).unwrap_or_default(),
+                r.val_accuracy().map(|v| v.to_string()).unwrap_or_default(),
             ]),
             (None, _) => {
                 not_run.push(label.clone());
                 rec.extend([String::new(), String::new(), String::new(), "not run".into(), code, run.display().to_string()]);
+                rec.extend([String::new(), String::new(), String::new()]);
             }
             (Some(Err(_)), ran) => {
                 let (exit_code, stderr) = match ran {
@@ -563,6 +582,7 @@ fn execute(
                 };
                 failures.push(Failure { label: label.clone(), exit_code, stderr });
                 rec.extend([String::new(), String::new(), String::new(), "failed".into(), code, run.display().to_string()]);
+                rec.extend([String::new(), String::new(), String::new()]);
             }
         }
         w.write_record(&rec).expect("in-memory");
@@ -606,7 +626,11 @@ pub fn compare(
     }
     let folder = artifacts::create_run_dir(Path::new("artifacts"), "compare", out)?;
     let dir = folder.dir.clone();
-    let stem = |p: &Path| p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned());
+    // A config's stem (xor_mlp.toml -> xor_mlp), a folder's whole name (01_lr=0.01 keeps its dot).
+    let stem = |p: &Path| {
+        let name = if p.is_dir() { p.file_name() } else { p.file_stem() };
+        name.map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned())
+    };
     let list: Vec<Job> = items
         .iter()
         .enumerate()

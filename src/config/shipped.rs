@@ -70,7 +70,12 @@ pub fn nearest(arg: &str) -> Vec<&'static str> {
 pub fn find_or_suggest(arg: &str) -> Result<&'static Shipped, crate::config::ConfigError> {
     find(arg).ok_or_else(|| {
         let near = nearest(arg);
-        let suggestion = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
+        let mut suggestion = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
+        // Hydra's bare override where the config belongs: `gdlab train optimizer.lr=0.5`.
+        if arg.split_once('=').is_some_and(|(k, _)| k.contains('.') && !k.contains('/')) {
+            suggestion +=
+                &format!("\n  hint: to change a config key, give the config first and the key after -s: gdlab train CONFIG -s {arg}");
+        }
         crate::config::ConfigError::Unknown { name: arg.to_string(), suggestion }
     })
 }
@@ -80,12 +85,23 @@ pub fn find_or_suggest(arg: &str) -> Result<&'static Shipped, crate::config::Con
 pub fn annotated(s: &Shipped, file: Option<&std::path::Path>) -> String {
     let run = file.map_or_else(|| short_name(s).to_string(), |f| f.display().to_string());
     format!(
-        "# {} (shipped with gdlab {} as {}); run it with: gdlab train {run}\n# Change any key here, or one at a time with --set KEY=VALUE; docs/config.md lists them all.\n{}",
+        "# {} (shipped with gdlab {} as {}); run it with: gdlab {} {run}\n# Change any key here, or one at a time with --set KEY=VALUE; docs/config.md lists them all.\n{}",
         short_name(s),
         env!("CARGO_PKG_VERSION"),
         s.path,
+        command(s),
         s.text
     )
+}
+
+/// The command that runs a shipped config: a step neuron has no gradient, so the perceptron
+/// rule trains it, and gradient descent everything else.
+pub fn command(s: &Shipped) -> &'static str {
+    let step = toml::from_str::<toml::Table>(s.text)
+        .ok()
+        .and_then(|t| t.get("model")?.get("activation")?.as_str().map(|a| a == "step"))
+        .unwrap_or(false);
+    if step { "perceptron" } else { "train" }
 }
 
 /// `gdlab new FILE --from NAME`: writes the shipped config NAME to FILE, which must not exist

@@ -341,11 +341,35 @@ impl Write for HashWriter<'_> {
     }
 }
 
+/// metrics.csv up to its last newline: a row being written by a running run, or half written
+/// by a killed one, is not a row yet (a resume drops it too).
+fn complete_rows(path: &Path) -> std::io::Result<csv::Reader<std::io::Take<std::fs::File>>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    // The last newline is within the last row's length of the end: look back in 64 KiB pieces.
+    let mut end = 0;
+    let mut back = len;
+    while back > 0 {
+        let from = back.saturating_sub(64 * 1024);
+        let mut piece = vec![0; (back - from) as usize];
+        f.seek(SeekFrom::Start(from))?;
+        f.read_exact(&mut piece)?;
+        if let Some(k) = piece.iter().rposition(|&b| b == b'\n') {
+            end = from + k as u64 + 1;
+            break;
+        }
+        back = from;
+    }
+    f.seek(SeekFrom::Start(0))?;
+    Ok(csv::Reader::from_reader(f.take(end)))
+}
+
 /// Named numeric columns of a run's metrics.csv (NaN for an empty cell). The error names the
 /// file and a missing column.
 pub fn metrics_columns(run: &Path, names: &[&str]) -> Result<Vec<Vec<f64>>, String> {
     let path = run.join("metrics.csv");
-    let mut r = csv::Reader::from_path(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut r = complete_rows(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let header = r.headers().map_err(|e| format!("{}: {e}", path.display()))?.clone();
     let idx: Vec<usize> = names
         .iter()
@@ -368,7 +392,7 @@ pub fn metrics_columns(run: &Path, names: &[&str]) -> Result<Vec<Vec<f64>>, Stri
 /// cells are skipped. Two streaming passes: one counts the rows.
 pub fn metrics_curves(run: &Path, x: &str, ys: &[&str], max_points: usize) -> Result<Vec<Vec<(f64, f64)>>, String> {
     let path = run.join("metrics.csv");
-    let open = || csv::Reader::from_path(&path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let open = || complete_rows(&path).map_err(|e| format!("cannot read {}: {e}", path.display()));
     let mut r = open()?;
     let mut record = csv::StringRecord::new();
     let mut rows = 0usize;
@@ -586,6 +610,19 @@ pub const SUMMARY_PARAMETERS: usize = 10_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_half_written_last_row_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("metrics.csv"), "step,loss\n0,1.5\n1,0.75\n2,0.3").unwrap();
+        assert_eq!(metrics_columns(dir.path(), &["step", "loss"]).unwrap(), vec![vec![0.0, 1.0], vec![1.5, 0.75]]);
+        let c = metrics_curves(dir.path(), "step", &["loss"], 400).unwrap();
+        assert_eq!(c[0], vec![(0.0, 1.5), (1.0, 0.75)]);
+        // A row cut between fields (a different field count) is not an error either.
+        std::fs::write(dir.path().join("metrics.csv"), "step,loss,lr\n0,1.5,0.1\n1,0.7").unwrap();
+        assert_eq!(metrics_columns(dir.path(), &["loss"]).unwrap(), vec![vec![1.5]]);
+        assert_eq!(last_logged_step(dir.path()), Some(0));
+    }
 
     #[test]
     fn curves_are_decimated_keeping_ends_and_extremes() {

@@ -31,7 +31,7 @@ pub fn split(dtype: DType, device: bool) -> Vec<BackendName> {
 
 /// Seeded cases per device backend in the sweeps (neurons, mlps), beside 200 and 100 per CPU
 /// backend.
-pub const DEVICE_SWEEP: (usize, usize) = (16, 8);
+pub const DEVICE_SWEEP: (usize, usize) = (12, 6);
 
 /// On a device, cases come in two shapes per model kind: a new shape is a new kernel to
 /// compile (and, with burn's autotune, to benchmark), which is most of a case's cost there.

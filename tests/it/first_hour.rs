@@ -51,9 +51,21 @@ fn a_bare_override_suggests_set() {
     let o = gdlab(&["train", "linear_regression", "optimizer.lr=0.1"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("hint: to change a config key, write it after -s (or --set): -s optimizer.lr=0.1"), "{}", stderr(&o));
-    // The same token as the value of -s is not bare; a file path with `=` is not a key.
+    // The same token as the value of -s is not bare.
     let o = gdlab(&["train", "nosuch", "-s", "optimizer.lr=0.1"]);
     assert!(!stderr(&o).contains("write it after -s"), "{}", stderr(&o));
+    // Where the config belongs, it is not a config name either.
+    let o = gdlab(&["train", "optimizer.lr=0.5"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("gdlab train CONFIG -s optimizer.lr=0.5"), "{}", stderr(&o));
+}
+
+#[test]
+fn show_names_the_command_that_runs_a_config() {
+    let gates = stdout(&gdlab(&["show", "lecture/gates"]));
+    assert!(gates.contains("run it with: gdlab perceptron lecture/gates"), "{gates}");
+    let xor = stdout(&gdlab(&["show", "xor_mlp"]));
+    assert!(xor.contains("run it with: gdlab train xor_mlp"), "{xor}");
 }
 
 #[test]
@@ -186,9 +198,24 @@ fn a_classifier_sweep_tabulates_accuracy_and_validation() {
     }
     let row = table.lines().nth(2).unwrap();
     assert!(row.matches('%').count() == 2, "both accuracies as percentages: {row}");
-    // The file keeps the same table, without colour.
+    // The file keeps the same table, without colour; sweep.csv the same columns, last.
     let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
     assert!(md.starts_with(head) && !md.contains('\x1b'), "{md}");
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",run,final_val_loss,final_accuracy,final_val_accuracy"), "{csv}");
+    let cells: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    let accuracy: f64 = cells[cells.len() - 2].parse().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy), "{csv}");
+    // compare labels a sweep's run folders by their whole names (lr=0.1 keeps its dot).
+    let mut runs: Vec<String> = std::fs::read_dir(out.join("runs")).unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
+    runs.sort();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let o = gdlab(&["compare", &runs[0], &runs[1], "-q", "--json", "-o", dir.path().join("cmp").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let label = j["runs"][0]["label"].as_str().unwrap();
+    let name = Path::new(&runs[0]).file_name().unwrap().to_str().unwrap();
+    assert!(name.contains('.') && label.ends_with(&format!("({name})")), "the label keeps the whole folder name {name}: {label}");
 }
 
 #[test]
