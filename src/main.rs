@@ -2,7 +2,25 @@ fn main() {
     cpu_default_device();
     keep_freed_memory();
     quiet_on_closed_pipe();
-    std::process::exit(gdlab::cli::main());
+    exit_now(gdlab::cli::main());
+}
+
+/// Ends the process without running C's atexit handlers. Mesa's Vulkan driver (lavapipe) tears
+/// itself down in one while wgpu's threads may still hold it, and after a failed adapter
+/// request that aborted 1 run in 40 here ("corrupted size vs. prev_size in fastbins", exit 134)
+/// after gdlab had printed its error. Nothing of gdlab's needs them: every file is complete
+/// and renamed into place before `cli::main` returns, and stdout and stderr are flushed here.
+fn exit_now(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: _exit ends the process at once; nothing after it runs.
+    unsafe {
+        libc::_exit(code)
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    std::process::exit(code)
 }
 
 /// glibc's malloc hands buffers over 128 KiB to the kernel when they are freed and page-faults
