@@ -12,6 +12,21 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
+/// A classroom's start banner: the join links, a QR code of the first, the teacher's link. The
+/// only place the tokens are ever written.
+fn banner(ready: &crate::serve::Ready) {
+    let Some(teacher) = &ready.teacher else { return };
+    println!("classroom: students join with one of these links (or the QR code):");
+    for link in &ready.join {
+        println!("  {link}");
+    }
+    if let Some(qr) = ready.join.first().and_then(|l| crate::serve::classroom::qr(l)) {
+        println!("{qr}");
+    }
+    println!("teacher's view (keep this link to yourself):\n  {teacher}");
+    println!("Ctrl-C stops the server and ends every session.");
+}
+
 /// `gdlab --version`: this release, the burn it was built with, and the backends compiled in.
 const VERSION: &str =
     concat!(env!("CARGO_PKG_VERSION"), " (burn ", env!("GDLAB_BURN_VERSION"), "; backends: ", env!("GDLAB_BACKENDS"), ")");
@@ -256,9 +271,12 @@ pub enum Command {
         json: Json,
     },
     /// The lecture live in a browser: sessions trained by burn, driven from the page.
-    #[command(after_help = "Examples:\n  gdlab serve --open\n  gdlab serve --port 0 --output-dir runs --data ~/csv")]
+    #[command(
+        after_help = "Examples:\n  gdlab serve --open\n  gdlab serve --port 0 --output-dir runs --data ~/csv\n  gdlab serve --classroom --host 0.0.0.0      (a class on the network: join links and a QR code)"
+    )]
     Serve {
-        /// Address to listen on (loopback by default; anything else is reachable from the network).
+        /// Address to listen on: loopback by default; any other (0.0.0.0 is every interface)
+        /// only with --classroom.
         #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
         host: std::net::IpAddr,
         /// Port (0 picks a free one).
@@ -271,15 +289,30 @@ pub enum Command {
         /// relative to it); the shipped data sets are always there.
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
-        /// Live sessions at most.
-        #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS, value_name = "N")]
-        max_sessions: usize,
+        /// Live sessions at most [default: 8; with --classroom 64, two for each of 30 students
+        /// and a few to spare].
+        #[arg(long, value_name = "N", value_parser = size_in(1, 10_000))]
+        max_sessions: Option<usize>,
         /// Seconds a session may go unwatched (no page streaming its events) before it is dropped.
         #[arg(long, default_value_t = crate::serve::IDLE_SECONDS, value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
         idle_seconds: u64,
         /// Open the page in the default browser.
         #[arg(long)]
         open: bool,
+        /// Open the lab to a class: every request needs the class's join token (students) or
+        /// the teacher's token (/teacher); prints the join links, a QR code and the teacher's link.
+        #[arg(long)]
+        classroom: bool,
+        /// Classroom: the environment variable holding the join token (otherwise a random one).
+        #[arg(long, value_name = "VAR", requires = "classroom")]
+        token_env: Option<String>,
+        /// Classroom: a name students may reach this machine by besides its own addresses and
+        /// host name (NAME or NAME:PORT; repeat for more).
+        #[arg(long, value_name = "NAME", requires = "classroom")]
+        allow_host: Vec<String>,
+        /// Classroom: live sessions one student may have at once.
+        #[arg(long, default_value_t = crate::serve::classroom::PER_STUDENT, value_name = "N", value_parser = size_in(1, 100), requires = "classroom")]
+        per_student: usize,
     },
     /// Serve this machine's device to runs elsewhere (`backend.name = "remote"`): burn's remote
     /// backend over WebSocket. Needs the `remote` cargo feature.
@@ -335,7 +368,7 @@ pub enum Command {
     },
     /// Time the fixed workloads (W1, W2, W3, scaling) through the training loop (release build).
     #[command(
-        after_help = "Examples:\n  gdlab bench\n  gdlab bench --workload W2 --repeat 5 --json\n  gdlab bench --workload serve --sessions 8 --seconds 5"
+        after_help = "Examples:\n  gdlab bench\n  gdlab bench --workload W2 --repeat 5 --json\n  gdlab bench --workload serve --sessions 8 --seconds 5\n  gdlab bench --workload serve --students 30 --seconds 10"
     )]
     Bench {
         /// W1 | W2 | W3 | scaling | all, or serve (the live lab under load on loopback).
@@ -347,6 +380,11 @@ pub enum Command {
         /// serve: seconds measured.
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// serve: a classroom of N students instead (up to 32), each joining with the join
+        /// token and playing two sessions at the page's default speed, with the teacher's view
+        /// open.
+        #[arg(long, value_name = "N", value_parser = size_in(1, 32))]
+        students: Option<usize>,
         /// The backend timed (wgpu, cuda and remote need their cargo feature).
         #[arg(long, value_enum, default_value = "flex")]
         backend: BackendName,
@@ -647,11 +685,23 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             }
             Ok(if result.interrupted { run_exit(StopReason::Interrupted) } else { 0 })
         }
-        Command::Serve { host, port, output_dir: runs, data, max_sessions, idle_seconds, open } => {
-            if !host.is_loopback() {
-                eprintln!(
-                    "warning: --host {host} makes the lab reachable from the network (plain HTTP, no login); anyone who can reach it can train on this machine"
-                );
+        Command::Serve {
+            host,
+            port,
+            output_dir: runs,
+            data,
+            max_sessions,
+            idle_seconds,
+            open,
+            classroom,
+            token_env,
+            allow_host,
+            per_student,
+        } => {
+            if !host.is_loopback() && !classroom {
+                return Err(GdlabError::Input(format!(
+                    "--host {host}: the lab would be reachable from the network, where anyone could train on this machine\n  hint: add --classroom (every request then needs the class's join token, printed with a QR code), or leave --host out for loopback"
+                )));
             }
             if let Some(d) = data.as_ref().filter(|d| !d.is_dir()) {
                 return Err(GdlabError::Input(format!(
@@ -659,14 +709,37 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
                     d.display()
                 )));
             }
-            let opts = crate::serve::ServeOptions { host, port, runs, data, max_sessions, idle_seconds };
-            crate::serve::serve(opts, |addr| {
-                let url = format!("http://{addr}/");
+            let classroom = if classroom {
+                let join_token = match &token_env {
+                    Some(var) => {
+                        let token = std::env::var(var).map_err(|_| {
+                            GdlabError::Input(format!(
+                                "--token-env {var}: the variable is not set\n  hint: {var}=your-class-token gdlab serve --classroom ..."
+                            ))
+                        })?;
+                        crate::serve::classroom::check_token(var, &token)?;
+                        Some(token)
+                    }
+                    None => None,
+                };
+                Some(crate::serve::classroom::ClassOptions { join_token, allow_hosts: allow_host, per_student })
+            } else {
+                None
+            };
+            let max_sessions = max_sessions.unwrap_or(if classroom.is_some() {
+                crate::serve::classroom::CLASS_MAX_SESSIONS
+            } else {
+                crate::serve::DEFAULT_MAX_SESSIONS
+            });
+            let opts = crate::serve::ServeOptions { host, port, runs, data, max_sessions, idle_seconds, classroom };
+            crate::serve::serve(opts, |ready| {
+                let url = format!("http://{}/", ready.addr);
                 println!("gdlab serve: {url}");
+                banner(ready);
                 let _ = std::io::Write::flush(&mut std::io::stdout());
                 if open {
                     // Best effort: no browser is not an error.
-                    let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
+                    let _ = std::process::Command::new("xdg-open").arg(ready.teacher.as_deref().unwrap_or(&url)).spawn();
                 }
             })?;
             Ok(0)
@@ -700,9 +773,9 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             }
             Ok(if claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
         }
-        Command::Bench { workload, sessions, seconds, backend, device, url, token_env, repeat, json, rows, shards } => {
+        Command::Bench { workload, sessions, seconds, students, backend, device, url, token_env, repeat, json, rows, shards } => {
             if workload == "serve" {
-                emit(&crate::serve::load::measure(sessions, seconds)?, json)?;
+                emit(&crate::serve::load::measure(sessions, seconds, students)?, json)?;
             } else {
                 let target = target_of(backend, device.as_deref(), url.as_deref(), token_env.as_deref())?;
                 emit(&crate::commands::bench::run(&workload, &target, repeat, rows, shards)?, json)?;

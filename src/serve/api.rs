@@ -1,11 +1,12 @@
 //! The HTTP API (documented in docs/live-lab.md) and the embedded page.
 
-use super::session::{Control, Session};
+use super::classroom::Who;
+use super::session::{Control, Owner, Session};
 use super::{App, MAX_BODY, MAX_SESSION_STEPS, guard, views};
 use crate::config::spec::{CsvFile, CsvSource, DataSource};
 use crate::config::{self, shipped};
 use crate::run::artifacts::{self, RunState};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +26,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// For handlers whose refusals carry headers of their own (`Retry-After`).
+impl From<ApiError> for Response {
+    fn from(e: ApiError) -> Self {
+        e.into_response()
+    }
+}
+
 impl From<crate::error::GdlabError> for ApiError {
     fn from(e: crate::error::GdlabError) -> Self {
         let status = if e.exit_code() == 2 { StatusCode::BAD_REQUEST } else { StatusCode::INTERNAL_SERVER_ERROR };
@@ -39,7 +47,7 @@ pub(super) fn bad(message: impl Into<String>) -> ApiError {
 pub(super) type ApiResult<T> = Result<T, ApiError>;
 
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
+    super::teacher::routes()
         .route("/", get(|| async { page("text/html; charset=utf-8", include_str!("page/index.html")) }))
         .route("/app.js", get(|| async { page("text/javascript; charset=utf-8", include_str!("page/app.js")) }))
         .route("/pages.js", get(|| async { page("text/javascript; charset=utf-8", include_str!("page/pages.js")) }))
@@ -60,13 +68,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/runs/{experiment}/{run_id}", get(run))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such page or API route".into()) })
         .layer(axum::middleware::from_fn(guard::bounded_body))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), super::classroom::gate))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), guard::same_origin))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(guard::json_errors))
         .with_state(app)
 }
 
-fn page(kind: &'static str, body: &'static str) -> Response {
+pub(super) fn page(kind: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
@@ -82,10 +91,25 @@ async fn experiments() -> Json<Value> {
 }
 
 impl App {
-    pub(super) fn session(&self, id: &str) -> ApiResult<Arc<Session>> {
+    /// A live session `who` may see and drive: a student only their own (another's is as
+    /// missing as one that never was), the teacher any.
+    pub(super) fn session(&self, who: &Who, id: &str) -> ApiResult<Arc<Session>> {
         let missing = || ApiError(StatusCode::NOT_FOUND, format!("no live session `{id}`"));
         let id: u64 = id.parse().map_err(|_| missing())?;
-        self.sessions.lock().ok().and_then(|s| s.get(&id).cloned()).ok_or_else(missing)
+        let s = self.sessions.lock().ok().and_then(|s| s.get(&id).cloned()).ok_or_else(missing)?;
+        match who.student() {
+            Some(me) if s.owner.student.as_ref().is_none_or(|o| o.id != me.id) => Err(missing()),
+            _ => Ok(s),
+        }
+    }
+
+    /// Where `who`'s runs are saved and listed: the runs folder, or a student's own
+    /// `class/sN/` in it.
+    pub(super) fn runs_of(&self, who: &Who) -> std::path::PathBuf {
+        match who.student() {
+            Some(s) => self.runs.join("class").join(s.label()),
+            None => self.runs.clone(),
+        }
     }
 }
 
@@ -120,9 +144,9 @@ pub(super) async fn blocking<T: Send + 'static>(
 
 /// A posted config, checked like `gdlab train` checks one, and then for the server: data only
 /// from the shipped data or the runs folder, and a bounded number of updates.
-pub(super) fn load_posted(app: &App, text: &str, sets: &[String]) -> ApiResult<config::Loaded> {
+pub(super) fn load_posted(app: &App, text: &str, sets: &[String], who: &Who) -> ApiResult<config::Loaded> {
     let mut sets = sets.to_vec();
-    sets.push(format!("output.dir={}", toml::Value::String(app.runs.display().to_string())));
+    sets.push(format!("output.dir={}", toml::Value::String(app.runs_of(who).display().to_string())));
     let loaded = config::from_text(text, "<posted config>", app.base.clone(), &sets).map_err(|e| bad(e.to_string()))?;
     if let DataSource::Csv(CsvSource { file: CsvFile::Path(c_path), .. }) = &loaded.spec.data.source {
         let path = app.base.join(c_path);
@@ -146,41 +170,86 @@ pub(super) fn overrides(q: Vec<(String, String)>) -> ApiResult<Vec<String>> {
     q.into_iter().map(|(k, v)| if k == "set" { Ok(v) } else { Err(bad(format!("query `{k}`: only set=KEY=VALUE is accepted"))) }).collect()
 }
 
+/// A refusal for now, with when to ask again (429 and `Retry-After`).
+fn too_many(message: String, retry_after: u64) -> Response {
+    let mut r = ApiError(StatusCode::TOO_MANY_REQUESTS, format!("{message}\n  hint: retry in {retry_after} s")).into_response();
+    r.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
+    r
+}
+
+/// Why one more session cannot start now, if it cannot: the class's cap, or (for a student)
+/// their own. In a classroom both are 429 with a time to retry; on loopback the cap is 503,
+/// as it always was.
+fn refusal(app: &App, sessions: &std::collections::HashMap<u64, Arc<Session>>, who: &Who) -> Option<Response> {
+    let retry = app.idle.as_secs().max(1);
+    if let (Some(me), Some(class)) = (who.student(), &app.classroom) {
+        let mine = sessions.values().filter(|s| s.owner.student.as_ref().is_some_and(|o| o.id == me.id)).count();
+        if mine >= class.per_student {
+            return Some(too_many(
+                format!(
+                    "you have {mine} live sessions, the most one student may have; close one (leaving a page closes its sessions; one no page watches ends after {retry} s)"
+                ),
+                retry,
+            ));
+        }
+    }
+    if sessions.len() >= app.max_sessions {
+        let message =
+            format!("at most {} live sessions; close one (DELETE /api/sessions/ID) or restart with --max-sessions", app.max_sessions);
+        return Some(if app.classroom.is_some() {
+            too_many(format!("the class has {} live sessions, the most this server runs", app.max_sessions), retry)
+        } else {
+            ApiError(StatusCode::SERVICE_UNAVAILABLE, message).into_response()
+        });
+    }
+    None
+}
+
 /// `POST /api/sessions[?set=KEY=VALUE...]` with a TOML config as the body (overrides as in
 /// `--set`, e.g. the start point the page's click chose).
 async fn create(
     State(app): State<Arc<App>>,
+    Extension(who): Extension<Who>,
     axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
     body: String,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<Value>), Response> {
+    // `page=ID`: the page that opens the session, for the teacher's view.
+    let (pages, q): (Vec<_>, Vec<_>) = q.into_iter().partition(|(k, _)| k == "page");
+    let page = pages.into_iter().next_back().map(|p| p.1).unwrap_or_default();
+    if !page.is_empty() && !super::teacher::page_name(&page) {
+        return Err(bad(format!("query `page={page}`: a page's id, such as lab or parabola")).into_response());
+    }
     let sets = overrides(q)?;
     {
         let sessions = app.sessions.lock().map_err(|_| bad("server state unavailable"))?;
-        if sessions.len() >= app.max_sessions {
-            return Err(ApiError(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("at most {} live sessions; close one (DELETE /api/sessions/ID) or restart with --max-sessions", app.max_sessions),
-            ));
+        if let Some(no) = refusal(&app, &sessions, &who) {
+            return Err(no);
         }
     }
-    let loaded = load_posted(&app, &body, &sets)?;
+    let loaded = load_posted(&app, &body, &sets, &who)?;
     let config = config::to_toml(&loaded.config);
     let exp = blocking(&app, move || crate::train::experiment::prepare(loaded)).await?;
     let max_steps = exp.settings.max_steps(exp.splits.train.len());
     if max_steps > MAX_SESSION_STEPS {
         return Err(bad(format!(
             "key `optimizer.steps`: {max_steps} updates; a live session makes at most {MAX_SESSION_STEPS}\n  hint: train long runs with gdlab train"
-        )));
+        ))
+        .into());
     }
     let id = app.next_id.fetch_add(1, Ordering::Relaxed);
     let params = exp.param_names.clone();
     let data = views::points(&exp.splits.train);
     let mut sessions = app.sessions.lock().map_err(|_| bad("server state unavailable"))?;
     // Checked again under the lock: two posts may have prepared at once.
-    if sessions.len() >= app.max_sessions {
-        return Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("at most {} live sessions; close one", app.max_sessions)));
+    if let Some(no) = refusal(&app, &sessions, &who) {
+        return Err(no);
     }
-    sessions.insert(id, Session::start(id, config.clone(), exp));
+    let student = who.student().cloned();
+    let share = match (&app.fair, &student) {
+        (Some(fair), Some(s)) => Some(super::fair::Share::new(fair, s.id)),
+        _ => None,
+    };
+    sessions.insert(id, Session::start(id, Owner { student, page }, config.clone(), exp, share));
     drop(sessions);
     Ok((
         StatusCode::CREATED,
@@ -188,13 +257,13 @@ async fn create(
     ))
 }
 
-async fn describe(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let s = app.session(&id)?;
+async fn describe(State(app): State<Arc<App>>, Extension(who): Extension<Who>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let s = app.session(&who, &id)?;
     Ok(Json(json!({ "id": id, "params": s.param_names, "config": s.config, "lr": s.lr() })))
 }
 
-async fn close(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<StatusCode> {
-    let s = app.session(&id)?;
+async fn close(State(app): State<Arc<App>>, Extension(who): Extension<Who>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let s = app.session(&who, &id)?;
     if let Ok(mut all) = app.sessions.lock() {
         all.remove(&s.id);
     }
@@ -211,8 +280,8 @@ impl Drop for Watching {
     }
 }
 
-async fn events(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
-    let s = app.session(&id)?;
+async fn events(State(app): State<Arc<App>>, Extension(who): Extension<Who>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+    let s = app.session(&who, &id)?;
     let (history, rx) = s.subscribe();
     s.watchers.fetch_add(1, Ordering::Relaxed);
     let watching = Watching(s);
@@ -232,8 +301,13 @@ struct ControlBody {
     speed: Option<f64>,
 }
 
-async fn control(State(app): State<Arc<App>>, Path(id): Path<String>, body: String) -> ApiResult<StatusCode> {
-    let s = app.session(&id)?;
+async fn control(
+    State(app): State<Arc<App>>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+    body: String,
+) -> ApiResult<StatusCode> {
+    let s = app.session(&who, &id)?;
     let c: ControlBody = serde_json::from_str(&body).map_err(|e| {
         bad(format!("{e}\n  hint: {{\"action\": \"play\" | \"pause\" | \"step\" | \"reset\"}}, optionally with \"lr\" and \"speed\""))
     })?;
@@ -268,13 +342,21 @@ async fn control(State(app): State<Arc<App>>, Path(id): Path<String>, body: Stri
 }
 
 /// "Save as run": trains the session's config, with its current learning rate, as `gdlab
-/// train` would, into an ordinary run folder under the runs folder.
-async fn save(State(app): State<Arc<App>>, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<Value>)> {
-    let s = app.session(&id)?;
-    let loaded = load_posted(&app, &s.config, &[format!("optimizer.lr={:e}", s.lr())])?;
+/// train` would, into an ordinary run folder under the runs folder (a student's under
+/// `class/sN/`, beside `student.json` with the name they chose).
+async fn save(State(app): State<Arc<App>>, Extension(who): Extension<Who>, Path(id): Path<String>) -> ApiResult<(StatusCode, Json<Value>)> {
+    let s = app.session(&who, &id)?;
+    let loaded = load_posted(&app, &s.config, &[format!("optimizer.lr={:e}", s.lr())], &who)?;
+    let student = who.student().map(|p| (app.runs_of(&who), p.label(), p.name()));
     // Not one of the computations' permits: a save trains a whole run, and two of them must not
     // make every surface and probe wait.
     let result = tokio::task::spawn_blocking(move || {
+        if let Some((dir, id, name)) = student {
+            let text = serde_json::to_string_pretty(&json!({ "student": id, "name": name })).unwrap_or_default() + "\n";
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| crate::atomic::write_atomic(&dir.join("student.json"), text.as_bytes()))
+                .map_err(crate::error::GdlabError::io(format!("cannot write {}", dir.join("student.json").display())))?;
+        }
         crate::run::train(loaded, &crate::run::TrainOptions { out: None, quiet: true }, &std::sync::atomic::AtomicBool::new(false))
     })
     .await
@@ -305,7 +387,7 @@ fn inside_runs(app: &App, dir: &std::path::Path) -> Option<std::path::PathBuf> {
     std::fs::read_dir(&dir).ok()?.all(|e| e.map_or(true, inside)).then_some(dir)
 }
 
-async fn runs(State(app): State<Arc<App>>) -> Json<Value> {
+async fn runs(State(app): State<Arc<App>>, Extension(who): Extension<Who>) -> Json<Value> {
     let mut list = Vec::new();
     let dirs = |p: &std::path::Path| -> Vec<std::fs::DirEntry> {
         // Folders only, not links: an experiment's `latest` names a run listed already.
@@ -314,7 +396,7 @@ async fn runs(State(app): State<Arc<App>>) -> Json<Value> {
         v.sort_by_key(|e| e.file_name());
         v
     };
-    for exp in dirs(&app.runs) {
+    for exp in dirs(&app.runs_of(&who)) {
         for run in dirs(&exp.path()) {
             if let Some(dir) = inside_runs(&app, &run.path())
                 && let Ok(state) = RunState::read(&dir)
@@ -330,12 +412,16 @@ async fn runs(State(app): State<Arc<App>>) -> Json<Value> {
     Json(json!({ "runs": list }))
 }
 
-async fn run(State(app): State<Arc<App>>, Path((experiment, run_id)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+async fn run(
+    State(app): State<Arc<App>>,
+    Extension(who): Extension<Who>,
+    Path((experiment, run_id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
     let missing = || ApiError(StatusCode::NOT_FOUND, format!("no run `{experiment}/{run_id}` in the runs folder"));
     if !plain(&experiment) || !plain(&run_id) {
         return Err(missing());
     }
-    let dir = inside_runs(&app, &app.runs.join(&experiment).join(&run_id)).ok_or_else(missing)?;
+    let dir = inside_runs(&app, &app.runs_of(&who).join(&experiment).join(&run_id)).ok_or_else(missing)?;
     let state = RunState::read(&dir).map_err(|_| missing())?;
     let curves = artifacts::metrics_curves(&dir, "step", &["loss", "val_loss"], artifacts::PLOT_POINTS).unwrap_or_default();
     let summary = match &state {

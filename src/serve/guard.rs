@@ -12,12 +12,14 @@ use std::sync::Arc;
 /// posting to localhost). Both 403 with a JSON error.
 pub async fn same_origin(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    if !app.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
-        return forbidden(&format!("Host `{host}` is not this server"));
+    if !app.accepts_host(host) {
+        return forbidden(&format!(
+            "Host `{host}` is not this server\n  hint: open the lab by this machine's address or name (a classroom accepts more with --allow-host NAME)"
+        ));
     }
     if let Some(origin) = req.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        if !app.origins.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
+        if !origin.strip_prefix("http://").is_some_and(|h| app.accepts_host(h)) {
             return forbidden(&format!("cross-origin request from `{origin}` refused"));
         }
     }
@@ -59,6 +61,6 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     error(status, &message)
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(super) fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
 }

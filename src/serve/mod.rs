@@ -2,17 +2,22 @@
 //! the same `Trainer` as `gdlab train` on its own thread; the page (HTML, CSS and JS of our own,
 //! embedded in the binary) draws what the session reports and sends it controls.
 //!
-//! Safety on the user's machine: loopback by default; requests whose Host is not this
-//! server's or whose Origin is another site's are refused (a web page, or a DNS-rebinding one,
-//! cannot drive it); bodies are limited to 1 MiB; at most `max_sessions` live sessions, each
-//! with a step budget and a speed cap, dropped when no page has watched them for a while;
-//! posted configs may read data only from the shipped data and the runs folder; run paths
-//! cannot leave the runs folder.
+//! Safety on the user's machine: loopback by default, and beyond it only as a classroom
+//! (`classroom`: every request needs the class's or the teacher's token); requests whose Host
+//! is not this server's or whose Origin is another site's are refused (a web page, or a
+//! DNS-rebinding one, cannot drive it); bodies are limited to 1 MiB; at most `max_sessions`
+//! live sessions, each with a step budget and a speed cap, dropped when no page has watched
+//! them for a while (in a classroom also a few per student, each student a fair share of the
+//! machine: `fair`); posted configs may read data only from the shipped data and the runs
+//! folder; run paths cannot leave the runs folder.
 
 mod api;
+pub mod classroom;
+mod fair;
 mod guard;
 pub mod load;
 pub mod session;
+mod teacher;
 mod views;
 
 use crate::error::GdlabError;
@@ -34,6 +39,18 @@ pub struct ServeOptions {
     pub max_sessions: usize,
     /// A session with no open event stream for this long is dropped.
     pub idle_seconds: u64,
+    /// Classroom mode (`--classroom`); `None` is the single user on loopback.
+    pub classroom: Option<classroom::ClassOptions>,
+}
+
+/// What the server tells its starter once it listens: the address, and in a classroom the
+/// links to print (the only place the tokens ever appear).
+pub struct Ready {
+    pub addr: SocketAddr,
+    /// Join links, one per address students can reach (loopback last).
+    pub join: Vec<String>,
+    /// The teacher's link.
+    pub teacher: Option<String>,
 }
 
 /// Live sessions at most, unless `--max-sessions` says otherwise.
@@ -63,12 +80,16 @@ pub(crate) struct App {
     runs: PathBuf,
     max_sessions: usize,
     idle: std::time::Duration,
-    /// host:port values a request's Host header may carry.
-    hosts: Vec<String>,
-    /// Origins a request may come from.
-    origins: Vec<String>,
+    /// Names (lower case, IPv6 in brackets) a request's Host or Origin may carry, on `port`.
+    names: Vec<String>,
+    port: u16,
     /// Permits for computations (`api::blocking`).
     heavy: Arc<tokio::sync::Semaphore>,
+    classroom: Option<classroom::Classroom>,
+    /// Each student's share of the machine (in a classroom).
+    fair: Option<Arc<fair::Fairness>>,
+    /// The teacher's latest "send to everyone".
+    sent: tokio::sync::watch::Sender<Option<teacher::Sent>>,
 }
 
 /// Open connections (event streams never end by themselves) get this long after Ctrl-C.
@@ -78,7 +99,7 @@ const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 /// until Ctrl-C or SIGTERM: then it stops accepting, gives open requests `DRAIN` to finish,
 /// ends every session and returns (live sessions are not runs: nothing is left half-written,
 /// since "save as run" writes its folder as `gdlab train` does).
-pub fn serve(o: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), GdlabError> {
+pub fn serve(o: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), GdlabError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -93,7 +114,7 @@ pub fn serve(o: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Gdla
         // Listening for the signals before the address is announced: one sent as soon as it is
         // printed stops the server as cleanly as any later one.
         let stop = stop_signal().map_err(GdlabError::io("cannot listen for Ctrl-C and SIGTERM"))?;
-        ready(addr);
+        ready(&app.ready(addr));
         tokio::spawn(api::reap_idle(Arc::clone(&app)));
         accept_until(listener, api::router(Arc::clone(&app)), stop).await;
         if let Ok(mut all) = app.sessions.lock() {
@@ -168,16 +189,17 @@ impl App {
     fn new(o: &ServeOptions, addr: SocketAddr) -> Result<Self, GdlabError> {
         std::fs::create_dir_all(&o.runs).map_err(GdlabError::io(format!("cannot create the runs folder {}", o.runs.display())))?;
         let canon = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
-        let port = addr.port();
-        let mut names = vec![addr.ip().to_string()];
-        if addr.ip().is_loopback() {
-            names.extend(["localhost".to_string(), "127.0.0.1".to_string(), "[::1]".to_string()]);
-        }
-        if let IpAddr::V6(v6) = addr.ip() {
-            names.push(format!("[{v6}]"));
-        }
-        let hosts: Vec<String> = names.iter().map(|n| format!("{n}:{port}")).collect();
-        let origins = hosts.iter().map(|h| format!("http://{h}")).collect();
+        let names = match &o.classroom {
+            Some(c) => classroom::own_names(addr, &c.allow_hosts),
+            None => {
+                let mut names = vec![classroom::host_form(addr.ip())];
+                if addr.ip().is_loopback() {
+                    names.extend(["localhost".to_string(), "127.0.0.1".to_string(), "[::1]".to_string()]);
+                }
+                names
+            }
+        };
+        let classroom = o.classroom.as_ref().map(classroom::Classroom::new).transpose()?;
         Ok(Self {
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
@@ -186,9 +208,44 @@ impl App {
             runs: canon(o.runs.clone()),
             max_sessions: o.max_sessions.max(1),
             idle: std::time::Duration::from_secs(o.idle_seconds),
-            hosts,
-            origins,
+            names,
+            port: addr.port(),
             heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_AT_ONCE)),
+            fair: classroom.as_ref().map(|_| fair::Fairness::new()),
+            classroom,
+            sent: tokio::sync::watch::Sender::new(None),
         })
+    }
+
+    fn ready(&self, addr: SocketAddr) -> Ready {
+        let Some(class) = &self.classroom else { return Ready { addr, join: Vec::new(), teacher: None } };
+        let (join, teacher) = class.tokens();
+        let port = addr.port();
+        let hosts = classroom::join_hosts(addr);
+        let teacher_host = hosts.iter().find(|h| *h == "127.0.0.1").or(hosts.first()).cloned().unwrap_or_default();
+        Ready {
+            addr,
+            join: hosts.iter().map(|h| format!("http://{h}:{port}/?join={join}")).collect(),
+            teacher: Some(format!("http://{teacher_host}:{port}/teacher?key={teacher}")),
+        }
+    }
+
+    /// Whether a Host header (`name`, `name:port`, `[v6]:port`) names this server.
+    fn accepts_host(&self, host: &str) -> bool {
+        let (name, port) = match host.strip_prefix('[') {
+            Some(rest) => match rest.split_once(']') {
+                Some((ip, after)) => (&host[..ip.len() + 2], after.strip_prefix(':')),
+                None => return false,
+            },
+            None => match host.rsplit_once(':') {
+                Some((n, p)) => (n, Some(p)),
+                None => (host, None),
+            },
+        };
+        let port = match port {
+            Some(p) => p.parse::<u16>().ok(),
+            None => Some(80),
+        };
+        port == Some(self.port) && self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
     }
 }

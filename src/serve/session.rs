@@ -2,6 +2,8 @@
 //! `Trainer` as `gdlab train`, driven by controls (play, pause, step, reset, learning rate,
 //! speed) and reporting each metrics row as a JSON event to its subscribers.
 
+use super::classroom::Student;
+use super::fair::Share;
 use crate::config::Activation;
 use crate::gradient::{backprop::Layer, host_layers};
 use crate::train::experiment::Experiment;
@@ -92,9 +94,72 @@ pub struct View {
     pub x: Vec<f64>,
 }
 
+/// Where a session stands, for the teacher's view: kept as its events go out.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    pub step: usize,
+    pub loss: f64,
+    /// The loss curve so far, thinned to at most `CURVE` points (every `stride`-th row).
+    pub curve: Vec<f64>,
+    stride: usize,
+    rows: usize,
+    pub playing: bool,
+    pub stop: Option<StopReason>,
+}
+
+/// Points of a session's loss curve the teacher's view gets.
+pub const CURVE: usize = 120;
+
+impl Status {
+    fn see(&mut self, e: &Event) {
+        match e {
+            Event::Row { step, loss, .. } => {
+                self.step = *step;
+                self.loss = *loss;
+                if self.rows.is_multiple_of(self.stride.max(1)) {
+                    self.curve.push(*loss);
+                    if self.curve.len() >= CURVE {
+                        // Every other point, and half as many from now on.
+                        self.curve = self.curve.iter().step_by(2).copied().collect();
+                        self.stride = self.stride.max(1) * 2;
+                    }
+                }
+                self.rows += 1;
+            }
+            Event::End { stop, .. } => {
+                self.stop = Some(*stop);
+                self.playing = false;
+            }
+            Event::Reset => *self = Status::default(),
+        }
+    }
+
+    /// playing, paused, ended or diverged (a loss that is no longer a number counts as
+    /// diverged before the trainer says so).
+    pub fn word(&self) -> &'static str {
+        match self.stop {
+            Some(StopReason::Diverged) => "diverged",
+            Some(_) => "ended",
+            None if self.rows > 0 && !self.loss.is_finite() => "diverged",
+            None if self.playing => "playing",
+            None => "paused",
+        }
+    }
+}
+
+/// Whose a session is and where it was opened: the teacher's view and the limits read these.
+#[derive(Clone, Default)]
+pub struct Owner {
+    /// The student (in a classroom; `None` for the local user and the teacher).
+    pub student: Option<Arc<Student>>,
+    /// The page that opened it (`parabola`, `lab`, ...), as the page said.
+    pub page: String,
+}
+
 /// The server's side of a session: where controls go and events come from.
 pub struct Session {
     pub id: u64,
+    pub owner: Owner,
     /// The config it runs (TOML, resolved).
     pub config: String,
     pub param_names: Vec<String>,
@@ -107,15 +172,18 @@ pub struct Session {
     pub last_seen: Mutex<Instant>,
     /// The learning rate the next update uses.
     lr: Mutex<f64>,
+    status: Mutex<Status>,
 }
 
 impl Session {
-    /// Starts the session's thread on a prepared experiment.
-    pub fn start(id: u64, config: String, exp: Experiment) -> Arc<Self> {
+    /// Starts the session's thread on a prepared experiment; `share` (in a classroom) keeps
+    /// its updates within its student's fair share of the machine.
+    pub fn start(id: u64, owner: Owner, config: String, exp: Experiment, share: Option<Share>) -> Arc<Self> {
         let (tx, rx) = std::sync::mpsc::channel();
         let (events, _) = tokio::sync::broadcast::channel(1024);
         let session = Arc::new(Self {
             id,
+            owner,
             config,
             param_names: exp.param_names.clone(),
             view: View {
@@ -130,9 +198,10 @@ impl Session {
             watchers: AtomicUsize::new(0),
             last_seen: Mutex::new(Instant::now()),
             lr: Mutex::new(exp.settings.descent.lr),
+            status: Mutex::new(Status::default()),
         });
         let weak = Arc::downgrade(&session);
-        std::thread::spawn(move || drive(exp, rx, |e| weak.upgrade().is_some_and(|s| s.publish(e))));
+        std::thread::spawn(move || drive(exp, rx, share, |e| weak.upgrade().is_some_and(|s| s.publish(e))));
         session
     }
 
@@ -141,6 +210,13 @@ impl Session {
         if let (Control::Lr(x), Ok(mut lr)) = (&c, self.lr.lock()) {
             *lr = *x;
         }
+        if let Ok(mut st) = self.status.lock() {
+            match c {
+                Control::Play => st.playing = st.stop.is_none(),
+                Control::Pause | Control::Step | Control::Reset => st.playing = false,
+                _ => {}
+            }
+        }
         self.controls.lock().is_ok_and(|tx| tx.send(c).is_ok())
     }
 
@@ -148,7 +224,14 @@ impl Session {
         self.lr.lock().map_or(f64::NAN, |lr| *lr)
     }
 
+    pub fn status(&self) -> Status {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
     fn publish(&self, e: &Event) -> bool {
+        if let Ok(mut st) = self.status.lock() {
+            st.see(e);
+        }
         let Ok(json) = serde_json::to_string(e) else { return false };
         // Kept and sent under the history's lock, so a subscriber gets each event exactly once.
         let Ok(mut h) = self.history.lock() else { return false };
@@ -187,9 +270,43 @@ impl Drop for Session {
     }
 }
 
+/// Keeps a session's updates apart: at least 1/MAX_SPEED, however the controls come (play or
+/// step sent again and again), and in a classroom at least its fair share's pause.
+struct Pacer {
+    last: Instant,
+    /// What an update costs, smoothed.
+    cost: Duration,
+    share: Option<Share>,
+}
+
+impl Pacer {
+    fn wait(&self) {
+        let mut gap = Duration::from_secs_f64(1.0 / MAX_SPEED);
+        if let Some(share) = &self.share {
+            gap = gap.max(share.least_gap(self.cost));
+        }
+        let due = self.last + gap;
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+    }
+
+    fn took(&mut self, started: Instant) {
+        self.last = Instant::now();
+        self.cost = (self.cost * 4 + (self.last - started)) / 5;
+    }
+
+    fn playing(&mut self, on: bool) {
+        if let Some(share) = &mut self.share {
+            share.set_playing(on);
+        }
+    }
+}
+
 /// The session's thread: a trainer stepped on demand. `emit` returns false once nobody
 /// holds the session (then the thread ends).
-fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) {
+fn drive(exp: Experiment, rx: Receiver<Control>, share: Option<Share>, emit: impl Fn(&Event) -> bool) {
     let fresh = || exp.trainer();
     let mut trainer = fresh();
     let mut lr = exp.settings.descent.lr;
@@ -197,7 +314,6 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
     let mut speed = 20.0f64;
     let mut ended = false;
     let mut next_due = Instant::now();
-    // Step 0: the starting point, so a page shows it before play.
     let advance = |trainer: &mut Trainer, ended: &mut bool| -> bool {
         if *ended {
             return true;
@@ -213,21 +329,19 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
         }
         alive
     };
+    // Step 0: the starting point, so a page shows it before play.
+    let mut pacer = Pacer { last: Instant::now(), cost: Duration::ZERO, share };
+    let started = Instant::now();
     if !advance(&mut trainer, &mut ended) {
         return;
     }
-    // Steps at least 1/MAX_SPEED apart, however the controls come (play or step sent again and
-    // again): the cap holds for every update, not only for the speed asked.
-    let gap = Duration::from_secs_f64(1.0 / MAX_SPEED);
-    let mut last_step = Instant::now();
-    let mut paced = |trainer: &mut Trainer, ended: &mut bool| -> bool {
-        let due = last_step + gap;
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep(due - now);
-        }
-        last_step = Instant::now();
-        advance(trainer, ended)
+    pacer.took(started);
+    let paced = |trainer: &mut Trainer, ended: &mut bool, pacer: &mut Pacer| -> bool {
+        pacer.wait();
+        let started = Instant::now();
+        let alive = advance(trainer, ended);
+        pacer.took(started);
+        alive
     };
     loop {
         let wait = if playing && !ended { next_due.saturating_duration_since(Instant::now()) } else { Duration::from_secs(3600) };
@@ -252,14 +366,14 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
             }
             Some(Control::Step) => {
                 playing = false;
-                paced(&mut trainer, &mut ended)
+                paced(&mut trainer, &mut ended, &mut pacer)
             }
             Some(Control::Reset) => {
                 trainer = fresh();
                 trainer.set_lr(lr);
                 ended = false;
                 playing = false;
-                emit(&Event::Reset) && paced(&mut trainer, &mut ended)
+                emit(&Event::Reset) && paced(&mut trainer, &mut ended, &mut pacer)
             }
             Some(Control::Lr(x)) => {
                 lr = x;
@@ -277,7 +391,7 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
             }
             None => {
                 next_due = Instant::now() + Duration::from_secs_f64(1.0 / speed);
-                paced(&mut trainer, &mut ended)
+                paced(&mut trainer, &mut ended, &mut pacer)
             }
         };
         if !alive {
@@ -286,5 +400,6 @@ fn drive(exp: Experiment, rx: Receiver<Control>, emit: impl Fn(&Event) -> bool) 
         if ended {
             playing = false;
         }
+        pacer.playing(playing);
     }
 }

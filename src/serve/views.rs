@@ -11,7 +11,7 @@ use super::session::Control;
 use crate::gradient::{LossFn, backprop, params};
 use crate::nonfinite::Floats;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -60,8 +60,13 @@ pub struct SurfaceQuery {
 
 /// The loss over the first one or two parameters (the others at their start): what the page
 /// draws under the iterates (the parabola of one parameter, the contour map of two).
-pub async fn surface(State(app): State<Arc<App>>, Path(id): Path<String>, Query(q): Query<SurfaceQuery>) -> ApiResult<Json<Value>> {
-    let s = app.session(&id)?;
+pub async fn surface(
+    State(app): State<Arc<App>>,
+    Extension(who): Extension<super::classroom::Who>,
+    Path(id): Path<String>,
+    Query(q): Query<SurfaceQuery>,
+) -> ApiResult<Json<Value>> {
+    let s = app.session(&who, &id)?;
     let n = q.n.unwrap_or(41);
     if !(3..=101).contains(&n) {
         return Err(bad(format!("n = {n}: use 3 to 101 points per side")));
@@ -71,7 +76,7 @@ pub async fn surface(State(app): State<Arc<App>>, Path(id): Path<String>, Query(
     if yr.is_some() && s.param_names.len() < 2 {
         return Err(bad("y: the model has one parameter"));
     }
-    let loaded = load_posted(&app, &s.config, &[])?;
+    let loaded = load_posted(&app, &s.config, &[], &who)?;
     let grid = blocking(&app, move || {
         let exp = crate::train::experiment::prepare(loaded)?;
         let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
@@ -108,12 +113,17 @@ pub struct ProbeQuery {
 
 /// C(W), the autodiff gradient ∇C(W), and for a step ΔW the first-order prediction ∇C·ΔW
 /// beside the actual change C(W + ΔW) − C(W) (the lecture's ΔC ≈ ∇C·ΔW, at any point).
-pub async fn probe(State(app): State<Arc<App>>, Path(id): Path<String>, Query(q): Query<ProbeQuery>) -> ApiResult<Json<Value>> {
-    let s = app.session(&id)?;
+pub async fn probe(
+    State(app): State<Arc<App>>,
+    Extension(who): Extension<super::classroom::Who>,
+    Path(id): Path<String>,
+    Query(q): Query<ProbeQuery>,
+) -> ApiResult<Json<Value>> {
+    let s = app.session(&who, &id)?;
     let k = s.param_names.len();
     let at = numbers("at", &q.at, k)?;
     let dw = q.dw.as_deref().map(|t| numbers("dw", t, k)).transpose()?;
-    let loaded = load_posted(&app, &s.config, &[])?;
+    let loaded = load_posted(&app, &s.config, &[], &who)?;
     let answer = blocking(&app, move || {
         let exp = crate::train::experiment::prepare(loaded)?;
         let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
@@ -145,8 +155,13 @@ const MAX_HIDDEN_MAPS: usize = 64;
 
 /// The session's current network over the plane of its two inputs: the output (a decision
 /// map), each hidden unit's activation, and the weights, for the multi-layer page.
-pub async fn boundary(State(app): State<Arc<App>>, Path(id): Path<String>, Query(q): Query<BoundaryQuery>) -> ApiResult<Json<Value>> {
-    let s = app.session(&id)?;
+pub async fn boundary(
+    State(app): State<Arc<App>>,
+    Extension(who): Extension<super::classroom::Who>,
+    Path(id): Path<String>,
+    Query(q): Query<BoundaryQuery>,
+) -> ApiResult<Json<Value>> {
+    let s = app.session(&who, &id)?;
     let n = q.n.unwrap_or(41);
     if !(5..=81).contains(&n) {
         return Err(bad(format!("n = {n}: use 5 to 81 points per side")));
@@ -214,8 +229,13 @@ const PAGE_EPOCHS: usize = 10_000;
 /// `POST /api/perceptron[?set=...]` with a config: Rosenblatt's rule on its data, epoch by
 /// epoch (the same code as `gdlab perceptron`, no files written), for the page to animate
 /// beside a gradient-descent session on the same data.
-pub async fn perceptron(State(app): State<Arc<App>>, Query(q): Query<Vec<(String, String)>>, body: String) -> ApiResult<Json<Value>> {
-    let loaded = load_posted(&app, &body, &overrides(q)?)?;
+pub async fn perceptron(
+    State(app): State<Arc<App>>,
+    Extension(who): Extension<super::classroom::Who>,
+    Query(q): Query<Vec<(String, String)>>,
+    body: String,
+) -> ApiResult<Json<Value>> {
+    let loaded = load_posted(&app, &body, &overrides(q)?, &who)?;
     let r =
         blocking(&app, move || crate::commands::perceptron::rule(loaded, PAGE_EPOCHS, &std::sync::atomic::AtomicBool::new(false))).await?;
     let records: Vec<Value> = r

@@ -302,3 +302,70 @@ async fn every_page_works_in_chromium() {
 
     bounded("closing the browser", lab.c.close()).await;
 }
+
+/// The teacher's view in Chromium, with two students' pages open in their own browsers:
+/// their sessions appear as cards and update, "pause all" stops them, and "send to everyone"
+/// starts the chosen config in both students' labs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_teacher_view_watches_pauses_and_sends_to_the_class_in_chromium() {
+    let class = crate::classroom::Class::start(&["--host", "127.0.0.1"], &[]);
+    let shots = root().join("target").join("browser");
+    std::fs::create_dir_all(&shots).unwrap();
+    let base = format!("http://{}", class.addr);
+    let join = format!("{base}/?join={}", class.join_token);
+    let mut students = Vec::new();
+    for k in 0..2 {
+        let (driver, c) = browser().await;
+        let s = Lab { c, base: base.clone(), shots: shots.clone() };
+        bounded("following the join link", s.c.goto(&join)).await;
+        s.until("the page after joining", "document.getElementById('page')?.dataset.page === 'parabola'", 20).await;
+        s.open("lab").await;
+        s.started(1).await;
+        s.js(&format!("(() => {{ const n = document.getElementById('student-name'); n.value = '학생{k}'; n.dispatchEvent(new Event('change')); return true; }})()")).await;
+        s.click("#play").await;
+        students.push((driver, s));
+    }
+    let (_driver, c) = browser().await;
+    let teacher = Lab { c, base: base.clone(), shots: shots.clone() };
+    bounded("opening the teacher's link", teacher.c.goto(&class.teacher_link)).await;
+    teacher.until("two cards", "document.querySelectorAll('.card').length === 2", 20).await;
+    teacher
+        .until(
+            "the students' names",
+            "Array.from(document.querySelectorAll('.card .who')).map(e => e.textContent).sort().join() === '학생0 (s1),학생1 (s2)'",
+            20,
+        )
+        .await;
+    let steps = "Array.from(document.querySelectorAll('.card .numbers')).map(e => Number(/걸음 (\\d+)/.exec(e.textContent)[1]))";
+    let first = teacher.js(steps).await;
+    teacher
+        .until(
+            "the cards updating",
+            &format!("(() => {{ const now = {steps}, then = {first}; return now.every((s, i) => s > then[i] + 5); }})()"),
+            20,
+        )
+        .await;
+    teacher.shot("teacher").await;
+    teacher.click("#pause-all").await;
+    teacher.until("every card paused", "Array.from(document.querySelectorAll('.card')).every(c => c.dataset.state === 'paused')", 10).await;
+    let paused = teacher.js(steps).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(teacher.js(steps).await, paused, "a paused session went on");
+    // Send a config to everyone's lab: both students' labs start it.
+    let pick = teacher
+        .js("Array.from(document.querySelectorAll('#send-config option')).findIndex(o => o.textContent.startsWith('quadratic '))")
+        .await;
+    teacher.js(&format!("(() => {{ const s = document.getElementById('send-config'); s.value = '{pick}'; return true; }})()")).await;
+    teacher.click("#send-lab").await;
+    for (_, s) in &students {
+        s.until("the config sent by the teacher", "document.getElementById('message').textContent === '선생님이 보낸 실험입니다.' && document.getElementById('config').value.includes('name = \"quadratic\"')", 20).await;
+        s.started(1).await;
+        s.no_errors("a student's lab").await;
+    }
+    students[0].1.shot("student-sent").await;
+    teacher.no_errors("the teacher's view").await;
+    bounded("closing the teacher's browser", teacher.c.close()).await;
+    for (_, s) in students {
+        bounded("closing a student's browser", s.c.close()).await;
+    }
+}

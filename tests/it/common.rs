@@ -139,3 +139,47 @@ pub fn start_server(extra: &[&str]) -> Server {
     let url = line.trim().strip_prefix("gdlab serve: http://").unwrap_or_else(|| panic!("first line: {line:?}"));
     Server { child, addr: url.trim_end_matches('/').to_string(), runs }
 }
+
+/// An HTTP answer read whole: status, head (status line and headers) and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()))
+    }
+
+    /// The `name=value` of the Set-Cookie header.
+    pub fn cookie(&self) -> Option<String> {
+        self.header("set-cookie").and_then(|c| c.split(';').next()).map(|c| c.trim().to_string())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {self:?}"))
+    }
+}
+
+/// One request on its own connection, read whole within `wait`. A `Host` in `headers`
+/// replaces the default (the connected address).
+pub fn http(addr: &str, method: &str, path: &str, body: &str, headers: &[(&str, &str)], wait: Duration) -> Answer {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head += &format!("Host: {addr}\r\n");
+    }
+    for (k, v) in headers {
+        head += &format!("{k}: {v}\r\n");
+    }
+    stream.write_all(format!("{head}\r\n{body}").as_bytes()).unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap_or_else(|e| panic!("{method} {path}: no whole answer within {wait:?}: {e}"));
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{method} {path}: {text:?}"));
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    Answer { status, head: head.to_string(), body: body.to_string() }
+}

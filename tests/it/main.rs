@@ -11,6 +11,7 @@ mod anywhere;
 mod backends;
 mod bad_input;
 mod browser;
+mod classroom;
 mod first_hour;
 mod fuzz;
 mod gradcheck;

@@ -7,21 +7,8 @@ use std::time::{Duration, Instant};
 
 /// One request; (status, body). `headers` replace the defaults (Host: the server's own).
 fn request(s: &Server, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut stream = TcpStream::connect(&s.addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        head += &format!("Host: {}\r\n", s.addr);
-    }
-    for (k, v) in headers {
-        head += &format!("{k}: {v}\r\n");
-    }
-    stream.write_all(format!("{head}\r\n{body}").as_bytes()).unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    let status: u16 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map_or("", |p| p.1).to_string();
-    (status, body)
+    let a = http(&s.addr, method, path, body, headers, Duration::from_secs(60));
+    (a.status, a.body)
 }
 
 /// A POST that declares a 2 MiB body and sends one byte more than the 1 MiB the server takes,

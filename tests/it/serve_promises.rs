@@ -1,6 +1,6 @@
 //! What docs/live-lab.md promises about `gdlab serve`, each checked against the real
 //! binary on loopback: the 200 updates/s cap, idle sessions dropped, a dtype mismatch refused,
-//! `reset`, `/surface`, `GET /api/sessions/{id}`, the warning off loopback, SIGTERM with a
+//! `reset`, `/surface`, `GET /api/sessions/{id}`, loopback by default, SIGTERM with a
 //! stream open, Host/Origin refusal on POSTs and streams, the session cap under concurrent
 //! creation, and run paths kept inside the runs folder when symlinks point out of it.
 //! Every wait is bounded and says what it waited for.
@@ -19,20 +19,8 @@ const WAIT: Duration = Duration::from_secs(10);
 /// One request on its own connection; (status, body). A `Host` in `headers` replaces the
 /// default (the server's own address).
 fn request(addr: &str, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        head += &format!("Host: {addr}\r\n");
-    }
-    for (k, v) in headers {
-        head += &format!("{k}: {v}\r\n");
-    }
-    stream.write_all(format!("{head}\r\n{body}").as_bytes()).unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap_or_else(|e| panic!("{method} {path}: no whole answer within {WAIT:?}: {e}"));
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{method} {path}: {text:?}"));
-    (status, text.split_once("\r\n\r\n").map_or("", |p| p.1).to_string())
+    let a = http(addr, method, path, body, headers, WAIT);
+    (a.status, a.body)
 }
 
 fn json(body: &str) -> Value {
@@ -419,17 +407,9 @@ fn get_session_answers_its_config_and_current_learning_rate() {
 }
 
 #[test]
-fn serve_warns_when_it_listens_beyond_loopback() {
-    // Loopback by default.
+fn serve_listens_on_loopback_by_default() {
     let s = start_server(&[]);
     assert!(s.addr.starts_with("127.0.0.1:"), "{}", s.addr);
-    drop(s);
-    let (mut child, addr, _runs) = spawn_serve(&["--host", "0.0.0.0"]);
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(addr.starts_with("0.0.0.0:"), "{addr}");
-    let err = stderr_of(&mut child);
-    assert!(err.contains("warning: --host 0.0.0.0 makes the lab reachable from the network"), "stderr: {err:?}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ const TEXT = {
     running: "학습 중", paused: "멈춤", ended: "끝남",
     completed: "완료", converged: "수렴", diverged: "발산", interrupted: "중단",
     steps_axis: "걸음 k", loss_axis: "손실 C (로그)",
+    name: "이름", name_hint: "선생님 화면에 보일 이름", sent: "선생님이 보낸 실험입니다.",
   },
   en: {
     title: "gdlab live: gradient descent", lang: "한국어",
@@ -21,6 +22,7 @@ const TEXT = {
     running: "training", paused: "paused", ended: "ended",
     completed: "completed", converged: "converged", diverged: "diverged", interrupted: "interrupted",
     steps_axis: "step k", loss_axis: "loss C (log)",
+    name: "Name", name_hint: "the name your teacher's view shows", sent: "Your teacher sent this experiment.",
   },
 };
 let lang = (new URLSearchParams(location.search).get("lang") || navigator.language || "ko").toLowerCase().startsWith("ko") ? "ko" : "en";
@@ -91,8 +93,9 @@ class Live {
   async start(toml, sets) {
     this.close();
     Object.assign(this, { rows: [], ended: null, playing: false });
-    const q = (sets || []).map((s) => "set=" + encodeURIComponent(s)).join("&");
-    const s = await api("POST", "/api/sessions" + (q ? "?" + q : ""), toml);
+    // The page that opens the session, for the teacher's view.
+    const q = [`page=${current ? current.page.id : ""}`].concat((sets || []).map((s) => "set=" + encodeURIComponent(s))).join("&");
+    const s = await api("POST", "/api/sessions?" + q, toml);
     Object.assign(this, { id: s.id, params: s.params, data: s.data, config: s.config });
     this.lr = Number((s.config.match(/^lr = (.*)$/m) || [])[1]);
     const src = new EventSource(`/api/sessions/${this.id}/events`);
@@ -369,6 +372,25 @@ function applyLanguage() {
   window.dispatchEvent(new Event("gdlab-language"));
 }
 
+/// In a classroom: the student's name field, and the teacher's "send to everyone" followed
+/// (the lab page starts the config sent; the lecture pages have their own).
+async function joinClass() {
+  const me = await api("GET", "/api/me");
+  if (!me.classroom) return;
+  if (me.student) {
+    const name = el("input", { id: "student-name", maxlength: 40, size: 12, placeholder: t("name_hint"), value: me.name || "" });
+    name.onchange = () => api("POST", "/api/me", JSON.stringify({ name: name.value })).catch((e) => say(e.message, true));
+    $("lang").before(el("label", { class: "inline" }, tx("name"), name));
+  }
+  const sent = new EventSource("/api/class/events");
+  sent.onmessage = (m) => {
+    const s = JSON.parse(m.data);
+    if (s.config && s.page === "lab") sessionStorage.setItem("gdlab-config", s.config);
+    if (location.hash === `#${s.page}`) showPage(); else location.hash = s.page;
+    setTimeout(() => say(t("sent")), 0);
+  };
+}
+
 function startApp() {
   $("nav").replaceChildren(...PAGES.map((p) => el("a", { href: `#${p.id}`, "data-page": p.id }, p[lang])));
   $("lang").onclick = () => { lang = lang === "ko" ? "en" : "ko"; applyLanguage(); };
@@ -376,4 +398,5 @@ function startApp() {
   window.addEventListener("beforeunload", () => { if (current && current.unmount) current.unmount(); });
   applyLanguage();
   showPage();
+  joinClass().catch((e) => say(e.message, true));
 }

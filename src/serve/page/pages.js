@@ -713,6 +713,8 @@ PAGES.push({
     const handed = sessionStorage.getItem("gdlab-config");
     sessionStorage.removeItem("gdlab-config");
     text.value = handed || experiments[0].toml;
+    const same = experiments.findIndex((e) => e.toml === text.value);
+    if (same >= 0) pick.value = same;
     await start();
     return () => live.close();
   },
