@@ -7,7 +7,10 @@ use std::path::Path;
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // Unique per write, so two threads writing the same file never share a temp file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let k = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.tmp-{}-{k}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -23,19 +26,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// Whether `file_name` is one of `write_atomic`'s temp files (`.NAME.tmp-PID`).
+/// Whether `file_name` is one of `write_atomic`'s temp files (`.NAME.tmp-PID-K`, or
+/// `.NAME.tmp-PID` from earlier versions).
 pub fn is_temp(file_name: &str) -> bool {
     file_name.starts_with('.')
-        && file_name.rsplit_once(".tmp-").is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        && file_name
+            .rsplit_once(".tmp-")
+            .is_some_and(|(_, id)| !id.is_empty() && id.split('-').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
 }
 
-/// Removes temp files of `name` left by a killed process (`.name.tmp-PID`), so none survives
-/// a later successful write.
+/// Removes temp files of `name` left by a killed process (`.name.tmp-PID-K` of another PID),
+/// so none survives a later successful write; this process's own may belong to a write
+/// still under way on another thread.
 fn remove_stale_temps(dir: &Path, name: &str) {
     let prefix = format!(".{name}.tmp-");
+    let mine = format!("{prefix}{}-", std::process::id());
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
-            if e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+            if e.file_name().to_str().is_some_and(|n| n.starts_with(&prefix) && !n.starts_with(&mine) && is_temp(n)) {
                 let _ = std::fs::remove_file(e.path());
             }
         }

@@ -20,7 +20,7 @@ fn banner(ready: &crate::serve::Ready) {
     for link in &ready.join {
         println!("  {link}");
     }
-    if let Some(qr) = ready.join.first().and_then(|l| crate::serve::classroom::qr(l)) {
+    if let Some(qr) = ready.join.first().and_then(|l| crate::serve::classroom::qr(l, crate::style::enabled())) {
         println!("{qr}");
     }
     println!("teacher's view (keep this link to yourself):\n  {teacher}");

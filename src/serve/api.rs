@@ -147,17 +147,25 @@ pub(super) async fn blocking<T: Send + 'static>(
 pub(super) fn load_posted(app: &App, text: &str, sets: &[String], who: &Who) -> ApiResult<config::Loaded> {
     let mut sets = sets.to_vec();
     sets.push(format!("output.dir={}", toml::Value::String(app.runs_of(who).display().to_string())));
-    let loaded = config::from_text(text, "<posted config>", app.base.clone(), &sets).map_err(|e| bad(e.to_string()))?;
+    // A student reads their own folder (and --data), never a classmate's runs or the
+    // teacher's; relative paths resolve there.
+    let runs = app.runs_of(who);
+    let base = match (&app.data, who.student()) {
+        (None, Some(_)) => runs.clone(),
+        _ => app.base.clone(),
+    };
+    let loaded = config::from_text(text, "<posted config>", base.clone(), &sets).map_err(|e| bad(e.to_string()))?;
     if let DataSource::Csv(CsvSource { file: CsvFile::Path(c_path), .. }) = &loaded.spec.data.source {
-        let path = app.base.join(c_path);
+        let path = base.join(c_path);
         let inside =
-            std::fs::canonicalize(&path).is_ok_and(|p| app.data.as_ref().is_some_and(|d| p.starts_with(d)) || p.starts_with(&app.runs));
+            std::fs::canonicalize(&path).is_ok_and(|p| app.data.as_ref().is_some_and(|d| p.starts_with(d)) || p.starts_with(&runs));
         if !inside {
+            let shown =
+                if who.student().is_some() { "your own runs and data sets".to_string() } else { format!("the runs in {}", runs.display()) };
             return Err(bad(format!(
-                "key `data.path`: `{}` is outside the folders this server reads ({}the runs in {})\n  hint: name a shipped data set instead, e.g. dataset = \"iris\" ({}), post your table to /api/datasets, or start the server with --data DIR for your own CSV files",
+                "key `data.path`: `{}` is outside the folders this server reads ({}{shown})\n  hint: name a shipped data set instead, e.g. dataset = \"iris\" ({}), post your table to /api/datasets, or start the server with --data DIR for your own CSV files",
                 c_path.display(),
                 app.data.as_ref().map_or_else(String::new, |d| format!("{} given with --data, ", d.display())),
-                app.runs.display(),
                 crate::data::shipped::names().join(", ")
             )));
         }
@@ -348,6 +356,14 @@ async fn save(State(app): State<Arc<App>>, Extension(who): Extension<Who>, Path(
     let s = app.session(&who, &id)?;
     let loaded = load_posted(&app, &s.config, &[format!("optimizer.lr={:e}", s.lr())], &who)?;
     let student = who.student().map(|p| (app.runs_of(&who), p.label(), p.name()));
+    // One save at a time per student: each is a whole run.
+    let _saving = match who.student() {
+        Some(p) => Some(Saving::start(p).ok_or_else(|| {
+            ApiError(StatusCode::TOO_MANY_REQUESTS, "a save of yours is under way\n  hint: wait until it is done, then save again".into())
+        })?),
+        None => None,
+    };
+    let stopping = Arc::clone(&app);
     // Not one of the computations' permits: a save trains a whole run, and two of them must not
     // make every surface and probe wait.
     let result = tokio::task::spawn_blocking(move || {
@@ -357,7 +373,8 @@ async fn save(State(app): State<Arc<App>>, Extension(who): Extension<Who>, Path(
                 .and_then(|()| crate::atomic::write_atomic(&dir.join("student.json"), text.as_bytes()))
                 .map_err(crate::error::GdlabError::io(format!("cannot write {}", dir.join("student.json").display())))?;
         }
-        crate::run::train(loaded, &crate::run::TrainOptions { out: None, quiet: true }, &std::sync::atomic::AtomicBool::new(false))
+        // Stopping the server stops the save (its folder is an interrupted run, as after Ctrl-C).
+        crate::run::train(loaded, &crate::run::TrainOptions { out: None, quiet: true }, &stopping.stopping)
     })
     .await
     .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??;
@@ -368,6 +385,21 @@ async fn save(State(app): State<Arc<App>>, Extension(who): Extension<Who>, Path(
             json!({ "run": rel, "stop_reason": result.summary.stop_reason, "final_loss": crate::nonfinite::Floats::to_json(&result.summary.final_loss) }),
         ),
     ))
+}
+
+/// A student's save under way, until dropped.
+struct Saving(Arc<super::classroom::Student>);
+
+impl Saving {
+    fn start(s: &Arc<super::classroom::Student>) -> Option<Self> {
+        (!s.saving.swap(true, Ordering::Relaxed)).then(|| Saving(Arc::clone(s)))
+    }
+}
+
+impl Drop for Saving {
+    fn drop(&mut self) {
+        self.0.saving.store(false, Ordering::Relaxed);
+    }
 }
 
 /// A file or folder name: no separators, not `.` or `..`.

@@ -90,6 +90,8 @@ pub(crate) struct App {
     fair: Option<Arc<fair::Fairness>>,
     /// The teacher's latest "send to everyone".
     sent: tokio::sync::watch::Sender<Option<teacher::Sent>>,
+    /// Set when the server stops: a "save as run" under way stops too (an interrupted run).
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// Open connections (event streams never end by themselves) get this long after Ctrl-C.
@@ -117,6 +119,7 @@ pub fn serve(o: ServeOptions, ready: impl FnOnce(&Ready)) -> Result<(), GdlabErr
         ready(&app.ready(addr));
         tokio::spawn(api::reap_idle(Arc::clone(&app)));
         accept_until(listener, api::router(Arc::clone(&app)), stop).await;
+        app.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut all) = app.sessions.lock() {
             all.clear();
         }
@@ -132,20 +135,27 @@ async fn accept_until(listener: tokio::net::TcpListener, router: axum::Router, s
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     let (closing, closed) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
+    let open = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(stop);
     loop {
         let stream = tokio::select! {
             () = &mut stop => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 // Out of descriptors and the like: wait a moment rather than spin.
                 Err(_) => { tokio::time::sleep(std::time::Duration::from_millis(50)).await; continue; }
             },
         };
+        let (stream, peer) = stream;
+        // Beyond the cap a connection is closed at once: open streams are bounded, and with
+        // them this process's descriptors.
+        let Ok(permit) = Arc::clone(&open).try_acquire_owned() else { continue };
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let router = router.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+        let service = hyper_util::service::TowerToHyperService::new(router);
         let mut closed = closed.clone();
         tasks.spawn(async move {
+            let _open = permit;
             // HTTP/1 only: the auto builder's version sniffing runs before any timer, so a
             // client that never sends a byte would be held forever.
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
@@ -167,6 +177,9 @@ async fn accept_until(listener: tokio::net::TcpListener, router: axum::Router, s
     let _ = closing.send(true);
     let _ = tokio::time::timeout(DRAIN, async { while tasks.join_next().await.is_some() {} }).await;
 }
+
+/// Connections open at once (event streams included).
+pub const MAX_CONNECTIONS: usize = 512;
 
 /// A request's head must arrive within this long of the connection (or of the previous
 /// response on a kept-alive one).
@@ -199,7 +212,7 @@ impl App {
                 names
             }
         };
-        let classroom = o.classroom.as_ref().map(classroom::Classroom::new).transpose()?;
+        let classroom = o.classroom.as_ref().map(|c| classroom::Classroom::new(c, addr.port())).transpose()?;
         Ok(Self {
             sessions: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
@@ -214,6 +227,7 @@ impl App {
             fair: classroom.as_ref().map(|_| fair::Fairness::new()),
             classroom,
             sent: tokio::sync::watch::Sender::new(None),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -232,20 +246,7 @@ impl App {
 
     /// Whether a Host header (`name`, `name:port`, `[v6]:port`) names this server.
     fn accepts_host(&self, host: &str) -> bool {
-        let (name, port) = match host.strip_prefix('[') {
-            Some(rest) => match rest.split_once(']') {
-                Some((ip, after)) => (&host[..ip.len() + 2], after.strip_prefix(':')),
-                None => return false,
-            },
-            None => match host.rsplit_once(':') {
-                Some((n, p)) => (n, Some(p)),
-                None => (host, None),
-            },
-        };
-        let port = match port {
-            Some(p) => p.parse::<u16>().ok(),
-            None => Some(80),
-        };
-        port == Some(self.port) && self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
+        classroom::split_host(host)
+            .is_some_and(|(name, port)| port.unwrap_or(80) == self.port && self.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
     }
 }

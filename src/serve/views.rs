@@ -175,7 +175,12 @@ pub async fn boundary(
         return Err(gone());
     }
     let layers = rx.await.map_err(|_| gone())?;
-    let view = &s.view;
+    // A forward pass over n² points of a network of any width: a computation, off the
+    // server's threads and within its permits.
+    blocking(&app, move || Ok(boundary_of(&s.view, &layers, n))).await.map(Json)
+}
+
+fn boundary_of(view: &super::session::View, layers: &[crate::gradient::backprop::Layer], n: usize) -> Value {
     // The plane the data covers, with a margin.
     let span = |c: usize| {
         let vs = view.x.chunks(2).map(|r| r[c]);
@@ -186,7 +191,7 @@ pub async fn boundary(
     };
     let (xs, ys) = (grid_axis(span(0), n), grid_axis(span(1), n));
     let plane: Vec<f64> = ys.iter().flat_map(|&y| xs.iter().flat_map(move |&x| [x, y])).collect();
-    let trace = backprop::forward(&layers, view.hidden, view.output, &plane, n * n);
+    let trace = backprop::forward(layers, view.hidden, view.output, &plane, n * n);
     let unit_map = |a: &[f64], width: usize, j: usize| -> Vec<Vec<Value>> {
         (0..n).map(|r| (0..n).map(|c| Floats::to_json(&a[(r * n + c) * width + j])).collect()).collect()
     };
@@ -210,7 +215,7 @@ pub async fn boundary(
     let hidden: Vec<Vec<Vec<Vec<Value>>>> = if hidden_units <= MAX_HIDDEN_MAPS {
         trace.a[1..trace.a.len().saturating_sub(1)]
             .iter()
-            .zip(&layers)
+            .zip(layers)
             .map(|(a, l)| (0..l.d_out).map(|j| unit_map(a, l.d_out, j)).collect())
             .collect()
     } else {
@@ -220,7 +225,7 @@ pub async fn boundary(
         .iter()
         .map(|l| json!({ "d_in": l.d_in, "d_out": l.d_out, "weights": Floats::to_json(&l.weights), "bias": l.bias.as_ref().map(Floats::to_json) }))
         .collect();
-    Ok(Json(json!({ "x": xs, "y": ys, "outputs": k, "output": output, "hidden": hidden, "layers": weights })))
+    json!({ "x": xs, "y": ys, "outputs": k, "output": output, "hidden": hidden, "layers": weights })
 }
 
 /// Epochs the page's perceptron runs at most (a record each goes back to the page).
@@ -274,7 +279,11 @@ pub struct DatasetBody {
 /// page made (points dragged on the error-as-area page) written as a CSV under the runs
 /// folder's `live-data/`, named by its content's SHA-256, so a config posted next may read it
 /// (`data.path`) and a saved run keeps pointing at the same rows.
-pub async fn dataset(State(app): State<Arc<App>>, body: String) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn dataset(
+    State(app): State<Arc<App>>,
+    Extension(who): Extension<super::classroom::Who>,
+    body: String,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     use sha2::{Digest, Sha256};
     let d: DatasetBody = serde_json::from_str(&body)
         .map_err(|e| bad(format!("{e}\n  hint: {{\"columns\": [\"x\", \"y\"], \"rows\": [[0.5, 1.2], ...]}}")))?;
@@ -307,8 +316,18 @@ pub async fn dataset(State(app): State<Arc<App>>, body: String) -> ApiResult<(St
         text.push('\n');
     }
     let name = format!("{}.csv", &format!("{:x}", Sha256::digest(text.as_bytes()))[..16]);
-    let dir = app.runs.join("live-data");
+    // A student's go to their own folder, a bounded number of them.
+    let dir = app.runs_of(&who).join("live-data");
     let path = dir.join(&name);
+    let kept = std::fs::read_dir(&dir).map_or(0, |d| d.count());
+    if who.student().is_some() && kept >= super::classroom::STUDENT_DATASETS && !path.exists() {
+        return Err(ApiError(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "you have {kept} data sets here, the most one student may keep\n  hint: reuse one of them (the same points give the same file)"
+            ),
+        ));
+    }
     blocking(&app, {
         let path = path.clone();
         move || {

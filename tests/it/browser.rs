@@ -336,7 +336,7 @@ async fn the_teacher_view_watches_pauses_and_sends_to_the_class_in_chromium() {
             20,
         )
         .await;
-    let steps = "Array.from(document.querySelectorAll('.card .numbers')).map(e => Number(/걸음 (\\d+)/.exec(e.textContent)[1]))";
+    let steps = "Array.from(document.querySelectorAll('.card .numbers')).map(e => Number(/업데이트 (\\d+)번/.exec(e.textContent)[1]))";
     let first = teacher.js(steps).await;
     teacher
         .until(

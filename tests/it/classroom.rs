@@ -164,7 +164,7 @@ fn a_classroom_admits_only_its_tokens_and_the_teacher_only_the_teachers() {
     assert!(r.body.contains("QR") && r.header("content-type").unwrap().starts_with("text/html"), "{r:?}");
     let r = request(a, "GET", "/api/experiments", "", &[]);
     assert_eq!(r.status, 401, "{r:?}");
-    assert!(r.json()["error"].as_str().unwrap().contains("join"), "{r:?}");
+    assert!(r.json()["error"].as_str().unwrap().contains("join link"), "{r:?}");
     // A wrong token, a made-up cookie.
     assert_eq!(request(a, "GET", "/?join=not-the-token", "", &[]).status, 401);
     assert_eq!(request(a, "GET", "/teacher?key=not-the-token", "", &[]).status, 401);
@@ -265,6 +265,19 @@ fn tokens_never_leave_the_banner_and_a_students_run_goes_to_their_folder() {
     // The student lists their own runs, by paths inside their folder.
     let listed = request(&class.addr, "GET", "/api/runs", "", &[("Cookie", &student)]).json();
     assert_eq!(listed["runs"].as_array().unwrap().len(), 1, "{listed}");
+    // A classmate cannot read that run as data, by a relative or an absolute path.
+    let other = class.join();
+    // (Relative paths resolve in the classmate's own folder, class/s2/.)
+    for path in [format!("../{}/metrics.csv", run.strip_prefix("class/").unwrap()), folder.join("metrics.csv").display().to_string()] {
+        let toml = format!(
+            "[experiment]\nname = \"peek\"\n[data]\nsource = \"csv\"\npath = {:?}\ntarget = \"loss\"\nfeatures = [\"step\"]\n[model]\n[loss]\nkind = \"mse\"\n[optimizer]\nlr = 0.1\nsteps = 10\n",
+            path
+        );
+        let r = request(&class.addr, "POST", "/api/sessions", &toml, &[("Cookie", &other)]);
+        assert_eq!(r.status, 400, "{path}: {r:?}");
+        assert!(r.json()["error"].as_str().unwrap().contains("outside the folders"), "{r:?}");
+        assert!(!r.body.contains("25"), "{r:?}");
+    }
     // Wrong tokens tried, the teacher's view used: none of it is logged.
     let _ = request(&class.addr, "GET", &format!("/?join={}x", class.join_token), "", &[]);
     let teacher = class.teacher();

@@ -6,13 +6,13 @@
 const TEXT = {
   ko: {
     title: "gdlab live: 경사하강법", lang: "English",
-    play: "재생", pause: "일시정지", step: "한 걸음", reset: "처음으로", lr: "학습률 η", speed: "속도 (걸음/초)",
-    step_n: "걸음", loss: "손실 C", grad: "|∇C|", params: "연결강도·편향", state: "상태",
+    play: "재생", pause: "일시정지", step: "한 번 업데이트", reset: "처음으로", lr: "학습률 η", speed: "속도 (업데이트/초)",
+    step_n: "업데이트", loss: "손실 C", grad: "|∇C|", params: "연결강도·편향", state: "상태",
     save: "실행으로 저장", saved: "저장됨: ", show_config: "설정 보기 (gdlab train 이 실행할 TOML)",
     running: "학습 중", paused: "멈춤", ended: "끝남",
     completed: "완료", converged: "수렴", diverged: "발산", interrupted: "중단",
-    steps_axis: "걸음 k", loss_axis: "손실 C (로그)",
-    name: "이름", name_hint: "선생님 화면에 보일 이름", sent: "선생님이 보낸 실험입니다.",
+    steps_axis: "업데이트 k", loss_axis: "손실 C (로그)",
+    name: "이름", name_hint: "선생님께 보일 이름", sent_lab: "선생님이 보낸 실험입니다.", sent_page: "선생님이 이 페이지를 보냈습니다.",
   },
   en: {
     title: "gdlab live: gradient descent", lang: "한국어",
@@ -22,7 +22,7 @@ const TEXT = {
     running: "training", paused: "paused", ended: "ended",
     completed: "completed", converged: "converged", diverged: "diverged", interrupted: "interrupted",
     steps_axis: "step k", loss_axis: "loss C (log)",
-    name: "Name", name_hint: "the name your teacher's view shows", sent: "Your teacher sent this experiment.",
+    name: "Name", name_hint: "the name your teacher sees", sent_lab: "Your teacher sent this experiment.", sent_page: "Your teacher sent this page.",
   },
 };
 let lang = (new URLSearchParams(location.search).get("lang") || navigator.language || "ko").toLowerCase().startsWith("ko") ? "ko" : "en";
@@ -378,16 +378,18 @@ async function joinClass() {
   const me = await api("GET", "/api/me");
   if (!me.classroom) return;
   if (me.student) {
-    const name = el("input", { id: "student-name", maxlength: 40, size: 12, placeholder: t("name_hint"), value: me.name || "" });
+    const name = el("input", { id: "student-name", maxlength: 40, size: 18, placeholder: t("name_hint"), value: me.name || "" });
+    window.addEventListener("gdlab-language", () => { name.placeholder = t("name_hint"); });
     name.onchange = () => api("POST", "/api/me", JSON.stringify({ name: name.value })).catch((e) => say(e.message, true));
     $("lang").before(el("label", { class: "inline" }, tx("name"), name));
   }
   const sent = new EventSource("/api/class/events");
   sent.onmessage = (m) => {
     const s = JSON.parse(m.data);
-    if (s.config && s.page === "lab") sessionStorage.setItem("gdlab-config", s.config);
+    const lab = s.config && s.page === "lab";
+    if (lab) sessionStorage.setItem("gdlab-config", s.config);
     if (location.hash === `#${s.page}`) showPage(); else location.hash = s.page;
-    setTimeout(() => say(t("sent")), 0);
+    setTimeout(() => say(t(lab ? "sent_lab" : "sent_page")), 0);
   };
 }
 
