@@ -97,7 +97,9 @@ group() {
   phase "$name"
 }
 group "unit tests" --lib --bins
-group "integration tests (tests/it)" --test it
+# Four test threads on two cores: most of these tests wait on a child process, a server or a
+# browser, and four threads took the group from 364 s to 321 s here (measured back to back).
+group "integration tests (tests/it)" --test it -- --test-threads 4
 group "gradient agreement, f32" --test gradients_f32
 group "gradient agreement, f64" --test gradients_f64
 group "doc tests" --doc
