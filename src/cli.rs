@@ -12,6 +12,28 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
+/// What `gdlab lecture` prints: each claim's title and verdict in one language (a claim that
+/// does not hold in red), then the report; with `--json`, the claims in both languages.
+#[derive(serde::Serialize)]
+struct LectureOutcome {
+    report: PathBuf,
+    seconds: f64,
+    #[serde(skip)]
+    shown: crate::commands::lecture::Lang,
+    claims: Vec<crate::commands::lecture::Claim>,
+}
+
+impl std::fmt::Display for LectureOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (k, c) in self.claims.iter().enumerate() {
+            let verdict = c.verdict.get(self.shown);
+            let verdict = if c.holds { verdict.to_string() } else { crate::style::bad(verdict) };
+            writeln!(f, "{}. {}\n   {verdict}", k + 1, c.title.get(self.shown))?;
+        }
+        writeln!(f, "report: {} ({:.1} s)", self.report.display(), self.seconds)
+    }
+}
+
 /// A classroom's start banner: the join links, a QR code of the first, the teacher's link. The
 /// only place the tokens are ever written.
 fn banner(ready: &crate::serve::Ready) {
@@ -365,6 +387,8 @@ pub enum Command {
         configs: Option<PathBuf>,
         #[command(flatten)]
         quiet: Quiet,
+        #[command(flatten)]
+        json: Json,
     },
     /// Time the fixed workloads (W1, W2, W3, scaling) through the training loop (release build).
     #[command(
@@ -372,8 +396,8 @@ pub enum Command {
     )]
     Bench {
         /// W1 | W2 | W3 | scaling | all, or serve (the live lab under load on loopback).
-        #[arg(long, default_value = "all")]
-        workload: String,
+        #[arg(long, value_enum, default_value = "all")]
+        workload: crate::commands::bench::WorkloadName,
         /// serve: live sessions playing at once.
         #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_SESSIONS, value_name = "N")]
         sessions: usize,
@@ -749,36 +773,44 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             let target = target_of(backend, device.as_deref(), None, None)?;
             let opts = remote::ServeOptions { target, dtype, host: host.to_string(), port, token_env, no_auth };
             let (device, token) = remote::prepare(&opts)?;
-            remote::serve(&opts, device, token)?;
+            remote::serve(&opts, device, token, |l| {
+                if let Some(w) = &l.warning {
+                    eprintln!("gdlab device-server: warning: {w}");
+                }
+                // The address line alone on stdout; a reader that has gone is not an error here.
+                let mut out = std::io::stdout().lock();
+                let _ = std::io::Write::write_all(&mut out, format!("gdlab device-server: {}\n", l.url).as_bytes());
+                let _ = std::io::Write::flush(&mut out);
+                eprintln!("gdlab device-server: {}", l.serving);
+            })?;
+            eprintln!("gdlab device-server: stopped");
             Ok(0)
         }
         Command::Devices { json: Json { json } } => {
             emit(&crate::backend::inventory(), json)?;
             Ok(0)
         }
-        Command::Lecture { out, lang, configs, quiet: Quiet { quiet } } => {
+        Command::Lecture { out, lang, configs, quiet: Quiet { quiet }, json: Json { json } } => {
             use crate::commands::lecture::Lang;
             let started = std::time::Instant::now();
             let (dir, claims) = crate::commands::lecture::lecture(out.as_deref(), lang, configs.as_deref())?;
             // The terminal gets one language: Korean unless only English was asked for.
             let shown = if lang == Lang::En { Lang::En } else { Lang::Ko };
-            if !quiet {
-                for (k, c) in claims.iter().enumerate() {
-                    let verdict = c.verdict.get(shown);
-                    let verdict = if c.holds { verdict.to_string() } else { crate::style::bad(verdict) };
-                    println!("{}. {}\n   {verdict}", k + 1, c.title.get(shown));
-                }
-                let report = if shown == Lang::Ko { "REPORT.ko.md" } else { "REPORT.md" };
-                println!("report: {} ({:.1} s)", dir.join(report).display(), started.elapsed().as_secs_f64());
+            let report = dir.join(if shown == Lang::Ko { "REPORT.ko.md" } else { "REPORT.md" });
+            let outcome = LectureOutcome { report, seconds: started.elapsed().as_secs_f64(), shown, claims };
+            if json || !quiet {
+                emit(&outcome, json)?;
             }
-            Ok(if claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
+            Ok(if outcome.claims.iter().all(|c| c.holds) { 0 } else { EXIT_CHECK_FAILED })
         }
         Command::Bench { workload, sessions, seconds, students, backend, device, url, token_env, repeat, json, rows, shards } => {
-            if workload == "serve" {
-                emit(&crate::serve::load::measure(sessions, seconds, students)?, json)?;
-            } else {
-                let target = target_of(backend, device.as_deref(), url.as_deref(), token_env.as_deref())?;
-                emit(&crate::commands::bench::run(&workload, &target, repeat, rows, shards)?, json)?;
+            use crate::commands::bench::WorkloadName;
+            match workload {
+                WorkloadName::Serve => emit(&crate::serve::load::measure(sessions, seconds, students)?, json)?,
+                fixed => {
+                    let target = target_of(backend, device.as_deref(), url.as_deref(), token_env.as_deref())?;
+                    emit(&crate::commands::bench::run(fixed, &target, repeat, rows, shards)?, json)?;
+                }
             }
             Ok(0)
         }

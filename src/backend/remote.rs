@@ -101,12 +101,21 @@ fn check(o: &ServeOptions) -> Result<Option<String>, GdlabError> {
     }
 }
 
-/// Serves `device` until Ctrl-C or SIGTERM. The first line on stdout is the address to put in
-/// `backend.url`.
+/// What a device server tells its starter once it listens (the CLI prints it).
+pub struct Listening {
+    /// The address to put in `backend.url` (the first line on stdout).
+    pub url: String,
+    /// Said when it listens beyond this machine.
+    pub warning: Option<String>,
+    /// What it serves, and how.
+    pub serving: String,
+}
+
+/// Serves `device` until Ctrl-C or SIGTERM, calling `ready` once it listens. After `ready`,
+/// stdout is stderr: stdout carries the address line alone.
 #[cfg(feature = "remote")]
-pub fn serve(o: &ServeOptions, device: Device, token: Option<String>) -> Result<(), GdlabError> {
+pub fn serve(o: &ServeOptions, device: Device, token: Option<String>, ready: impl FnOnce(&Listening)) -> Result<(), GdlabError> {
     use burn::server::{AllowAll, RemoteServer, TokenAuthorizer, WebSocketTransport};
-    use std::io::Write;
     let listener = std::net::TcpListener::bind((o.host.as_str(), o.port)).map_err(|e| {
         GdlabError::Runtime(format!(
             "gdlab device-server: cannot listen on {}:{}: {e}\n  hint: pick another --port (0 picks a free one)",
@@ -115,30 +124,28 @@ pub fn serve(o: &ServeOptions, device: Device, token: Option<String>) -> Result<
     })?;
     let port = listener.local_addr().map_err(GdlabError::io("cannot read the bound port"))?.port();
     let shown = if o.host.contains(':') && !o.host.starts_with('[') { format!("[{}]", o.host) } else { o.host.clone() };
-    if !is_loopback(&o.host) {
-        eprintln!(
-            "gdlab device-server: warning: serving on {} beyond this machine; WebSocket traffic (tensors and the token) is unencrypted, use it on a trusted network only",
-            o.host
-        );
-    }
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "gdlab device-server: ws://{shown}:{port}")
-        .and_then(|()| out.flush())
-        .map_err(GdlabError::io("cannot write to stdout"))?;
-    drop(out);
-    // stdout carries that one line; burn's server logs go to stderr, so a reader that closes
-    // stdout after the address (a script, `| head -1`) does not take the server down with it.
+    ready(&Listening {
+        url: format!("ws://{shown}:{port}"),
+        warning: (!is_loopback(&o.host)).then(|| {
+            format!(
+                "serving on {} beyond this machine; WebSocket traffic (tensors and the token) is unencrypted, use it on a trusted network only",
+                o.host
+            )
+        }),
+        serving: format!(
+            "serving {} ({}, {}); Ctrl-C stops it",
+            o.target.describe(),
+            crate::config::name(&o.dtype),
+            if token.is_some() { format!("token from ${}", o.token_env) } else { "no token: loopback only".into() }
+        ),
+    });
+    // stdout carried the address line; burn's server logs go to stderr, so a reader that
+    // closes stdout after the address (a script, `| head -1`) does not take the server down.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: dup2 on the process's own standard descriptors; nothing else holds them here.
     unsafe {
         libc::dup2(2, 1);
     }
-    eprintln!(
-        "gdlab device-server: serving {} ({}, {}); Ctrl-C stops it",
-        o.target.describe(),
-        crate::config::name(&o.dtype),
-        if token.is_some() { format!("token from ${}", o.token_env) } else { "no token: loopback only".into() }
-    );
     let server = RemoteServer::new([device]);
     let server = match token {
         Some(t) => server.with_authorizer(TokenAuthorizer::new(t).map_err(|e| GdlabError::Input(format!("gdlab device-server: {e}")))?),
@@ -161,12 +168,11 @@ pub fn serve(o: &ServeOptions, device: Device, token: Option<String>) -> Result<
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = gate.join();
     served.map_err(|e| GdlabError::Runtime(format!("gdlab device-server: {e}")))?;
-    eprintln!("gdlab device-server: stopped");
     Ok(())
 }
 
 #[cfg(not(feature = "remote"))]
-pub fn serve(_: &ServeOptions, _: Device, _: Option<String>) -> Result<(), GdlabError> {
+pub fn serve(_: &ServeOptions, _: Device, _: Option<String>, _: impl FnOnce(&Listening)) -> Result<(), GdlabError> {
     Err(BackendError::NotBuilt { backend: "remote", feature: "remote" }.into())
 }
 

@@ -331,16 +331,44 @@ impl std::fmt::Display for Report {
 /// The workloads `--workload` names: one of W1, W2, W3, scaling, or all of them.
 pub const WORKLOADS: [&str; 4] = ["W1", "W2", "W3", "scaling"];
 
-/// `gdlab bench`: measures `workload` (or "all").
-pub fn run(workload: &str, target: &Target, repeat: usize, rows: usize, shards: Option<usize>) -> Result<Report, GdlabError> {
+/// What `gdlab bench --workload` names: a fixed workload, all of them, or the live lab under
+/// load (`serve::load`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WorkloadName {
+    #[value(name = "W1", alias = "w1")]
+    W1,
+    #[value(name = "W2", alias = "w2")]
+    W2,
+    #[value(name = "W3", alias = "w3")]
+    W3,
+    Scaling,
+    All,
+    Serve,
+}
+
+impl WorkloadName {
+    /// The fixed workloads it names (none for `serve`).
+    fn names(self) -> Vec<&'static str> {
+        match self {
+            WorkloadName::W1 => vec!["W1"],
+            WorkloadName::W2 => vec!["W2"],
+            WorkloadName::W3 => vec!["W3"],
+            WorkloadName::Scaling => vec!["scaling"],
+            WorkloadName::All => WORKLOADS.to_vec(),
+            WorkloadName::Serve => Vec::new(),
+        }
+    }
+}
+
+/// `gdlab bench`: measures `workload` (one of the fixed ones, or all).
+pub fn run(workload: WorkloadName, target: &Target, repeat: usize, rows: usize, shards: Option<usize>) -> Result<Report, GdlabError> {
     if rows == 0 || shards == Some(0) {
         return Err(GdlabError::Input("--rows and --shards must be at least 1".into()));
     }
-    let names: Vec<&str> = match workload {
-        "all" => WORKLOADS.to_vec(),
-        w if WORKLOADS.contains(&w) => vec![w],
-        other => return Err(GdlabError::Input(format!("--workload {other}: use {}, all or serve", WORKLOADS.join(", ")))),
-    };
+    let names = workload.names();
+    if names.is_empty() {
+        return Err(GdlabError::Input("--workload serve is measured by the live lab's load client, not here".into()));
+    }
     let mut entries = Vec::new();
     for name in names {
         let e = if name == "scaling" {

@@ -1114,7 +1114,7 @@ pub fn lecture(out: Option<&Path>, lang: Lang, configs: Option<&Path>) -> Result
     for step in STEPS {
         claims.push(step(&lab).map_err(restore)?);
     }
-    write_report(&work, &claims, lang).map_err(restore)?;
+    let claims = write_report(&work, &claims, lang).map_err(restore)?;
     if previous.exists() {
         let _ = std::fs::remove_dir_all(&previous);
     }
@@ -1185,7 +1185,8 @@ fn html_section(claims: &[Claim], lang: Lang) -> String {
     h + "</section>"
 }
 
-fn write_report(dir: &Path, claims: &[Claim], lang: Lang) -> Result<(), GdlabError> {
+/// Writes the report and returns the claims as lecture.json has them (figures under figures/).
+fn write_report(dir: &Path, claims: &[Claim], lang: Lang) -> Result<Vec<Claim>, GdlabError> {
     // Figures are copied into figures/ so the report (and what the repository keeps of it)
     // does not depend on the run folders.
     let figs = dir.join("figures");
@@ -1201,8 +1202,7 @@ fn write_report(dir: &Path, claims: &[Claim], lang: Lang) -> Result<(), GdlabErr
             *f = name;
         }
     }
-    let claims = &claims;
-    let json = serde_json::to_string_pretty(claims).expect("claims serialise");
+    let json = serde_json::to_string_pretty(&claims).expect("claims serialise");
     artifacts::write_atomic(&dir.join("lecture.json"), json.as_bytes()).map_err(GdlabError::io("cannot write lecture.json"))?;
     let langs: &[Lang] = match lang {
         Lang::Both => &[Lang::Ko, Lang::En],
@@ -1221,14 +1221,14 @@ fn write_report(dir: &Path, claims: &[Claim], lang: Lang) -> Result<(), GdlabErr
     }
     html += NOTATION;
     for l in langs {
-        html += &html_section(claims, *l);
+        html += &html_section(&claims, *l);
         let file = if *l == Lang::Ko { "REPORT.ko.md" } else { "REPORT.md" };
-        artifacts::write_atomic(&dir.join(file), markdown(claims, *l).as_bytes())
+        artifacts::write_atomic(&dir.join(file), markdown(&claims, *l).as_bytes())
             .map_err(GdlabError::io(format!("cannot write {file}")))?;
     }
     html += "</body></html>\n";
     artifacts::write_atomic(&dir.join("index.html"), html.as_bytes()).map_err(GdlabError::io("cannot write index.html"))?;
-    Ok(())
+    Ok(claims)
 }
 
 fn escape(s: &str) -> String {

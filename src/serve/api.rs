@@ -170,7 +170,42 @@ pub(super) fn load_posted(app: &App, text: &str, sets: &[String], who: &Who) -> 
             )));
         }
     }
+    if app.classroom.is_some() {
+        within_class_bounds(&loaded.spec)?;
+    }
     Ok(loaded)
+}
+
+/// Weights and biases a classroom session's network may have: memory stays bounded whatever
+/// a student posts (64 sessions at the cap hold 16 M parameters).
+pub const CLASS_MAX_PARAMS: usize = 250_000;
+/// Generated data values (rows × inputs) a classroom session may hold.
+pub const CLASS_MAX_CELLS: usize = 1_000_000;
+
+/// A classroom's bounds on one session: its network's size and its generated data's.
+fn within_class_bounds(spec: &crate::config::spec::Spec) -> ApiResult<()> {
+    use crate::config::spec::{Architecture, Generator};
+    if let Architecture::Mlp { layers, .. } = &spec.model.shape {
+        let params: usize = layers.windows(2).map(|w| w[0].saturating_mul(w[1]).saturating_add(w[1])).fold(0, usize::saturating_add);
+        if params > CLASS_MAX_PARAMS {
+            return Err(bad(format!(
+                "key `model.layers`: {layers:?} has {params} weights and biases; a classroom session has at most {CLASS_MAX_PARAMS}\n  hint: narrower hidden layers, or train it with gdlab train"
+            )));
+        }
+    }
+    if let DataSource::Generated(g) = &spec.data.source {
+        let (n, dims) = match g {
+            Generator::Linear { n, dims, .. } | Generator::Logistic { n, dims, .. } | Generator::Blobs { n, dims, .. } => (*n, *dims),
+            Generator::Gates { n, .. } => (*n, 2),
+            Generator::Constant { n, .. } => (*n, 1),
+        };
+        if n.saturating_mul(dims) > CLASS_MAX_CELLS {
+            return Err(bad(format!(
+                "key `data.n`: {n} rows of {dims} inputs; a classroom session holds at most {CLASS_MAX_CELLS} values\n  hint: fewer rows, or train it with gdlab train"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The `set=KEY=VALUE` overrides of a query (nothing else is accepted).

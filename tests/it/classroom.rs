@@ -341,11 +341,17 @@ fn a_student_at_full_speed_on_a_heavy_model_does_not_stall_a_classmates_stream()
     // Student one: two wide networks at the top speed.
     let heavy = config("configs/xor_mlp.toml");
     let one = class.join();
+    // A network past the classroom's size, and data past it, are refused before any is built.
+    for set in ["model.layers%3D%5B2%2C600%2C600%2C1%5D", "data.n%3D2000000"] {
+        let r = request(&class.addr, "POST", &format!("/api/sessions?set={set}"), &heavy, &[("Cookie", &one)]);
+        assert_eq!(r.status, 400, "{set}: {r:?}");
+        assert!(r.json()["error"].as_str().unwrap().contains("a classroom session"), "{r:?}");
+    }
     for _ in 0..2 {
         let r = request(
             &class.addr,
             "POST",
-            "/api/sessions?set=optimizer.steps%3D100000&set=model.layers%3D%5B2%2C1024%2C1024%2C1%5D",
+            "/api/sessions?set=optimizer.steps%3D100000&set=model.layers%3D%5B2%2C400%2C400%2C1%5D",
             &heavy,
             &[("Cookie", &one)],
         );
