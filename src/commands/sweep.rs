@@ -404,7 +404,13 @@ fn run_child(mut cmd: Command, interrupt: &AtomicBool) -> std::io::Result<Ran> {
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     let stderr = reader.join().unwrap_or_default();
-    Ok(Ran::Exited(status.code().unwrap_or(1), stderr))
+    // A child ended by a signal (one forwarded before it could catch it) reads as 128 + the
+    // signal, as a shell writes it: a stop, not a failure.
+    #[cfg(unix)]
+    let code = status.code().or_else(|| std::os::unix::process::ExitStatusExt::signal(&status).map(|s| 128 + s));
+    #[cfg(not(unix))]
+    let code = status.code();
+    Ok(Ran::Exited(code.unwrap_or(1), stderr))
 }
 
 /// A folder-name-safe short label for an override list ("lr=0.1_bias=false").
@@ -652,6 +658,8 @@ pub fn compare(
             Ran::Exited(code, _) if stopped && matches!(code, 129 | 130 | 143) && job.out.join("summary.json").exists() => {
                 trained.push(true)
             }
+            // Stopped before it had written anything: not run, like one never started.
+            Ran::Exited(code, _) if stopped && matches!(code, 129 | 130 | 143) => trained.push(false),
             Ran::NotStarted if stopped => trained.push(false),
             Ran::Exited(code, err) => {
                 return Err(GdlabError::Runtime(format!("training {} failed (exit {code}): {}", job.config.display(), err.trim())));
