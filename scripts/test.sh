@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test command (README; .ci/run calls it): every check and every test, from one build.
 #
-#   packages  Debian's chromium and chromium-driver (the browser tests) and mesa-vulkan-drivers
-#             (wgpu on the CPU, through lavapipe), installed when missing, in the background
-#             while the build runs; the tests wait for them. (fonts-noto-cjk, for reading the
+#   packages  Debian's chromium and chromium-driver (the browser tests), mesa-vulkan-drivers
+#             (wgpu on the CPU, through lavapipe) and slurmctld, slurmd, slurm-client and munge
+#             (a one-node Slurm), installed when missing, in the background while the build
+#             runs; the tests wait for them. (fonts-noto-cjk, for reading the
 #             Korean in the screenshots under target/browser/, is not needed by any test and
 #             not installed here: its 100 MB and font cache cost CI minutes.)
 #   fmt       cargo fmt --check
@@ -13,7 +14,9 @@
 #             code included), as `cargo clippy --all-targets --features wgpu,remote` would.
 #   tests     from that build: the unit tests, the integration tests (tests/it: the real binary
 #             on real configs, the live lab in Chromium, wgpu on lavapipe and remote through a
-#             loopback device-server), the gradient agreement tests in f32 and in f64.
+#             loopback device-server), the Slurm launcher's tests on a one-node Slurm
+#             (scripts/slurm.sh; beside the f32 agreement tests, as they mostly wait on Slurm),
+#             the gradient agreement tests in f32 and in f64.
 #
 # Arguments go to `cargo test` in place of the groups above, on the same build:
 #   scripts/test.sh --test it resume::
@@ -36,6 +39,11 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers)
+# A one-node Slurm for the Slurm launcher's tests (scripts/slurm.sh starts and stops it).
+[ -x /usr/sbin/slurmctld ] || need+=(slurmctld)
+[ -x /usr/sbin/slurmd ] || need+=(slurmd)
+[ -x /usr/bin/sbatch ] || need+=(slurm-client)
+[ -x /usr/sbin/munged ] || need+=(munge)
 packages=""
 mkdir -p target
 if [ ${#need[@]} -gt 0 ]; then
@@ -100,7 +108,17 @@ group "unit tests" --lib --bins
 # Four test threads on two cores: most of these tests wait on a child process, a server or a
 # browser, and four threads took the group from 364 s to 321 s here (measured back to back).
 group "integration tests (tests/it)" --test it -- --test-threads 4
+# The Slurm tests mostly wait on Slurm's scheduler, so they run beside the f32 agreement tests
+# (CPU-bound); their output is printed when both are done.
+slurm_log=target/slurm-tests.log
+scripts/slurm.sh "${cargo[@]}" --test it slurm:: -- --ignored --test-threads 2 >"$slurm_log" 2>&1 &
+slurm_tests=$!
 group "gradient agreement, f32" --test gradients_f32
+slurm_rc=0
+wait "$slurm_tests" || slurm_rc=$?
+cat "$slurm_log"
+[ "$slurm_rc" -eq 0 ] || failed+=("Slurm launcher (tests/it/slurm.rs, on a one-node Slurm)")
+phase "Slurm launcher (beside f32)"
 group "gradient agreement, f64" --test gradients_f64
 group "doc tests" --doc
 if [ ${#failed[@]} -gt 0 ]; then

@@ -107,6 +107,72 @@ pub struct Quiet {
     pub quiet: bool,
 }
 
+/// `gdlab sweep --launcher`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LauncherName {
+    Local,
+    Slurm,
+}
+
+/// The Slurm options of `gdlab sweep --launcher slurm` (flags win over the launcher file).
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Slurm (with --launcher slurm)")]
+pub struct SlurmArgs {
+    /// A TOML file with a [slurm] table: partition, time, cpus_per_task, mem, account,
+    /// max_running, signal_before (seconds) and sbatch_args (a list).
+    #[arg(long, value_name = "FILE")]
+    launcher_config: Option<PathBuf>,
+    /// The partition to submit to.
+    #[arg(long, value_name = "NAME")]
+    partition: Option<String>,
+    /// Each run's time limit, as sbatch reads it (minutes, or [D-]HH:MM:SS); a run told to
+    /// stop before it checkpoints and is requeued.
+    #[arg(long, value_name = "LIMIT")]
+    time: Option<String>,
+    /// CPUs per run (default 1).
+    #[arg(long, value_name = "N")]
+    cpus_per_task: Option<u32>,
+    /// Memory per run, as sbatch reads it (e.g. 2G).
+    #[arg(long, value_name = "SIZE")]
+    mem: Option<String>,
+    /// The account to charge.
+    #[arg(long, value_name = "NAME")]
+    account: Option<String>,
+    /// Any other sbatch option, passed on as given (repeatable), e.g. --sbatch-arg=--qos=short.
+    #[arg(long, value_name = "OPTION", allow_hyphen_values = true)]
+    sbatch_arg: Vec<String>,
+}
+
+impl SlurmArgs {
+    fn any(&self) -> bool {
+        self.launcher_config.is_some()
+            || self.partition.is_some()
+            || self.time.is_some()
+            || self.cpus_per_task.is_some()
+            || self.mem.is_some()
+            || self.account.is_some()
+            || !self.sbatch_arg.is_empty()
+    }
+
+    /// The launcher file's options with the flags over them.
+    fn options(self) -> Result<sweep::SlurmOptions, GdlabError> {
+        let file = match &self.launcher_config {
+            Some(path) => sweep::SlurmOptions::read(path)?,
+            None => sweep::SlurmOptions::default(),
+        };
+        Ok(file.merged(sweep::SlurmOptions {
+            partition: self.partition,
+            time: self.time,
+            cpus_per_task: self.cpus_per_task,
+            mem: self.mem,
+            account: self.account,
+            max_running: None,
+            signal_before: None,
+            sbatch_args: self.sbatch_arg,
+        }))
+    }
+}
+
 /// The help line every CONFIG argument shares.
 const CONFIG_HELP: &str = "Experiment: a TOML file, or a shipped experiment's name as `gdlab list` shows it (xor_mlp, lecture/parabola)";
 
@@ -244,28 +310,43 @@ pub enum Command {
     },
     /// Train the cartesian product of listed values, in parallel, and tabulate and plot them.
     #[command(
-        override_usage = "gdlab sweep <CONFIG> -s KEY=V1,V2,... [-s ...] [OPTIONS]\n       gdlab sweep --resume <SWEEP_DIR>",
-        after_help = "Examples:\n  gdlab sweep linear_regression -s optimizer.lr=0.01,0.1,0.5,1 --until-loss 0.02\n  gdlab sweep xor_mlp -s experiment.seed=1,2,3 -s model.activation=sigmoid,tanh\n  gdlab sweep --resume artifacts/linear_regression-sweep/latest"
+        override_usage = "gdlab sweep <CONFIG> -s KEY=V1,V2,... [-s ...] [OPTIONS]\n       gdlab sweep --resume <SWEEP_DIR> [--launcher slurm]\n       gdlab sweep --status <SWEEP_DIR> [--wait]",
+        after_help = "Examples:\n  gdlab sweep linear_regression -s optimizer.lr=0.01,0.1,0.5,1 --until-loss 0.02\n  gdlab sweep xor_mlp -s experiment.seed=1,2,3 -s model.activation=sigmoid,tanh\n  gdlab sweep --resume artifacts/linear_regression-sweep/latest\n  gdlab sweep xor_mlp -s experiment.seed=1,2,3,4 --launcher slurm --partition short --time 10 --jobs 2\n  gdlab sweep --status artifacts/xor_mlp-sweep/latest --wait"
     )]
     Sweep {
-        #[arg(help = CONFIG_HELP, required_unless_present = "resume")]
+        #[arg(help = CONFIG_HELP, required_unless_present_any = ["resume", "status"])]
         config: Option<PathBuf>,
         /// One axis of the sweep: a key and the values to try, comma-separated (repeatable: every
         /// combination runs).
-        #[arg(short = 's', long = "set", value_name = "KEY=V1,V2,...", required_unless_present = "resume")]
+        #[arg(short = 's', long = "set", value_name = "KEY=V1,V2,...", required_unless_present_any = ["resume", "status"])]
         set: Vec<String>,
         /// Continue a stopped sweep: run only its missing and interrupted runs.
-        #[arg(long, value_name = "SWEEP_DIR", conflicts_with_all = ["config", "set", "out", "until_loss"])]
+        #[arg(long, value_name = "SWEEP_DIR", conflicts_with_all = ["config", "set", "out", "until_loss", "status"])]
         resume: Option<PathBuf>,
+        /// Each run's state (pending, running, finished, killed, failed); once every run has
+        /// settled, the sweep's tables and figure.
+        #[arg(long, value_name = "SWEEP_DIR", conflicts_with_all = ["config", "set", "out", "until_loss", "launcher", "jobs"])]
+        status: Option<PathBuf>,
         /// Report the steps each run needs to reach this training loss, and their ratio.
         #[arg(long, value_name = "LOSS")]
         until_loss: Option<f64>,
-        /// Runs at once (default: the number of cores).
+        /// Runs at once (default: the number of cores; with --launcher slurm: as many as Slurm
+        /// allows).
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
         /// Sweep folder (default: <output.dir>/<experiment>-sweep/<run-id>).
         #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Where the runs train: this machine, or a Slurm cluster (a job array, one task per
+        /// combination; the sweep folder and this binary must be on a file system the nodes share).
+        #[arg(long, value_enum, default_value_t = LauncherName::Local)]
+        launcher: LauncherName,
+        /// With Slurm: wait until every run has settled, then write the tables (with --status:
+        /// wait, then report).
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        slurm: SlurmArgs,
         #[command(flatten)]
         quiet: Quiet,
         #[command(flatten)]
@@ -680,18 +761,53 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             }
             Ok(0)
         }
-        Command::Sweep { config, set, resume, until_loss, jobs, out, quiet: Quiet { quiet }, json: Json { json } } => {
+        Command::Sweep {
+            config,
+            set,
+            resume,
+            status,
+            until_loss,
+            jobs,
+            out,
+            launcher,
+            wait,
+            slurm,
+            quiet: Quiet { quiet },
+            json: Json { json },
+        } => {
             catch_stop_signals();
-            let result = match (resume, config) {
-                (Some(dir), _) => sweep::resume(&dir, jobs, !quiet, &INTERRUPTED)?,
-                (None, Some(path)) => {
-                    sweep::sweep(&path, &sweep::SweepOptions { axes: set, until_loss, jobs, out, progress: !quiet }, &INTERRUPTED)?
-                }
-                (None, None) => return Err(GdlabError::Input("give a CONFIG (or --resume SWEEP_DIR)".into())),
+            if launcher == LauncherName::Local && (wait || slurm.any()) && status.is_none() {
+                return Err(GdlabError::Input(
+                    "--wait and the Slurm options go with --launcher slurm (a local sweep always waits for its runs)\n  hint: add --launcher slurm, or drop them".into(),
+                ));
+            }
+            if status.is_some() && slurm.any() {
+                return Err(GdlabError::Input(
+                    "--status reads a sweep; it takes no Slurm options\n  hint: gdlab sweep --status DIR [--wait] [--json]".into(),
+                ));
+            }
+            let launcher = match launcher {
+                LauncherName::Local => sweep::Launcher::Local,
+                LauncherName::Slurm => sweep::Launcher::Slurm { options: slurm.options()?, wait },
+            };
+            let outcome = match (status, resume, config) {
+                (Some(dir), _, _) => sweep::status(&dir, wait, !quiet, &INTERRUPTED).map(sweep::SweepOutcome::Status)?,
+                (None, Some(dir), _) => sweep::resume(&dir, jobs, !quiet, &launcher, &INTERRUPTED)?,
+                (None, None, Some(path)) => sweep::sweep(
+                    &path,
+                    &sweep::SweepOptions { axes: set, until_loss, jobs, out, progress: !quiet, launcher },
+                    &INTERRUPTED,
+                )?,
+                (None, None, None) => return Err(GdlabError::Input("give a CONFIG (or --resume SWEEP_DIR, or --status SWEEP_DIR)".into())),
             };
             if json || !quiet {
-                emit(&result, json)?;
+                emit(&outcome, json)?;
             }
+            let result = match outcome {
+                sweep::SweepOutcome::Done(c) => c,
+                sweep::SweepOutcome::Submitted(_) => return Ok(0),
+                sweep::SweepOutcome::Status(s) => return Ok(if s.interrupted { run_exit(StopReason::Interrupted) } else { 0 }),
+            };
             Ok(if result.interrupted {
                 run_exit(StopReason::Interrupted)
             } else if result.failures.is_empty() {

@@ -303,9 +303,11 @@ fn learning_rate(lab: &Lab) -> Result<Claim, GdlabError> {
                 jobs: None,
                 out: Some(dir),
                 progress: false,
+                launcher: sweep::Launcher::Local,
             },
             &AtomicBool::new(false),
-        )?;
+        )?
+        .done()?;
         let floor = rows.iter().map(|r| r.final_loss).filter(|l| l.is_finite()).fold(f64::INFINITY, f64::min);
         let kinds: Vec<&str> = rows.iter().map(|r| behaviour(&r.dir, &exp.param_names, floor)).collect();
         let stable_max = factors.iter().zip(&kinds).filter(|(_, k)| **k != "diverges").map(|(f, _)| *f).fold(0.0, f64::max);
@@ -910,9 +912,11 @@ fn local_minima(lab: &Lab) -> Result<Claim, GdlabError> {
             jobs: None,
             out: Some(lab.dir.join("9_local_minima").join("sweep")),
             progress: false,
+            launcher: sweep::Launcher::Local,
         },
         &AtomicBool::new(false),
-    )?;
+    )?
+    .done()?;
     let exp = experiment::prepare(config::load(&lab.config("xor_mlp"), &[])?)?;
     let (t, spec) = (&exp.splits.train, &exp.loaded.spec);
     let mut ends = Vec::new();

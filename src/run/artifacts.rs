@@ -156,6 +156,12 @@ pub fn in_use(dir: &Path) -> bool {
 /// The step of metrics.csv's last complete row (a running run's progress), read from the
 /// file's end.
 pub fn last_logged_step(dir: &Path) -> Option<usize> {
+    last_logged(dir).map(|(step, _)| step)
+}
+
+/// The step and loss of metrics.csv's last complete row, read from the file's end (the loss is
+/// None where the row has none).
+pub fn last_logged(dir: &Path) -> Option<(usize, Option<f64>)> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(dir.join("metrics.csv")).ok()?;
     let len = f.metadata().ok()?.len();
@@ -165,7 +171,12 @@ pub fn last_logged_step(dir: &Path) -> Option<usize> {
     f.take(len - from).read_to_string(&mut tail).ok()?;
     // The part after the last newline may be a row still being written.
     let complete = &tail[..tail.rfind('\n')?];
-    complete.lines().rev().find_map(|l| l.split(',').next()?.parse().ok())
+    // Columns: step, epoch, loss, ...
+    complete.lines().rev().find_map(|l| {
+        let mut cols = l.split(',');
+        let step = cols.next()?.parse().ok()?;
+        Some((step, cols.nth(1).and_then(|x| x.parse().ok())))
+    })
 }
 
 /// The fixed columns of metrics.csv, before one column per parameter (when there are few).

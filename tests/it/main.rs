@@ -25,6 +25,7 @@ mod reliability;
 mod resume;
 mod serve;
 mod serve_promises;
+mod slurm;
 mod sweep;
 mod tools;
 mod train;

@@ -228,3 +228,28 @@ fn a_sweep_with_a_missing_data_file_writes_nothing() {
     assert!(stderr(&o).contains("no shipped data set named `nowhere`"), "{}", stderr(&o));
     assert!(!out.exists(), "a sweep folder was left behind");
 }
+
+/// `--launcher slurm` where Slurm is not installed: exit 2 saying so, nothing written; a
+/// launcher file with a misspelt key: exit 2 naming its line.
+#[test]
+fn a_slurm_sweep_without_sbatch_or_with_a_bad_launcher_file_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let args = ["sweep", "configs/quadratic.toml", "-s", "optimizer.lr=0.1,0.2", "--launcher", "slurm", "--out", out.to_str().unwrap()];
+    let o =
+        std::process::Command::new(env!("CARGO_BIN_EXE_gdlab")).args(args).env("PATH", dir.path()).current_dir(root()).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`sbatch` is not on the PATH") && stderr(&o).contains("--launcher local"), "{}", stderr(&o));
+    assert!(!out.exists(), "a sweep folder was left behind");
+    let file = dir.path().join("slurm.toml");
+    std::fs::write(&file, "[slurm]\npartition = \"short\"\ntime_limit = \"10\"\n").unwrap();
+    let o = gdlab(&[&args[..], &["--launcher-config", file.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("slurm.toml:3") && stderr(&o).contains("time_limit"), "{}", stderr(&o));
+    assert!(!out.exists(), "a sweep folder was left behind");
+    // The Slurm options go with the Slurm launcher only.
+    let o = gdlab(&["sweep", "configs/quadratic.toml", "-s", "optimizer.lr=0.1", "--partition", "short", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--launcher slurm"), "{}", stderr(&o));
+    assert!(!out.exists());
+}

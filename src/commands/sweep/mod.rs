@@ -14,6 +14,9 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+mod slurm;
+pub use slurm::{SlurmOptions, TaskState};
+
 /// Splits `key=v1,v2,...` at top-level commas (not inside [...], {...} or quotes), so
 /// `model.layers=[2,3,1],[2,2,1]` gives two values.
 pub fn split_values(arg: &str) -> Result<(String, Vec<String>), GdlabError> {
@@ -435,6 +438,80 @@ pub struct SweepOptions {
     pub out: Option<PathBuf>,
     /// Show "3/6 done, 2 running" on stderr when it is a terminal.
     pub progress: bool,
+    pub launcher: Launcher,
+}
+
+/// Where a sweep's runs are trained.
+#[derive(Debug, Clone, Default)]
+pub enum Launcher {
+    /// `gdlab train` processes on this machine, `--jobs` at a time.
+    #[default]
+    Local,
+    /// A Slurm job array; `wait`: until every task has settled, then the tables.
+    Slurm { options: SlurmOptions, wait: bool },
+}
+
+/// What a sweep command returns: the tables, or (handed to Slurm, not waited for) the job.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(untagged)]
+pub enum SweepOutcome {
+    Done(Comparison),
+    Submitted(Submitted),
+    /// Waited for and stopped before every run settled.
+    Status(SweepStatus),
+}
+
+/// A sweep handed to Slurm.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Submitted {
+    pub kind: &'static str,
+    pub launcher: &'static str,
+    pub dir: PathBuf,
+    pub script: PathBuf,
+    pub job: Option<u64>,
+    /// The combinations (array indices) submitted.
+    pub tasks: Vec<usize>,
+    /// Combinations left alone because Slurm still holds them (a `--resume`).
+    pub queued: Vec<usize>,
+    pub max_running: Option<usize>,
+}
+
+impl std::fmt::Display for Submitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.job {
+            Some(job) => {
+                let at_once = self.max_running.map_or_else(String::new, |n| format!(", at most {n} at once"));
+                writeln!(f, "submitted {} runs to Slurm as job array {job}{at_once}", self.tasks.len())?;
+            }
+            None => writeln!(f, "nothing to submit: every run has finished or is still in Slurm's queue")?,
+        }
+        if !self.queued.is_empty() {
+            writeln!(f, "left alone (still in Slurm's queue): {} runs", self.queued.len())?;
+        }
+        writeln!(f, "  sweep folder: {}", self.dir.display())?;
+        writeln!(f, "  batch script: {}", self.script.display())?;
+        writeln!(f, "  follow it:    gdlab sweep --status {} [--wait]", self.dir.display())
+    }
+}
+
+impl SweepOutcome {
+    /// The tables of a sweep that ran to its end (a local one always does).
+    pub fn done(self) -> Result<Comparison, GdlabError> {
+        match self {
+            SweepOutcome::Done(c) => Ok(c),
+            _ => Err(GdlabError::Runtime("the sweep was handed to Slurm, not run here".into())),
+        }
+    }
+}
+
+impl std::fmt::Display for SweepOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweepOutcome::Done(c) => c.fmt(f),
+            SweepOutcome::Submitted(s) => s.fmt(f),
+            SweepOutcome::Status(s) => s.fmt(f),
+        }
+    }
 }
 
 /// A sweep's plan, written first as `sweep.json`: what `gdlab sweep --resume` continues.
@@ -446,6 +523,9 @@ struct Plan {
     until_loss: Option<f64>,
     /// Each run's overrides and folder (relative to the sweep folder).
     runs: Vec<Job>,
+    /// How the sweep went to Slurm (none: run here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    slurm: Option<slurm::SlurmRecord>,
 }
 
 const PLAN: &str = "sweep.json";
@@ -453,8 +533,12 @@ const PLAN: &str = "sweep.json";
 /// The sweep: validates every combination first, data included (nothing is written for bad
 /// input), writes the plan, runs the combinations and writes `sweep.csv`, `sweep.md` and
 /// `sweep_loss.svg/png`. When `interrupt` is set it starts nothing new, stops the running
-/// runs cleanly and reports what finished.
-pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Result<Comparison, GdlabError> {
+/// runs cleanly and reports what finished. With the Slurm launcher it submits the
+/// combinations as a job array instead, and returns (or, told to wait, waits for them).
+pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Result<SweepOutcome, GdlabError> {
+    if matches!(o.launcher, Launcher::Slurm { .. }) {
+        slurm::require_sbatch()?;
+    }
     let axes = o.axes.iter().map(|a| split_values(a)).collect::<Result<Vec<_>, _>>()?;
     let combos = product(&axes);
     let mut name = String::new();
@@ -474,7 +558,6 @@ pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Re
     } else {
         config_path.to_path_buf()
     };
-    let folder = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())?;
     let runs = combos
         .iter()
         .enumerate()
@@ -485,26 +568,114 @@ pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Re
             resume: false,
         })
         .collect();
-    let plan = Plan { config, axes, until_loss: o.until_loss, runs };
-    let text = serde_json::to_string_pretty(&plan).map_err(|e| GdlabError::Runtime(e.to_string()))?;
-    artifacts::write_atomic(&folder.dir.join(PLAN), text.as_bytes()).map_err(GdlabError::io("cannot write sweep.json"))?;
-    let pending: Vec<usize> = (0..plan.runs.len()).collect();
-    execute(&folder.dir, &plan, &pending, o.jobs.unwrap_or_else(default_jobs), o.progress, interrupt)
+    let mut plan = Plan { config, axes, until_loss: o.until_loss, runs, slurm: None };
+    let all: Vec<usize> = (0..plan.runs.len()).collect();
+    match &o.launcher {
+        Launcher::Local => {
+            let folder = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())?;
+            write_plan(&folder.dir, &plan)?;
+            execute(&folder.dir, &plan, &all, o.jobs.unwrap_or_else(default_jobs), o.progress, interrupt).map(SweepOutcome::Done)
+        }
+        Launcher::Slurm { options, wait } => {
+            let options = SlurmOptions { max_running: o.jobs.or(options.max_running), ..options.clone() };
+            // The controller checks the options before the folder exists (its name is not in
+            // what it checks).
+            let probe = absolute(&o.out.clone().unwrap_or_else(|| root.join(format!("{name}-sweep"))))?;
+            slurm::check(&slurm::script(&probe, &plan, &options, &exe()?, &absolute(Path::new("."))?, &name), &all, &options)?;
+            let folder = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())?;
+            let dir = absolute(&folder.dir)?;
+            plan.slurm = Some(slurm::SlurmRecord { options, submissions: Vec::new() });
+            let submitted = submit(&dir, &mut plan, &name, all, Vec::new())?;
+            drop(folder);
+            if *wait {
+                status(&dir, true, o.progress, interrupt).map(SweepStatus::into_outcome)
+            } else {
+                Ok(SweepOutcome::Submitted(submitted))
+            }
+        }
+    }
+}
+
+fn absolute(p: &Path) -> Result<PathBuf, GdlabError> {
+    std::path::absolute(p).map_err(GdlabError::io(format!("cannot resolve {}", p.display())))
+}
+
+/// This binary, by the absolute path the cluster's nodes run it by.
+fn exe() -> Result<PathBuf, GdlabError> {
+    std::env::current_exe().map_err(GdlabError::io("cannot find this gdlab binary's path"))
+}
+
+fn write_plan(dir: &Path, plan: &Plan) -> Result<(), GdlabError> {
+    let text = serde_json::to_string_pretty(plan).map_err(|e| GdlabError::Runtime(e.to_string()))?;
+    artifacts::write_atomic(&dir.join(PLAN), text.as_bytes()).map_err(GdlabError::io("cannot write sweep.json"))
+}
+
+/// Writes the batch script and submits `tasks` of the sweep in `dir` (the folder held by the
+/// caller), recording the submission in sweep.json.
+fn submit(dir: &Path, plan: &mut Plan, name: &str, tasks: Vec<usize>, queued: Vec<usize>) -> Result<Submitted, GdlabError> {
+    let options = plan.slurm.as_ref().map(|s| s.options.clone()).unwrap_or_default();
+    let script = slurm::script(dir, plan, &options, &exe()?, &absolute(Path::new("."))?, name);
+    std::fs::create_dir_all(dir.join("slurm")).map_err(GdlabError::io("cannot create the slurm folder"))?;
+    artifacts::write_atomic(&dir.join(slurm::SCRIPT), script.as_bytes()).map_err(GdlabError::io("cannot write the batch script"))?;
+    write_plan(dir, plan)?;
+    let mut job = None;
+    if !tasks.is_empty() {
+        for &k in &tasks {
+            slurm::forget_exit(dir, k);
+        }
+        let id = slurm::submit(dir, &tasks, &options)?;
+        if let Some(record) = plan.slurm.as_mut() {
+            record.submissions.push(slurm::Submission { job: id, tasks: tasks.clone() });
+        }
+        write_plan(dir, plan)?;
+        job = Some(id);
+    }
+    Ok(Submitted {
+        kind: "sweep",
+        launcher: "slurm",
+        dir: dir.to_path_buf(),
+        script: dir.join(slurm::SCRIPT),
+        job,
+        tasks,
+        queued,
+        max_running: options.max_running,
+    })
+}
+
+fn read_plan(dir: &Path) -> Result<Plan, GdlabError> {
+    let path = dir.join(PLAN);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| GdlabError::Input(format!("{}: not a gdlab sweep folder (cannot read {PLAN}: {e})", dir.display())))?;
+    serde_json::from_str(&text).map_err(|e| GdlabError::Input(format!("{}: {e}", path.display())))
+}
+
+fn job_ids(plan: &Plan) -> Vec<u64> {
+    plan.slurm.as_ref().map(|s| s.submissions.iter().map(|x| x.job).collect()).unwrap_or_default()
 }
 
 /// `gdlab sweep --resume DIR`: runs only what a stopped sweep did not finish (missing runs
 /// from the start, interrupted or killed ones from their last checkpoint), then reports all.
-pub fn resume(dir: &Path, jobs: Option<usize>, progress: bool, interrupt: &AtomicBool) -> Result<Comparison, GdlabError> {
+/// With the Slurm launcher it submits those runs (leaving alone any Slurm still holds).
+pub fn resume(
+    dir: &Path,
+    jobs: Option<usize>,
+    progress: bool,
+    launcher: &Launcher,
+    interrupt: &AtomicBool,
+) -> Result<SweepOutcome, GdlabError> {
+    if matches!(launcher, Launcher::Slurm { .. }) {
+        slurm::require_sbatch()?;
+    }
     let folder = artifacts::RunFolder::lock(dir)?;
-    let path = dir.join(PLAN);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| GdlabError::Input(format!("{}: not a gdlab sweep folder (cannot read {PLAN}: {e})", dir.display())))?;
-    let mut plan: Plan = serde_json::from_str(&text).map_err(|e| GdlabError::Input(format!("{}: {e}", path.display())))?;
+    let mut plan = read_plan(dir)?;
+    // A Slurm sweep's tasks still in the queue are its own; a resume never runs them twice.
+    let held = if plan.slurm.is_some() && !job_ids(&plan).is_empty() { slurm::queue(&job_ids(&plan))? } else { Default::default() };
     let mut pending = Vec::new();
     for (k, job) in plan.runs.iter_mut().enumerate() {
         let out = folder.dir.join(&job.out);
         match RunState::read(&out) {
             Ok(RunState::Finished(s)) if s.stop_reason != StopReason::Interrupted => {}
+            _ if held.contains_key(&k) => {}
             Ok(_) => {
                 job.resume = true;
                 pending.push(k);
@@ -512,7 +683,173 @@ pub fn resume(dir: &Path, jobs: Option<usize>, progress: bool, interrupt: &Atomi
             Err(_) => pending.push(k),
         }
     }
-    execute(&folder.dir, &plan, &pending, jobs.unwrap_or_else(default_jobs), progress, interrupt)
+    match launcher {
+        Launcher::Local => {
+            if !held.is_empty() {
+                return Err(GdlabError::Input(format!(
+                    "{}: {} runs of this sweep are still in Slurm's queue\n  hint: wait for them (gdlab sweep --status {} --wait), or scancel them first",
+                    dir.display(),
+                    held.len(),
+                    dir.display()
+                )));
+            }
+            execute(&folder.dir, &plan, &pending, jobs.unwrap_or_else(default_jobs), progress, interrupt).map(SweepOutcome::Done)
+        }
+        Launcher::Slurm { options, wait } => {
+            let recorded = plan.slurm.as_ref().map(|s| s.options.clone()).unwrap_or_default();
+            let mut options = recorded.merged(options.clone());
+            options.max_running = jobs.or(options.max_running);
+            let name = plan_name(&plan);
+            let dir = absolute(&folder.dir)?;
+            if !pending.is_empty() {
+                slurm::check(&slurm::script(&dir, &plan, &options, &exe()?, &absolute(Path::new("."))?, &name), &pending, &options)?;
+            }
+            let submissions = plan.slurm.take().map(|s| s.submissions).unwrap_or_default();
+            plan.slurm = Some(slurm::SlurmRecord { options, submissions });
+            let submitted = submit(&dir, &mut plan, &name, pending, held.keys().copied().collect())?;
+            drop(folder);
+            if *wait {
+                status(&dir, true, progress, interrupt).map(SweepStatus::into_outcome)
+            } else {
+                Ok(SweepOutcome::Submitted(submitted))
+            }
+        }
+    }
+}
+
+/// The experiment's name, for the job's name: from the config the plan was made with.
+fn plan_name(plan: &Plan) -> String {
+    config::load_named(&plan.config, &[]).map_or_else(|_| "sweep".into(), |l| l.config.experiment.name)
+}
+
+/// One combination in `gdlab sweep --status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusRow {
+    /// The combination's index (its Slurm array index).
+    pub index: usize,
+    pub label: String,
+    pub run: PathBuf,
+    #[serde(flatten)]
+    pub state: TaskState,
+}
+
+/// `gdlab sweep --status DIR`: every combination's state; once all have settled, the tables.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SweepStatus {
+    pub kind: &'static str,
+    pub dir: PathBuf,
+    pub launcher: &'static str,
+    /// The Slurm job arrays submitted for the sweep, oldest first.
+    pub jobs: Vec<u64>,
+    pub runs: Vec<StatusRow>,
+    /// Every combination has settled (none pending or running).
+    pub settled: bool,
+    /// The waiting was stopped by a signal (the tasks go on).
+    pub interrupted: bool,
+    /// The tables, written because every combination has settled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Comparison>,
+}
+
+impl SweepStatus {
+    /// A settled sweep is its tables; otherwise the states.
+    fn into_outcome(self) -> SweepOutcome {
+        match self.tables {
+            Some(c) if !self.interrupted => SweepOutcome::Done(c),
+            _ => SweepOutcome::Status(self),
+        }
+    }
+}
+
+impl std::fmt::Display for SweepStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let width = self.runs.iter().map(|r| r.label.chars().count()).max().unwrap_or(3).max(3);
+        writeln!(f, "{:>3}  {:<width$}  {:<9}  {:>8}  {:>12}  detail", "#", "run", "state", "step", "loss")?;
+        for r in &self.runs {
+            let (step, loss, detail) = match &r.state {
+                TaskState::Pending { reason } => (None, None, reason.clone()),
+                TaskState::Running { step, loss } => (*step, *loss, String::new()),
+                TaskState::Finished { steps, loss, .. } => (Some(*steps), Some(*loss), String::new()),
+                TaskState::Killed { step, loss } => (
+                    *step,
+                    *loss,
+                    step.map_or_else(|| "killed before its first checkpoint".into(), |k| format!("its checkpoint is at step {k}")),
+                ),
+                TaskState::Failed { exit_code, stderr } => (
+                    None,
+                    None,
+                    format!(
+                        "exit {exit_code}: {}",
+                        stderr.lines().find(|l| l.contains("error")).or(stderr.lines().last()).unwrap_or("").trim()
+                    ),
+                ),
+                TaskState::NotRun => (None, None, "never started".into()),
+            };
+            let step = step.map_or_else(|| "-".to_string(), |k| k.to_string());
+            let loss = loss.map_or_else(|| "-".to_string(), |l| format!("{l:.6}"));
+            writeln!(f, "{:>3}  {:<width$}  {:<9}  {step:>8}  {loss:>12}  {detail}", r.index, r.label, r.state.word())?;
+        }
+        let settled = self.runs.iter().filter(|r| r.state.settled()).count();
+        let arrays: Vec<String> = self.jobs.iter().map(u64::to_string).collect();
+        let on = if arrays.is_empty() { String::new() } else { format!(" (Slurm job arrays {})", arrays.join(", ")) };
+        writeln!(f, "{settled} of {} runs settled{on}", self.runs.len())?;
+        if self.tables.is_some() {
+            writeln!(f, "tables written: sweep.csv, sweep.md, sweep_loss.svg and sweep_loss.png")?;
+        } else {
+            writeln!(f, "the tables are written once every run has settled")?;
+        }
+        if self.runs.iter().any(|r| matches!(r.state, TaskState::Killed { .. } | TaskState::NotRun | TaskState::Failed { .. })) {
+            let launcher = if self.launcher == "slurm" { " --launcher slurm" } else { "" };
+            writeln!(f, "continue the runs that did not finish with gdlab sweep --resume {}{launcher}", self.dir.display())?;
+        }
+        writeln!(f, "sweep folder: {}", self.dir.display())
+    }
+}
+
+/// `gdlab sweep --status DIR [--wait]`: reads every combination's state (from Slurm's queue,
+/// the run folders and the tasks' exit files); `wait`: until all have settled. Once they have,
+/// writes `sweep.csv`, `sweep.md` and `sweep_loss.svg/png` as a local sweep does.
+pub fn status(dir: &Path, wait: bool, progress: bool, interrupt: &AtomicBool) -> Result<SweepStatus, GdlabError> {
+    let plan = read_plan(dir)?;
+    let jobs = job_ids(&plan);
+    if plan.slurm.is_some() {
+        slurm::require_sbatch()?;
+    }
+    let target = if progress && wait { indicatif::ProgressDrawTarget::stderr() } else { indicatif::ProgressDrawTarget::hidden() };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(plan.runs.len() as u64), target);
+    bar.set_style(indicatif::ProgressStyle::with_template("{pos}/{len} settled, {msg} ({elapsed})").expect("valid template"));
+    let (states, interrupted) = loop {
+        let held = if jobs.is_empty() { Default::default() } else { slurm::queue(&jobs)? };
+        let states: Vec<TaskState> = (0..plan.runs.len()).map(|k| slurm::state(dir, &plan, k, held.get(&k))).collect();
+        let settled = states.iter().filter(|s| s.settled()).count();
+        bar.set_position(settled as u64);
+        bar.set_message(format!("{} running", states.iter().filter(|s| matches!(s, TaskState::Running { .. })).count()));
+        if !wait || settled == states.len() {
+            break (states, false);
+        }
+        if interrupt.load(Ordering::Relaxed) {
+            break (states, true);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    bar.finish_and_clear();
+    let settled = states.iter().all(TaskState::settled);
+    // The tables are written under the sweep folder's lock: not while a local sweep or a
+    // resume holds it.
+    let tables = match (settled, artifacts::RunFolder::lock(dir)) {
+        (true, Ok(_held)) => {
+            let outcome = states.iter().enumerate().map(|(k, s)| slurm::outcome(dir, k, s)).collect();
+            Some(tabulate(dir, &plan, outcome, false)?)
+        }
+        _ => None,
+    };
+    let runs = states
+        .into_iter()
+        .enumerate()
+        .map(|(k, state)| StatusRow { index: k, label: plan.runs[k].sets.join(" "), run: dir.join(&plan.runs[k].out), state })
+        .collect();
+    let launcher = if plan.slurm.is_some() { "slurm" } else { "local" };
+    Ok(SweepStatus { kind: "sweep-status", dir: dir.to_path_buf(), launcher, jobs, runs, settled, interrupted, tables })
 }
 
 /// Runs the `pending` runs of `plan` and writes the sweep's tables and plot over every run.
@@ -529,6 +866,13 @@ fn execute(
     for (&k, r) in pending.iter().zip(run_all(&list, jobs, progress, interrupt)) {
         outcome[k] = Some(r);
     }
+    tabulate(dir, plan, outcome, interrupt.load(Ordering::Relaxed))
+}
+
+/// Writes `sweep.csv`, `sweep.md` and `sweep_loss.svg/png` over every run of `plan`, from
+/// what became of each (`outcome`: None for a run this call did not start, read from its
+/// folder alone).
+fn tabulate(dir: &Path, plan: &Plan, outcome: Vec<Option<Ran>>, stopped: bool) -> Result<Comparison, GdlabError> {
     let mut rows = Vec::new();
     let mut failures = Vec::new();
     let mut not_run = Vec::new();
@@ -607,9 +951,7 @@ fn execute(
         &format!("{name}: sweep over {}", plan.axes.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")),
         &rows,
     )?;
-    let interrupted = interrupt.load(Ordering::Relaxed)
-        || rows.iter().any(|r| r.stop_reason.is_none_or(|s| s == StopReason::Interrupted))
-        || !not_run.is_empty();
+    let interrupted = stopped || rows.iter().any(|r| r.stop_reason.is_none_or(|s| s == StopReason::Interrupted)) || !not_run.is_empty();
     Ok(Comparison { kind: "sweep", dir: dir.to_path_buf(), rows, until_loss: plan.until_loss, failures, interrupted, not_run })
 }
 
