@@ -22,7 +22,8 @@ mod on_device {
     }
 
     proptest::proptest! {
-        #![proptest_config(config(4))]
+        // Three: about 20 s each on lavapipe (see agreement::DEVICE_SWEEP).
+        #![proptest_config(config(3))]
         #[test]
         fn backprop_autodiff_and_finite_differences_agree_for_mlps_on_devices(case in agreement::mlp_cases(agreement::split(DType::F32, true)).prop_map(agreement::device_mlp_shape)) {
             agreement::check_mlp(&case, DType::F32);

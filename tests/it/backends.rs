@@ -182,7 +182,9 @@ mod wgpu {
 
     #[test]
     fn gradcheck_eval_and_bench_run_on_wgpu() {
-        let o = gdlab(&["gradcheck", "configs/xor_mlp.toml", "--set", "backend.name=\"wgpu\""]);
+        // A neuron: the command on the device. The mlp's gradients there are the agreement
+        // tests' (tests/gradients_f32.rs, on_device); xor_mlp here took 25 s on lavapipe.
+        let o = gdlab(&["gradcheck", "configs/logistic_regression.toml", "--set", "backend.name=\"wgpu\""]);
         assert_eq!(code(&o), Some(0), "{}{}", stdout(&o), stderr(&o));
         let dir = tempfile::tempdir().unwrap();
         let run = dir.path().join("run");

@@ -89,13 +89,13 @@ fn same_metrics(a: &Path, b: &Path, runs: &[&str]) {
     }
 }
 
-/// The sweep's runs `NN_lr=LR_steps=25000_tol=0` (number, learning rate) against the same
+/// The sweep's runs `NN_lr=LR_steps=12000_tol=0` (number, learning rate) against the same
 /// runs trained here in one go, into `scratch`: metrics.csv byte for byte.
 fn equals_runs_done_in_one_go(sweep: &Path, scratch: &Path, runs: &[(usize, &str)]) {
     for (k, lr) in runs {
-        let name = format!("{k:02}_lr={lr}_steps=25000_tol=0");
+        let name = format!("{k:02}_lr={lr}_steps=12000_tol=0");
         let lr = format!("optimizer.lr={lr}");
-        train_ok("configs/linear_regression.toml", &scratch.join("runs").join(&name), &[&lr, "optimizer.steps=25000", "optimizer.tol=0"]);
+        train_ok("configs/linear_regression.toml", &scratch.join("runs").join(&name), &[&lr, "optimizer.steps=12000", "optimizer.tol=0"]);
         same_metrics(sweep, scratch, &[&name]);
     }
 }
@@ -156,7 +156,7 @@ const LONG: [&str; 8] = [
     "-s",
     "optimizer.lr=0.1,0.05,0.02,0.01",
     "-s",
-    "optimizer.steps=25000",
+    "optimizer.steps=12000",
     "-s",
     "optimizer.tol=0",
 ];
@@ -188,7 +188,7 @@ fn a_cancelled_sweep_shows_its_killed_runs_and_resume_finishes_it() {
     assert_eq!(states(&s), ["killed", "killed", "not_run", "not_run"], "{s}");
     for r in &s["runs"].as_array().unwrap()[..2] {
         let step = r["step"].as_u64().unwrap_or_else(|| panic!("a killed run's checkpoint step: {r}"));
-        assert!((2000..25_000).contains(&step), "{r}");
+        assert!((2000..12_000).contains(&step), "{r}");
         assert!(r["loss"].as_f64().is_some(), "the loss at the checkpoint: {r}");
     }
     // What a user reads (the closing note quotes it).
@@ -204,7 +204,7 @@ fn a_cancelled_sweep_shows_its_killed_runs_and_resume_finishes_it() {
     assert_eq!(plan["slurm"]["submissions"][1]["tasks"], serde_json::json!([0, 1, 2, 3]), "{plan}");
     let s = status(&out);
     assert_eq!(states(&s), ["finished"; 4], "{s}");
-    assert!(s["runs"].as_array().unwrap().iter().all(|r| r["stop_reason"] == "completed" && r["steps"] == 25_000), "{s}");
+    assert!(s["runs"].as_array().unwrap().iter().all(|r| r["stop_reason"] == "completed" && r["steps"] == 12_000), "{s}");
     // A killed-and-resumed run, and one that ran in one go, against local runs.
     equals_runs_done_in_one_go(&out, &dir.path().join("local"), &[(1, "0.1"), (3, "0.02")]);
 }
@@ -224,7 +224,7 @@ fn requeued_and_time_limited_tasks_resume_from_their_checkpoints() {
         "-s",
         "optimizer.lr=0.1,0.05",
         "-s",
-        "optimizer.steps=25000",
+        "optimizer.steps=12000",
         "-s",
         "optimizer.tol=0",
         "--launcher",

@@ -163,6 +163,9 @@ pub struct Comparison {
     pub interrupted: bool,
     /// Runs the sweep did not start (it was stopped first).
     pub not_run: Vec<String>,
+    /// What `gdlab sweep --resume DIR` needs after it to continue the same way ("" or
+    /// " --launcher slurm").
+    pub resume_with: &'static str,
 }
 
 impl std::fmt::Display for Comparison {
@@ -174,9 +177,10 @@ impl std::fmt::Display for Comparison {
         if self.interrupted && self.kind == "sweep" {
             writeln!(
                 f,
-                "stopped: {} runs not started, interrupted runs kept; continue with gdlab sweep --resume {}",
+                "stopped: {} runs not started, interrupted runs kept; continue with gdlab sweep --resume {}{}",
                 self.not_run.len(),
-                self.dir.display()
+                self.dir.display(),
+                self.resume_with
             )?;
         } else if self.interrupted {
             writeln!(
@@ -537,7 +541,7 @@ const PLAN: &str = "sweep.json";
 /// combinations as a job array instead, and returns (or, told to wait, waits for them).
 pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Result<SweepOutcome, GdlabError> {
     if matches!(o.launcher, Launcher::Slurm { .. }) {
-        slurm::require_sbatch()?;
+        slurm::require_sbatch("--launcher slurm", ", or use --launcher local")?;
     }
     let axes = o.axes.iter().map(|a| split_values(a)).collect::<Result<Vec<_>, _>>()?;
     let combos = product(&axes);
@@ -578,6 +582,10 @@ pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Re
         }
         Launcher::Slurm { options, wait } => {
             let options = SlurmOptions { max_running: o.jobs.or(options.max_running), ..options.clone() };
+            options.check_values()?;
+            let sets: Vec<String> = plan.runs.iter().flat_map(|r| r.sets.clone()).collect();
+            let cwd = absolute(Path::new("."))?;
+            slurm::check_paths(&[&plan.config, &exe()?, &cwd, &absolute(&root)?, o.out.as_deref().unwrap_or(Path::new(""))], &sets)?;
             // The controller checks the options before the folder exists (its name is not in
             // what it checks).
             let probe = absolute(&o.out.clone().unwrap_or_else(|| root.join(format!("{name}-sweep"))))?;
@@ -627,7 +635,12 @@ fn submit(dir: &Path, plan: &mut Plan, name: &str, tasks: Vec<usize>, queued: Ve
         if let Some(record) = plan.slurm.as_mut() {
             record.submissions.push(slurm::Submission { job: id, tasks: tasks.clone() });
         }
-        write_plan(dir, plan)?;
+        write_plan(dir, plan).map_err(|e| {
+            GdlabError::Runtime(format!(
+                "the sweep went to Slurm as job array {id}, but sweep.json could not record it ({e}), so --status and --resume will not see it\n  hint: scancel {id}, then gdlab sweep --resume {} --launcher slurm",
+                dir.display()
+            ))
+        })?;
         job = Some(id);
     }
     Ok(Submitted {
@@ -664,7 +677,7 @@ pub fn resume(
     interrupt: &AtomicBool,
 ) -> Result<SweepOutcome, GdlabError> {
     if matches!(launcher, Launcher::Slurm { .. }) {
-        slurm::require_sbatch()?;
+        slurm::require_sbatch("--launcher slurm", ", or resume it here with --launcher local")?;
     }
     let folder = artifacts::RunFolder::lock(dir)?;
     let mut plan = read_plan(dir)?;
@@ -699,6 +712,8 @@ pub fn resume(
             let recorded = plan.slurm.as_ref().map(|s| s.options.clone()).unwrap_or_default();
             let mut options = recorded.merged(options.clone());
             options.max_running = jobs.or(options.max_running);
+            options.check_values()?;
+            slurm::check_paths(&[&exe()?, &absolute(&folder.dir)?, &absolute(Path::new("."))?], &[])?;
             let name = plan_name(&plan);
             let dir = absolute(&folder.dir)?;
             if !pending.is_empty() {
@@ -795,6 +810,8 @@ impl std::fmt::Display for SweepStatus {
         writeln!(f, "{settled} of {} runs settled{on}", self.runs.len())?;
         if self.tables.is_some() {
             writeln!(f, "tables written: sweep.csv, sweep.md, sweep_loss.svg and sweep_loss.png")?;
+        } else if self.settled {
+            writeln!(f, "the tables were not written: another gdlab holds the sweep folder (a resume?); ask again once it is done")?;
         } else {
             writeln!(f, "the tables are written once every run has settled")?;
         }
@@ -813,14 +830,15 @@ pub fn status(dir: &Path, wait: bool, progress: bool, interrupt: &AtomicBool) ->
     let plan = read_plan(dir)?;
     let jobs = job_ids(&plan);
     if plan.slurm.is_some() {
-        slurm::require_sbatch()?;
+        slurm::require_sbatch(&format!("--status {}: a Slurm sweep", dir.display()), "")?;
     }
     let target = if progress && wait { indicatif::ProgressDrawTarget::stderr() } else { indicatif::ProgressDrawTarget::hidden() };
     let bar = indicatif::ProgressBar::with_draw_target(Some(plan.runs.len() as u64), target);
     bar.set_style(indicatif::ProgressStyle::with_template("{pos}/{len} settled, {msg} ({elapsed})").expect("valid template"));
     let (states, interrupted) = loop {
         let held = if jobs.is_empty() { Default::default() } else { slurm::queue(&jobs)? };
-        let states: Vec<TaskState> = (0..plan.runs.len()).map(|k| slurm::state(dir, &plan, k, held.get(&k))).collect();
+        let busy = plan.slurm.is_none() && artifacts::in_use(dir);
+        let states: Vec<TaskState> = (0..plan.runs.len()).map(|k| slurm::state(dir, &plan, k, held.get(&k), busy)).collect();
         let settled = states.iter().filter(|s| s.settled()).count();
         bar.set_position(settled as u64);
         bar.set_message(format!("{} running", states.iter().filter(|s| matches!(s, TaskState::Running { .. })).count()));
@@ -862,6 +880,10 @@ fn execute(
     interrupt: &AtomicBool,
 ) -> Result<Comparison, GdlabError> {
     let list: Vec<Job> = pending.iter().map(|&k| Job { out: dir.join(&plan.runs[k].out), ..plan.runs[k].clone() }).collect();
+    // A Slurm sweep resumed here: what its tasks recorded of these runs is out of date.
+    for &k in pending {
+        slurm::forget_exit(dir, k);
+    }
     let mut outcome: Vec<Option<Ran>> = vec![None; plan.runs.len()];
     for (&k, r) in pending.iter().zip(run_all(&list, jobs, progress, interrupt)) {
         outcome[k] = Some(r);
@@ -952,7 +974,8 @@ fn tabulate(dir: &Path, plan: &Plan, outcome: Vec<Option<Ran>>, stopped: bool) -
         &rows,
     )?;
     let interrupted = stopped || rows.iter().any(|r| r.stop_reason.is_none_or(|s| s == StopReason::Interrupted)) || !not_run.is_empty();
-    Ok(Comparison { kind: "sweep", dir: dir.to_path_buf(), rows, until_loss: plan.until_loss, failures, interrupted, not_run })
+    let resume_with = if plan.slurm.is_some() { " --launcher slurm" } else { "" };
+    Ok(Comparison { kind: "sweep", dir: dir.to_path_buf(), rows, until_loss: plan.until_loss, failures, interrupted, not_run, resume_with })
 }
 
 /// `gdlab compare`: run folders as they are; configs are trained first (into the compare
@@ -1029,7 +1052,7 @@ pub fn compare(
     artifacts::write_atomic(&dir.join("compare.md"), md.as_bytes()).map_err(GdlabError::io("cannot write compare.md"))?;
     overlay(&dir, "compare_loss", title.unwrap_or("loss curves compared"), &rows)?;
     let interrupted = interrupt.load(Ordering::Relaxed);
-    Ok(Comparison { kind: "compare", dir, rows, until_loss: until, failures: Vec::new(), interrupted, not_run })
+    Ok(Comparison { kind: "compare", dir, rows, until_loss: until, failures: Vec::new(), interrupted, not_run, resume_with: "" })
 }
 
 #[cfg(test)]

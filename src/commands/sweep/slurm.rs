@@ -73,24 +73,85 @@ impl SlurmOptions {
         self
     }
 
+    /// The `#SBATCH` options, each value shell-quoted (sbatch reads quotes there).
     fn directives(&self) -> Vec<String> {
         let mut d = Vec::new();
+        let mut add = |name: &str, v: &str| d.push(format!("--{name}={}", quote(v)));
         if let Some(p) = &self.partition {
-            d.push(format!("--partition={p}"));
+            add("partition", p);
         }
         if let Some(t) = &self.time {
-            d.push(format!("--time={t}"));
+            add("time", t);
         }
-        d.push(format!("--cpus-per-task={}", self.cpus_per_task.unwrap_or(1)));
+        add("cpus-per-task", &self.cpus_per_task.unwrap_or(1).to_string());
         if let Some(m) = &self.mem {
-            d.push(format!("--mem={m}"));
+            add("mem", m);
         }
         if let Some(a) = &self.account {
-            d.push(format!("--account={a}"));
+            add("account", a);
         }
-        d.extend(self.sbatch_args.iter().cloned());
+        for arg in &self.sbatch_args {
+            d.push(match arg.split_once('=') {
+                Some((k, v)) => format!("{k}={}", quote(v)),
+                None => arg.clone(),
+            });
+        }
         d
     }
+
+    /// Bad input in the options, found before anything is written: a value that would end
+    /// the script's `#SBATCH` line (a control character), an sbatch option that is not one,
+    /// a warning before the time limit that leaves no time to train.
+    pub fn check_values(&self) -> Result<(), GdlabError> {
+        let bad = |key: &str, why: String, hint: &str| GdlabError::Input(format!("--launcher slurm: {key}: {why}\n  hint: {hint}"));
+        let values = [("partition", &self.partition), ("time", &self.time), ("mem", &self.mem), ("account", &self.account)];
+        for (key, v) in values {
+            if let Some(v) = v.as_deref().filter(|v| v.chars().any(char::is_control) || v.is_empty()) {
+                return Err(bad(key, format!("{v:?} is empty or holds a control character"), "give the value sbatch expects, on one line"));
+            }
+        }
+        for a in &self.sbatch_args {
+            if !a.starts_with('-') || a.chars().any(char::is_control) {
+                return Err(bad(
+                    "sbatch_args",
+                    format!("{a:?} is not one sbatch option"),
+                    "give each option as --name=value, e.g. --sbatch-arg=--qos=short",
+                ));
+            }
+        }
+        if let (Some(limit), Some(t)) = (self.time.as_deref().and_then(time_limit_seconds), &self.time) {
+            let before = u64::from(self.signal_before.unwrap_or(SIGNAL_BEFORE));
+            if before >= limit {
+                return Err(bad(
+                    "time",
+                    format!(
+                        "a limit of {t} ({limit} s) leaves no time before the warning {before} s ahead of it, so every task would stop and requeue at once"
+                    ),
+                    "give a longer --time, or a smaller signal_before in the launcher file",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Seconds in an sbatch time limit: "M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S" (None for
+/// what it cannot read, such as "infinite": sbatch judges those).
+fn time_limit_seconds(t: &str) -> Option<u64> {
+    let (days, rest) = match t.split_once('-') {
+        Some((d, r)) => (d.trim().parse::<u64>().ok()?, r),
+        None => (0, t),
+    };
+    let parts: Vec<u64> = rest.split(':').map(|p| p.trim().parse().ok()).collect::<Option<_>>()?;
+    let secs = match (t.contains('-'), parts.as_slice()) {
+        (false, [m]) => m * 60,
+        (false, [m, s]) => m * 60 + s,
+        (_, [h, m, s]) => h * 3600 + m * 60 + s,
+        (true, [h]) => h * 3600,
+        (true, [h, m]) => h * 3600 + m * 60,
+        _ => return None,
+    };
+    Some(days * 86_400 + secs)
 }
 
 /// What sweep.json records of a Slurm sweep: how it was submitted, and each submission.
@@ -110,19 +171,33 @@ pub struct Submission {
 /// The batch script, relative to the sweep folder.
 pub const SCRIPT: &str = "slurm/sweep.sbatch";
 
-/// `sbatch`, or exit 2 saying it is missing (before anything is written).
-pub fn require_sbatch() -> Result<PathBuf, GdlabError> {
+/// `sbatch`, or exit 2 saying it is missing (before anything is written). `what`: the
+/// command that needs it; `otherwise`: what to do instead.
+pub fn require_sbatch(what: &str, otherwise: &str) -> Result<PathBuf, GdlabError> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path).map(|d| d.join("sbatch")).find(|p| p.is_file()).ok_or_else(|| {
-        GdlabError::Input(
-            "--launcher slurm: `sbatch` is not on the PATH, so there is no Slurm to submit to\n  hint: run this on a machine with Slurm's client commands (sbatch, squeue, scontrol), or use --launcher local"
-                .into(),
-        )
+        GdlabError::Input(format!(
+            "{what}: `sbatch` is not on the PATH, so there is no Slurm here\n  hint: run this on a machine with Slurm's client commands (sbatch, squeue, scontrol){otherwise}"
+        ))
     })
 }
 
+/// One shell word. The values reaching here hold no NUL (paths and TOML strings cannot, and
+/// `check_values` and `check_paths` refuse control characters first).
 fn quote(s: &str) -> String {
-    shlex::try_quote(s).map_or_else(|_| format!("'{}'", s.replace('\0', "")), |q| q.into_owned())
+    shlex::try_quote(s).map_or_else(|_| "''".to_string(), |q| q.into_owned())
+}
+
+/// Paths and overrides that the script writes must stay on their line: refused (exit 2) when
+/// they hold a control character such as a newline.
+pub fn check_paths(paths: &[&Path], sets: &[String]) -> Result<(), GdlabError> {
+    let bad = paths.iter().map(|p| p.display().to_string()).chain(sets.iter().cloned()).find(|v| v.chars().any(char::is_control));
+    match bad {
+        Some(v) => Err(GdlabError::Input(format!(
+            "--launcher slurm: {v:?} holds a control character (a newline?), which a batch script cannot carry\n  hint: rename the folder or file, or drop the character from the value"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The batch script of a sweep in `dir`: one array task per combination of `plan`.
@@ -144,8 +219,9 @@ pub fn script(dir: &Path, plan: &Plan, options: &SlurmOptions, exe: &Path, cwd: 
         format!("--job-name={}", quote(&format!("gdlab-{name}"))),
         format!("--array=0-{}", plan.runs.len().saturating_sub(1)),
         format!("--chdir={}", q(cwd)),
-        format!("--output={}", q(&dir.join("slurm/task-%a.out"))),
-        format!("--error={}", q(&dir.join("slurm/task-%a.err"))),
+        // sbatch expands % in these names: a % of the folder's own is written %%.
+        format!("--output={}", quote(&format!("{}/slurm/task-%a.out", dir.display().to_string().replace('%', "%%")))),
+        format!("--error={}", quote(&format!("{}/slurm/task-%a.err", dir.display().to_string().replace('%', "%%")))),
         "--open-mode=append".into(),
         "--ntasks=1".into(),
         "--requeue".into(),
@@ -166,23 +242,36 @@ pub fn script(dir: &Path, plan: &Plan, options: &SlurmOptions, exe: &Path, cwd: 
     s.push_str("  *) echo \"gdlab: this sweep has no combination $SLURM_ARRAY_TASK_ID\" >&2; exit 2 ;;\n");
     s.push_str("esac\n\n");
     s.push_str(
-        r#"requeue=0
-trap 'requeue=1; kill -TERM "$pid" 2>/dev/null' USR1
-trap 'kill -TERM "$pid" 2>/dev/null' TERM INT
+        r#"task=$SLURM_ARRAY_TASK_ID
+exit_file="$sweep/slurm/task-$task.exit"
+rm -f "$exit_file"
+: >"$sweep/slurm/task-$task.started"
+# Each attempt (a requeue starts another) begins its stderr with this line.
+echo "gdlab: task $task of job ${SLURM_ARRAY_JOB_ID:-?} starts on $(hostname) at $(date -u +%FT%TZ)" >&2
+pid="" requeue=0 stop=0
+trap 'requeue=1 stop=1; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' USR1
+trap 'stop=1; [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' TERM INT
 if [ -f "$sweep/$run/config.toml" ]; then
   "$gdlab" train --resume "$sweep/$run" --quiet &
 else
   "$gdlab" train "$config" --quiet --out "$sweep/$run" "${sets[@]}" &
 fi
 pid=$!
+# A signal that came before the run had started.
+[ "$stop" = 1 ] && kill -TERM "$pid" 2>/dev/null
 rc=0
 wait "$pid" || rc=$?
 # A trap ends `wait` early: wait on until the run has written its folder and exited.
 while kill -0 "$pid" 2>/dev/null; do rc=0; wait "$pid" || rc=$?; done
-if [ "$requeue" = 1 ] && scontrol requeue "${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"; then
+# The run's own status, when the trap's `wait` returned first (127: already reported).
+wait "$pid" 2>/dev/null
+last=$?
+[ "$last" -ne 127 ] && rc=$last
+# Requeued only when the warning stopped the run (143: it stopped on the TERM sent above);
+# a run that finished in the meantime is done.
+if [ "$requeue" = 1 ] && [ "$rc" = 143 ] && scontrol requeue "${SLURM_ARRAY_JOB_ID}_$task"; then
   exit "$rc"
 fi
-exit_file="$sweep/slurm/task-$SLURM_ARRAY_TASK_ID.exit"
 echo "$rc" >"$exit_file.tmp" && mv "$exit_file.tmp" "$exit_file"
 exit "$rc"
 "#,
@@ -219,7 +308,8 @@ pub fn check(script: &str, tasks: &[usize], options: &SlurmOptions) -> Result<()
         .spawn()
         .map_err(GdlabError::io("cannot run sbatch"))?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(script.as_bytes()).map_err(GdlabError::io("cannot pass the script to sbatch"))?;
+        // An sbatch that refuses early closes its input: its own message says why.
+        let _ = stdin.write_all(script.as_bytes());
     }
     let out = child.wait_with_output().map_err(GdlabError::io("cannot run sbatch"))?;
     if out.status.success() {
@@ -263,10 +353,17 @@ pub enum Queued {
 pub fn queue(jobs: &[u64]) -> Result<std::collections::BTreeMap<usize, Queued>, GdlabError> {
     let mut held = std::collections::BTreeMap::new();
     for job in jobs {
-        let out = Command::new("squeue")
+        let mut cmd = Command::new("squeue");
+        // squeue's SQUEUE_* variables (states, users, partitions, ...) must not hide a task.
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("SQUEUE_") {
+                cmd.env_remove(k);
+            }
+        }
+        let out = cmd
             .args(["-h", "-r", "-o", "%i|%T|%r", "-j", &job.to_string()])
             .output()
-            .map_err(GdlabError::io("cannot run squeue"))?;
+            .map_err(GdlabError::io("cannot run squeue (Slurm's client commands are needed to read a Slurm sweep)"))?;
         if !out.status.success() {
             let e = String::from_utf8_lossy(&out.stderr);
             if e.contains("Invalid job id") {
@@ -279,6 +376,9 @@ pub fn queue(jobs: &[u64]) -> Result<std::collections::BTreeMap<usize, Queued>, 
             let (Some(id), Some(state), reason) = (f.next(), f.next(), f.next()) else { continue };
             let Some(k) = id.split_once('_').and_then(|(_, k)| k.parse::<usize>().ok()) else { continue };
             let q = match state {
+                // Ended: what it left is read from its folder and exit file.
+                "COMPLETED" | "CANCELLED" | "FAILED" | "TIMEOUT" | "NODE_FAIL" | "PREEMPTED" | "BOOT_FAIL" | "DEADLINE"
+                | "OUT_OF_MEMORY" | "REVOKED" => continue,
                 "RUNNING" | "COMPLETING" | "CONFIGURING" | "SIGNALING" | "STAGE_OUT" => Queued::Running,
                 other => Queued::Pending(match reason.unwrap_or("") {
                     "" | "None" => other.to_lowercase(),
@@ -328,11 +428,14 @@ impl TaskState {
     }
 }
 
-/// The last `lines` lines of a task's stderr file.
+/// The last `lines` lines of a task's stderr file, from its last attempt only (the file is
+/// appended to across requeues; the script starts each attempt with a "gdlab: task" line).
 fn stderr_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+    let from = all.iter().rposition(|l| l.starts_with("gdlab: task ")).map_or(0, |k| k + 1);
+    let last = &all[from..];
+    last[last.len().saturating_sub(lines)..].join("\n")
 }
 
 /// The exit code the task's script recorded, if it got that far.
@@ -340,14 +443,17 @@ pub fn exit_code(dir: &Path, k: usize) -> Option<i32> {
     std::fs::read_to_string(dir.join(format!("slurm/task-{k}.exit"))).ok()?.trim().parse().ok()
 }
 
-/// What a task's script left, before a resubmission: its exit file (its logs are kept, and
-/// grow).
+/// What a task's script left, before the combination runs again: its exit file and start
+/// mark (its logs are kept, and grow).
 pub fn forget_exit(dir: &Path, k: usize) {
     let _ = std::fs::remove_file(dir.join(format!("slurm/task-{k}.exit")));
+    let _ = std::fs::remove_file(dir.join(format!("slurm/task-{k}.started")));
 }
 
 /// Combination `k`'s state, from the queue (`queued`), its run folder and its exit file.
-pub fn state(dir: &Path, plan: &Plan, k: usize, queued: Option<&Queued>) -> TaskState {
+/// `local_busy`: a local sweep's folder is held (it is running, so a run not started yet waits
+/// for a job slot).
+pub fn state(dir: &Path, plan: &Plan, k: usize, queued: Option<&Queued>, local_busy: bool) -> TaskState {
     let run = dir.join(&plan.runs[k].out);
     let code = exit_code(dir, k);
     match queued {
@@ -375,6 +481,16 @@ pub fn state(dir: &Path, plan: &Plan, k: usize, queued: Option<&Queued>) -> Task
         },
         Err(_) => match code {
             Some(c) => failed(c),
+            // Started, but gone before it wrote its run folder or its exit code (a kill, a
+            // node lost).
+            None if dir.join(format!("slurm/task-{k}.started")).exists() => TaskState::Failed {
+                exit_code: 137,
+                stderr: format!(
+                    "the task ended before it wrote its run folder or its exit code (killed?)\n{}",
+                    stderr_tail(&dir.join(format!("slurm/task-{k}.err")), 10)
+                ),
+            },
+            None if plan.slurm.is_none() && local_busy => TaskState::Pending { reason: "waiting for a free job slot".into() },
             None => TaskState::NotRun,
         },
     }
@@ -409,6 +525,23 @@ mod tests {
         assert_eq!(m.partition.as_deref(), Some("gpu"));
         assert_eq!(m.time.as_deref(), Some("1:00:00"));
         assert_eq!(m.sbatch_args, ["--qos=short", "--exclusive"]);
+    }
+
+    #[test]
+    fn time_limits_read_as_sbatch_reads_them() {
+        assert_eq!(time_limit_seconds("30"), Some(1800));
+        assert_eq!(time_limit_seconds("1:30"), Some(90));
+        assert_eq!(time_limit_seconds("1:00:00"), Some(3600));
+        assert_eq!(time_limit_seconds("2-0"), Some(2 * 86_400));
+        assert_eq!(time_limit_seconds("1-2:30"), Some(86_400 + 2 * 3600 + 1800));
+        assert_eq!(time_limit_seconds("infinite"), None);
+        let short = SlurmOptions { time: Some("2".into()), ..Default::default() };
+        assert!(short.check_values().unwrap_err().to_string().contains("leaves no time"));
+        assert!(SlurmOptions { time: Some("3".into()), ..Default::default() }.check_values().is_ok());
+        let odd = SlurmOptions { sbatch_args: vec!["qos=short".into()], ..Default::default() };
+        assert!(odd.check_values().unwrap_err().to_string().contains("not one sbatch option"));
+        let newline = SlurmOptions { partition: Some("a\nb".into()), ..Default::default() };
+        assert!(newline.check_values().unwrap_err().to_string().contains("control character"));
     }
 
     #[test]
