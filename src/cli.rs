@@ -290,7 +290,7 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', required = true, value_name = "P1,P2")]
         params: Vec<String>,
         /// lo:hi,lo:hi for the two parameters (default: around the start and the run's path).
-        #[arg(long, value_parser = crate::commands::surface::parse_range, allow_hyphen_values = true, value_name = "LO:HI,LO:HI")]
+        #[arg(long, value_parser = crate::commands::surface::parse_ranges, allow_hyphen_values = true, value_name = "LO:HI,LO:HI")]
         range: Option<crate::commands::surface::Ranges>,
         /// Points per side (3..=1001).
         #[arg(long, default_value_t = 41, value_parser = size_in(3, 1001))]

@@ -17,4 +17,5 @@ pub mod serve;
 pub mod stats;
 pub mod stop;
 pub mod style;
+pub mod surface;
 pub mod train;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub struct SurfaceOptions {
     pub params: (String, String),
     /// (x range, y range); default: around the start (and the run's path), +- 3.
-    pub range: Option<crate::commands::surface::Ranges>,
+    pub range: Option<Ranges>,
     pub grid: usize,
     pub run: Option<PathBuf>,
     pub out: Option<PathBuf>,
@@ -32,21 +32,10 @@ pub struct Field {
 /// (lo, hi) for each of the two parameters.
 pub type Ranges = ((f64, f64), (f64, f64));
 
-/// `a:b,c:d`.
-pub fn parse_range(s: &str) -> Result<Ranges, String> {
-    let one = |t: &str| -> Result<(f64, f64), String> {
-        let (a, b) = t.split_once(':').ok_or_else(|| format!("`{t}` is not lo:hi"))?;
-        let (a, b): (f64, f64) = (
-            a.trim().parse().map_err(|_| format!("`{a}` is not a number"))?,
-            b.trim().parse().map_err(|_| format!("`{b}` is not a number"))?,
-        );
-        if a.partial_cmp(&b) != Some(std::cmp::Ordering::Less) {
-            return Err(format!("`{t}`: lo must be below hi"));
-        }
-        Ok((a, b))
-    };
+/// `a:b,c:d` (the --range flag).
+pub fn parse_ranges(s: &str) -> Result<Ranges, String> {
     let (x, y) = s.split_once(',').ok_or("give two ranges: --range -3:3,-3:3")?;
-    Ok((one(x)?, one(y)?))
+    Ok((crate::surface::parse_range(x)?, crate::surface::parse_range(y)?))
 }
 
 pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Result<(PathBuf, Field), GdlabError> {
@@ -86,23 +75,9 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
         };
         (span(&xs), span(&ys))
     });
-    let n = o.grid;
-    let axis = |a: f64, b: f64| (0..n).map(|k| a + (b - a) * k as f64 / (n - 1) as f64).collect::<Vec<f64>>();
-    let (xs, ys) = (axis(x0, x1), axis(y0, y1));
+    let (xs, ys) = (crate::surface::axis((x0, x1), o.grid), crate::surface::axis((y0, y1), o.grid));
     let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
-    let mut theta = base.clone();
-    let z: Vec<Vec<f64>> = ys
-        .iter()
-        .map(|&y| {
-            xs.iter()
-                .map(|&x| {
-                    theta[i] = x;
-                    theta[j] = y;
-                    loss.value(&params::with_values(&model, &theta))
-                })
-                .collect()
-        })
-        .collect();
+    let z = crate::surface::loss_grid(&loss, &model, i, &xs, Some((j, &ys)));
 
     let c = &exp.loaded.config;
     let folder = artifacts::create_run_dir(&c.output.dir, &format!("{}-surface", c.experiment.name), o.out.as_deref())?;

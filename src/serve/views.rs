@@ -21,13 +21,7 @@ pub const MAX_POINTS: usize = 1000;
 
 /// `lo:hi` with lo < hi, both finite.
 fn range(key: &str, t: &str) -> ApiResult<(f64, f64)> {
-    let (a, b) = t.split_once(':').ok_or_else(|| bad(format!("{key} = `{t}`: give lo:hi")))?;
-    let num = |v: &str| v.trim().parse::<f64>().map_err(|_| bad(format!("{key}: `{v}` is not a number")));
-    let (a, b) = (num(a)?, num(b)?);
-    if !(a.is_finite() && b.is_finite() && a < b) {
-        return Err(bad(format!("{key} = `{t}`: lo must be below hi, both finite")));
-    }
-    Ok((a, b))
+    crate::surface::parse_range(t).map_err(|e| bad(format!("{key}: {e}")))
 }
 
 /// A comma-separated list of exactly `n` finite numbers.
@@ -41,10 +35,6 @@ fn numbers(key: &str, t: &str, n: usize) -> ApiResult<Vec<f64>> {
         return Err(bad(format!("{key}: {} numbers given; the model has {n} parameters", v.len())));
     }
     Ok(v)
-}
-
-fn grid_axis((a, b): (f64, f64), n: usize) -> Vec<f64> {
-    (0..n).map(|k| a + (b - a) * k as f64 / (n - 1) as f64).collect()
 }
 
 #[derive(serde::Deserialize)]
@@ -80,20 +70,14 @@ pub async fn surface(
     let grid = blocking(&app, move || {
         let exp = crate::train::experiment::prepare(loaded)?;
         let loss = LossFn::new(&exp.objective, &exp.splits.train, &exp.device);
-        let mut theta = params::values(&exp.model);
-        let xs = grid_axis(xr, n);
-        let mut at = |x: f64, y: Option<f64>| {
-            theta[0] = x;
-            if let Some(y) = y {
-                theta[1] = y;
-            }
-            Floats::to_json(&loss.value(&params::with_values(&exp.model, &theta)))
-        };
+        let xs = crate::surface::axis(xr, n);
+        let json = |row: &[f64]| row.iter().map(Floats::to_json).collect::<Vec<Value>>();
         Ok(match yr {
-            None => json!({ "x": xs, "loss": xs.iter().map(|&x| at(x, None)).collect::<Vec<_>>() }),
+            None => json!({ "x": xs, "loss": json(&crate::surface::loss_grid(&loss, &exp.model, 0, &xs, None)[0]) }),
             Some(yr) => {
-                let ys = grid_axis(yr, n);
-                let z: Vec<Vec<Value>> = ys.iter().map(|&y| xs.iter().map(|&x| at(x, Some(y))).collect()).collect();
+                let ys = crate::surface::axis(yr, n);
+                let z: Vec<Vec<Value>> =
+                    crate::surface::loss_grid(&loss, &exp.model, 0, &xs, Some((1, &ys))).iter().map(|r| json(r)).collect();
                 json!({ "x": xs, "y": ys, "loss": z })
             }
         })
@@ -189,7 +173,7 @@ fn boundary_of(view: &super::session::View, layers: &[crate::gradient::backprop:
         let m = ((hi - lo) * 0.15).max(0.5);
         (lo - m, hi + m)
     };
-    let (xs, ys) = (grid_axis(span(0), n), grid_axis(span(1), n));
+    let (xs, ys) = (crate::surface::axis(span(0), n), crate::surface::axis(span(1), n));
     let plane: Vec<f64> = ys.iter().flat_map(|&y| xs.iter().flat_map(move |&x| [x, y])).collect();
     let trace = backprop::forward(layers, view.hidden, view.output, &plane, n * n);
     let unit_map = |a: &[f64], width: usize, j: usize| -> Vec<Vec<Value>> {
