@@ -108,7 +108,7 @@ pub fn eval(run_dir: &Path, other: Option<&Path>) -> Result<Evaluation, GdlabErr
                 // flip against metrics.csv through the device's rounding.
                 let p = model.parameters(spec.model.kind()).flat();
                 let (w, b) = p.split_at(d.dims());
-                let rate = crate::commands::perceptron::error_rate(w, b.first().copied().unwrap_or(0.0), &d);
+                let rate = crate::train::perceptron::error_rate(w, b.first().copied().unwrap_or(0.0), &d);
                 (rate, Some(1.0 - rate))
             }
         };

@@ -225,8 +225,7 @@ pub async fn perceptron(
     body: String,
 ) -> ApiResult<Json<Value>> {
     let loaded = load_posted(&app, &body, &overrides(q)?, &who)?;
-    let r =
-        blocking(&app, move || crate::commands::perceptron::rule(loaded, PAGE_EPOCHS, &std::sync::atomic::AtomicBool::new(false))).await?;
+    let r = blocking(&app, move || crate::train::perceptron::rule(loaded, PAGE_EPOCHS, &std::sync::atomic::AtomicBool::new(false))).await?;
     let records: Vec<Value> = r
         .outcome
         .records

@@ -7,6 +7,7 @@
 
 pub mod experiment;
 pub mod memory;
+pub mod perceptron;
 pub mod shard;
 
 use crate::config::BackendName;
