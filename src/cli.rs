@@ -922,7 +922,7 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
         Command::Bench { workload, sessions, seconds, students, backend, device, url, token_env, repeat, json, rows, shards } => {
             use crate::commands::bench::WorkloadName;
             match workload {
-                WorkloadName::Serve => emit(&crate::serve::load::measure(sessions, seconds, students)?, json)?,
+                WorkloadName::Serve => emit(&crate::commands::bench::serve::measure(sessions, seconds, students)?, json)?,
                 fixed => {
                     let target = target_of(backend, device.as_deref(), url.as_deref(), token_env.as_deref())?;
                     emit(&crate::commands::bench::run(fixed, &target, repeat, rows, shards)?, json)?;

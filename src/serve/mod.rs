@@ -15,7 +15,6 @@ mod api;
 pub mod classroom;
 mod fair;
 mod guard;
-pub mod load;
 pub mod session;
 mod teacher;
 mod views;

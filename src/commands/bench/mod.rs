@@ -11,6 +11,8 @@
 //! layout `gdlab train` gives a full batch on that backend (no f64 copy of X is ever made),
 //! then train with `train::Trainer`, the loop `gdlab train` runs.
 
+pub mod serve;
+
 use crate::config::spec::{Architecture, Budget, Descent, ModelSpec, Schedule};
 use crate::config::target::Target;
 use crate::config::{self, Activation, BackendName, Init, LossKind};
@@ -332,7 +334,7 @@ impl std::fmt::Display for Report {
 pub const WORKLOADS: [&str; 4] = ["W1", "W2", "W3", "scaling"];
 
 /// What `gdlab bench --workload` names: a fixed workload, all of them, or the live lab under
-/// load (`serve::load`).
+/// load (`bench::serve`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum WorkloadName {
     #[value(name = "W1", alias = "w1")]

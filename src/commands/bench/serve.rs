@@ -9,9 +9,9 @@
 //! (the sessions, one probe at a time) and in time (`seconds`, each wait `WAIT`), and it
 //! stops by itself.
 
-use super::{ServeOptions, session::MAX_SPEED};
 use crate::config::shipped::SHIPPED;
 use crate::error::GdlabError;
+use crate::serve::{ServeOptions, session::MAX_SPEED};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -185,14 +185,21 @@ type Links = Option<(String, String)>;
 /// Starts a server in this process on a free loopback port (it lives until the process ends).
 fn start_server(runs: std::path::PathBuf, max_sessions: usize, classroom: bool) -> Result<(SocketAddr, Links), GdlabError> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let classroom = classroom.then(|| super::classroom::ClassOptions { join_token: None, allow_hosts: Vec::new(), per_student: 2 });
-    let opts =
-        ServeOptions { host: [127, 0, 0, 1].into(), port: 0, runs, data: None, max_sessions, idle_seconds: super::IDLE_SECONDS, classroom };
+    let classroom = classroom.then(|| crate::serve::classroom::ClassOptions { join_token: None, allow_hosts: Vec::new(), per_student: 2 });
+    let opts = ServeOptions {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        runs,
+        data: None,
+        max_sessions,
+        idle_seconds: crate::serve::IDLE_SECONDS,
+        classroom,
+    };
     // The links' paths (the part after the address).
     let path = |link: &str| link.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default();
     std::thread::spawn(move || {
         let sent = tx.clone();
-        if let Err(e) = super::serve(opts, move |ready| {
+        if let Err(e) = crate::serve::serve(opts, move |ready| {
             let links = ready.teacher.as_ref().map(|t| (ready.join.first().map(|j| path(j)).unwrap_or_default(), path(t)));
             let _ = sent.send(Ok((ready.addr, links)));
         }) {
@@ -203,10 +210,10 @@ fn start_server(runs: std::path::PathBuf, max_sessions: usize, classroom: bool) 
 }
 
 pub fn measure(sessions: usize, seconds: f64, students: Option<usize>) -> Result<LoadReport, GdlabError> {
-    if !(1..=super::DEFAULT_MAX_SESSIONS).contains(&sessions) || !(1.0..=60.0).contains(&seconds) {
+    if !(1..=crate::serve::DEFAULT_MAX_SESSIONS).contains(&sessions) || !(1.0..=60.0).contains(&seconds) {
         return Err(GdlabError::Input(format!(
             "--sessions {sessions} --seconds {seconds}: use 1 to {} sessions and 1 to 60 seconds",
-            super::DEFAULT_MAX_SESSIONS
+            crate::serve::DEFAULT_MAX_SESSIONS
         )));
     }
     let sessions = students.map_or(sessions, |n| 2 * n);
