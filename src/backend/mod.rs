@@ -11,6 +11,7 @@ pub mod remote;
 
 pub use gpu::{F64_AGREEMENT, f64_agreement};
 
+use crate::config::backends::DeviceSyntax;
 use crate::config::target::Target;
 use crate::config::{BackendName, DType};
 use burn::tensor::{Device, FloatDType};
@@ -49,17 +50,11 @@ impl BackendError {
     }
 }
 
-/// The local backends this binary was built with; tests iterate over it, so a backend added
-/// behind a cargo feature is checked wherever it is compiled. (remote is tested through a
-/// `gdlab device-server`, since it needs one to talk to.)
-pub const COMPILED: &[BackendName] = &[
-    BackendName::Flex,
-    BackendName::Ndarray,
-    #[cfg(feature = "wgpu")]
-    BackendName::Wgpu,
-    #[cfg(feature = "cuda")]
-    BackendName::Cuda,
-];
+/// The backends this binary was built with that train in this process (see
+/// `config::backends`).
+pub fn compiled() -> Vec<BackendName> {
+    crate::config::backends::compiled_local()
+}
 
 /// Whether this binary can talk to a `gdlab device-server` (and be one).
 pub const REMOTE_COMPILED: bool = cfg!(feature = "remote");
@@ -67,7 +62,7 @@ pub const REMOTE_COMPILED: bool = cfg!(feature = "remote");
 /// The dtypes `name` offers: wgpu is f32 unless its f64 passes `gpu::f64_agreement` on the
 /// device (it does not on Mesa's lavapipe, which has no f64 shaders).
 pub fn offers_f64(name: BackendName) -> bool {
-    matches!(name, BackendName::Flex | BackendName::Ndarray | BackendName::Cuda)
+    name.info().f64
 }
 
 pub fn float_dtype(dtype: DType) -> FloatDType {
@@ -141,7 +136,7 @@ pub fn base_device(target: &Target, dtype: DType) -> Result<Device, BackendError
 pub fn guard<T>(target: &Target, f: impl FnOnce() -> Result<T, crate::error::GdlabError>) -> Result<T, crate::error::GdlabError> {
     use std::panic::{self, AssertUnwindSafe};
     use std::sync::Mutex;
-    if matches!(target, Target::Flex | Target::Ndarray) {
+    if target.name().info().host {
         return f();
     }
     // The panic's text goes into the error instead of a backtrace notice on stderr.
@@ -183,22 +178,21 @@ pub struct BackendEntry {
 }
 
 pub fn inventory() -> Inventory {
-    let entry = |name: &str, compiled: bool, feature: Option<&str>, devices: Vec<String>| BackendEntry {
-        name: name.into(),
-        compiled,
-        feature: feature.map(Into::into),
-        devices,
-    };
-    Inventory {
-        burn_version: BURN_VERSION.into(),
-        backends: vec![
-            entry("flex", true, None, vec!["cpu".into()]),
-            entry("ndarray", true, None, vec!["cpu".into()]),
-            entry("wgpu", cfg!(feature = "wgpu"), Some("wgpu"), gpu::list_wgpu()),
-            entry("cuda", cfg!(feature = "cuda"), Some("cuda"), gpu::list_cuda()),
-            entry("remote", REMOTE_COMPILED, Some("remote"), vec!["a `gdlab device-server` at backend.url".into()]),
-        ],
-    }
+    let backends = crate::config::backends::BACKENDS
+        .iter()
+        .map(|b| BackendEntry {
+            name: crate::config::name(&b.name),
+            compiled: b.compiled,
+            feature: b.feature.map(Into::into),
+            devices: match b.device {
+                DeviceSyntax::Cpu => vec!["cpu".into()],
+                DeviceSyntax::Adapter => gpu::list_wgpu(),
+                DeviceSyntax::Index => gpu::list_cuda(),
+                DeviceSyntax::Served => vec!["a `gdlab device-server` at backend.url".into()],
+            },
+        })
+        .collect();
+    Inventory { burn_version: BURN_VERSION.into(), backends }
 }
 
 impl std::fmt::Display for Inventory {

@@ -5,6 +5,7 @@
 //! in, overrides applied) is what a run folder stores, so it must serialise back to TOML that
 //! loads to the same experiment.
 
+pub mod backends;
 pub mod shipped;
 pub mod spec;
 pub mod target;

@@ -280,7 +280,7 @@ impl Spec {
                 SHARDS_HINT,
             ));
         }
-        if shards.is_some_and(|s| s > 1) && matches!(target.name(), BackendName::Wgpu | BackendName::Cuda | BackendName::Remote) {
+        if shards.is_some_and(|s| s > 1) && !target.name().info().host {
             return Err(l.invalid(
                 "backend.shards",
                 format!("row shards are a CPU choice: `{}` runs a whole batch in each kernel on its device", super::name(&target.name())),

@@ -34,18 +34,18 @@ pub const MAX_SHARDS: usize = 8;
 /// spreads a matmul over threads of its own, and shards competing with them made W1 seven
 /// times slower (57 -> 8 steps/s).
 pub fn auto_shards(backend: BackendName, rows: usize, params: usize) -> usize {
-    match backend {
-        BackendName::Flex => (rows.saturating_mul(params) / SHARD_WORK).min(rows / MIN_SHARD_ROWS).clamp(1, MAX_SHARDS),
-        // ndarray threads its own matmul; a GPU (or a server's device) runs a batch in one kernel.
-        BackendName::Ndarray | BackendName::Wgpu | BackendName::Cuda | BackendName::Remote => 1,
+    // ndarray threads its own matmul; a GPU (or a server's device) runs a batch in one kernel.
+    if !backend.info().shards {
+        return 1;
     }
+    (rows.saturating_mul(params) / SHARD_WORK).min(rows / MIN_SHARD_ROWS).clamp(1, MAX_SHARDS)
 }
 
 /// Whether a full batch's X goes to the device column-major. flex: yes (see
 /// `train::DeviceData`). ndarray: no, its matmul copies a non-row-major operand into row-major
 /// order on every call (`as_standard_layout`, a third of a W1 step).
 pub fn column_major(backend: BackendName) -> bool {
-    backend == BackendName::Flex
+    backend.info().column_major
 }
 
 /// Half-open row ranges of `shards` nearly equal parts of `rows` (the first ones larger).

@@ -12,7 +12,7 @@ use gdlab::gradient::{self, compare::Verdict};
 /// The backends checked in `dtype`: every compiled one in f32; in f64 those that offer it
 /// (wgpu refuses f64 unless the device passes `gdlab::backend::f64_agreement`, tested apart).
 pub fn backends(dtype: DType) -> Vec<BackendName> {
-    gdlab::backend::COMPILED.iter().copied().filter(|b| dtype == DType::F32 || gdlab::backend::offers_f64(*b)).collect()
+    gdlab::backend::compiled().into_iter().filter(|b| dtype == DType::F32 || gdlab::backend::offers_f64(*b)).collect()
 }
 
 /// Whether `b` runs on a device (a GPU, or Mesa's lavapipe standing in for one). There every
@@ -21,7 +21,7 @@ pub fn backends(dtype: DType) -> Vec<BackendName> {
 /// measured), against milliseconds a case on the CPU. Devices therefore get their own, smaller,
 /// case counts; every check and bound is the same.
 pub fn on_device(b: BackendName) -> bool {
-    matches!(b, BackendName::Wgpu | BackendName::Cuda)
+    b.info().on_device
 }
 
 /// `backends(dtype)` on the CPU (always flex and ndarray) or on a device (none in a default build).

@@ -46,7 +46,7 @@ proptest! {
         config in prop::sample::select(vec!["configs/linear_regression.toml", "configs/logistic_regression.toml", "configs/xor_mlp.toml", "configs/iris_mlp.toml"]),
         batch in prop::sample::select(vec![None, Some(16usize)]),
         momentum in prop::sample::select(vec![0.0, 0.9]),
-        backend in prop::sample::select(gdlab::backend::COMPILED).prop_map(|b| gdlab::config::name(&b)),
+        backend in prop::sample::select(gdlab::backend::compiled()).prop_map(|b| gdlab::config::name(&b)),
         log_every in prop::sample::select(vec![1usize, 3]),
         steps in 1usize..40,
         k_frac in 0.0f64..1.0,
