@@ -346,11 +346,12 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
         #[command(flatten)]
-        slurm: SlurmArgs,
-        #[command(flatten)]
         quiet: Quiet,
         #[command(flatten)]
         json: Json,
+        // Last: its help heading holds for the arguments after it.
+        #[command(flatten)]
+        slurm: SlurmArgs,
     },
     /// Overlay and tabulate several runs (run folders, or configs to train first).
     #[command(
