@@ -584,16 +584,16 @@ pub fn sweep(config_path: &Path, o: &SweepOptions, interrupt: &AtomicBool) -> Re
             let options = SlurmOptions { max_running: o.jobs.or(options.max_running), ..options.clone() };
             options.check_values()?;
             let sets: Vec<String> = plan.runs.iter().flat_map(|r| r.sets.clone()).collect();
-            let cwd = absolute(Path::new("."))?;
-            slurm::check_paths(&[&plan.config, &exe()?, &cwd, &absolute(&root)?, o.out.as_deref().unwrap_or(Path::new(""))], &sets)?;
+            let from = Origin::here()?;
+            slurm::check_paths(&[&plan.config, &from.exe, &from.cwd, &absolute(&root)?, o.out.as_deref().unwrap_or(Path::new(""))], &sets)?;
             // The controller checks the options before the folder exists (its name is not in
             // what it checks).
             let probe = absolute(&o.out.clone().unwrap_or_else(|| root.join(format!("{name}-sweep"))))?;
-            slurm::check(&slurm::script(&probe, &plan, &options, &exe()?, &absolute(Path::new("."))?, &name), &all, &options)?;
+            slurm::check(&slurm::script(&probe, &plan, &options, &from.exe, &from.cwd, &name), &all, &options)?;
             let folder = artifacts::create_run_dir(&root, &format!("{name}-sweep"), o.out.as_deref())?;
             let dir = absolute(&folder.dir)?;
             plan.slurm = Some(slurm::SlurmRecord { options, submissions: Vec::new() });
-            let submitted = submit(&dir, &mut plan, &name, all, Vec::new())?;
+            let submitted = submit(&dir, &mut plan, &from, &name, all, Vec::new())?;
             drop(folder);
             if *wait {
                 status(&dir, true, o.progress, interrupt).map(SweepStatus::into_outcome)
@@ -608,9 +608,18 @@ fn absolute(p: &Path) -> Result<PathBuf, GdlabError> {
     std::path::absolute(p).map_err(GdlabError::io(format!("cannot resolve {}", p.display())))
 }
 
-/// This binary, by the absolute path the cluster's nodes run it by.
-fn exe() -> Result<PathBuf, GdlabError> {
-    std::env::current_exe().map_err(GdlabError::io("cannot find this gdlab binary's path"))
+/// Where a Slurm sweep's tasks start from: this binary, by the absolute path the cluster's
+/// nodes run it by, and the folder the sweep was started in (their working folder).
+struct Origin {
+    exe: PathBuf,
+    cwd: PathBuf,
+}
+
+impl Origin {
+    fn here() -> Result<Self, GdlabError> {
+        let exe = std::env::current_exe().map_err(GdlabError::io("cannot find this gdlab binary's path"))?;
+        Ok(Self { exe, cwd: absolute(Path::new("."))? })
+    }
 }
 
 fn write_plan(dir: &Path, plan: &Plan) -> Result<(), GdlabError> {
@@ -620,9 +629,9 @@ fn write_plan(dir: &Path, plan: &Plan) -> Result<(), GdlabError> {
 
 /// Writes the batch script and submits `tasks` of the sweep in `dir` (the folder held by the
 /// caller), recording the submission in sweep.json.
-fn submit(dir: &Path, plan: &mut Plan, name: &str, tasks: Vec<usize>, queued: Vec<usize>) -> Result<Submitted, GdlabError> {
+fn submit(dir: &Path, plan: &mut Plan, from: &Origin, name: &str, tasks: Vec<usize>, queued: Vec<usize>) -> Result<Submitted, GdlabError> {
     let options = plan.slurm.as_ref().map(|s| s.options.clone()).unwrap_or_default();
-    let script = slurm::script(dir, plan, &options, &exe()?, &absolute(Path::new("."))?, name);
+    let script = slurm::script(dir, plan, &options, &from.exe, &from.cwd, name);
     std::fs::create_dir_all(dir.join("slurm")).map_err(GdlabError::io("cannot create the slurm folder"))?;
     artifacts::write_atomic(&dir.join(slurm::SCRIPT), script.as_bytes()).map_err(GdlabError::io("cannot write the batch script"))?;
     write_plan(dir, plan)?;
@@ -713,15 +722,16 @@ pub fn resume(
             let mut options = recorded.merged(options.clone());
             options.max_running = jobs.or(options.max_running);
             options.check_values()?;
-            slurm::check_paths(&[&exe()?, &absolute(&folder.dir)?, &absolute(Path::new("."))?], &[])?;
+            let from = Origin::here()?;
             let name = plan_name(&plan);
             let dir = absolute(&folder.dir)?;
+            slurm::check_paths(&[&from.exe, &dir, &from.cwd], &[])?;
             if !pending.is_empty() {
-                slurm::check(&slurm::script(&dir, &plan, &options, &exe()?, &absolute(Path::new("."))?, &name), &pending, &options)?;
+                slurm::check(&slurm::script(&dir, &plan, &options, &from.exe, &from.cwd, &name), &pending, &options)?;
             }
             let submissions = plan.slurm.take().map(|s| s.submissions).unwrap_or_default();
             plan.slurm = Some(slurm::SlurmRecord { options, submissions });
-            let submitted = submit(&dir, &mut plan, &name, pending, held.keys().copied().collect())?;
+            let submitted = submit(&dir, &mut plan, &from, &name, pending, held.keys().copied().collect())?;
             drop(folder);
             if *wait {
                 status(&dir, true, progress, interrupt).map(SweepStatus::into_outcome)
@@ -835,6 +845,7 @@ pub fn status(dir: &Path, wait: bool, progress: bool, interrupt: &AtomicBool) ->
     let target = if progress && wait { indicatif::ProgressDrawTarget::stderr() } else { indicatif::ProgressDrawTarget::hidden() };
     let bar = indicatif::ProgressBar::with_draw_target(Some(plan.runs.len() as u64), target);
     bar.set_style(indicatif::ProgressStyle::with_template("{pos}/{len} settled, {msg} ({elapsed})").expect("valid template"));
+    let mut seen_settled = false;
     let (states, interrupted) = loop {
         let held = if jobs.is_empty() { Default::default() } else { slurm::queue(&jobs)? };
         let busy = plan.slurm.is_none() && artifacts::in_use(dir);
@@ -842,9 +853,13 @@ pub fn status(dir: &Path, wait: bool, progress: bool, interrupt: &AtomicBool) ->
         let settled = states.iter().filter(|s| s.settled()).count();
         bar.set_position(settled as u64);
         bar.set_message(format!("{} running", states.iter().filter(|s| matches!(s, TaskState::Running { .. })).count()));
-        if !wait || settled == states.len() {
+        // Waiting, all settled must be seen twice in a row: a task being requeued can drop out
+        // of squeue's list for a moment between its stop and its place back in the queue.
+        let all = settled == states.len();
+        if !wait || (all && seen_settled) {
             break (states, false);
         }
+        seen_settled = all;
         if interrupt.load(Ordering::Relaxed) {
             break (states, true);
         }
