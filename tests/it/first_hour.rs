@@ -107,8 +107,11 @@ fn a_running_run_is_reported_running_and_a_killed_one_killed() {
         .spawn()
         .unwrap();
     let started = Instant::now();
-    while !run.join("checkpoint.bin").exists() {
-        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint within 60 s");
+    // The first checkpoint (step 0) can land before the first metrics row is written: wait for
+    // both, or `eval` rightly says "no step logged yet" (seen once under load).
+    let logged = || std::fs::read_to_string(run.join("metrics.csv")).is_ok_and(|t| t.lines().count() >= 2);
+    while !run.join("checkpoint.bin").exists() || !logged() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint and logged step within 60 s");
         assert!(child.try_wait().unwrap().is_none(), "the run ended early");
         std::thread::sleep(Duration::from_millis(50));
     }
