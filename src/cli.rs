@@ -19,8 +19,8 @@ struct LectureOutcome {
     report: PathBuf,
     seconds: f64,
     #[serde(skip)]
-    shown: crate::commands::lecture::Lang,
-    claims: Vec<crate::commands::lecture::Claim>,
+    shown: crate::lecture::Lang,
+    claims: Vec<crate::lecture::Claim>,
 }
 
 impl std::fmt::Display for LectureOutcome {
@@ -462,7 +462,7 @@ pub enum Command {
         out: Option<PathBuf>,
         /// The report's languages: REPORT.ko.md, REPORT.md, and index.html with them.
         #[arg(long, value_enum, default_value = "both")]
-        lang: crate::commands::lecture::Lang,
+        lang: crate::lecture::Lang,
         /// A folder of configs named as the report's configs/ (e.g. xor_mlp.toml) to run in place
         /// of the shipped ones; the others stay as shipped.
         #[arg(long, value_name = "DIR")]
@@ -908,9 +908,9 @@ fn dispatch(cli: Cli) -> Result<i32, GdlabError> {
             Ok(0)
         }
         Command::Lecture { out, lang, configs, quiet: Quiet { quiet }, json: Json { json } } => {
-            use crate::commands::lecture::Lang;
+            use crate::lecture::Lang;
             let started = std::time::Instant::now();
-            let (dir, claims) = crate::commands::lecture::lecture(out.as_deref(), lang, configs.as_deref())?;
+            let (dir, claims) = crate::lecture::lecture(out.as_deref(), lang, configs.as_deref())?;
             // The terminal gets one language: Korean unless only English was asked for.
             let shown = if lang == Lang::En { Lang::En } else { Lang::Ko };
             let report = dir.join(if shown == Lang::Ko { "REPORT.ko.md" } else { "REPORT.md" });

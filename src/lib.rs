@@ -9,6 +9,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod gradient;
+pub mod lecture;
 pub mod nn;
 pub mod nonfinite;
 pub mod report;

@@ -4,7 +4,6 @@
 pub mod bench;
 pub mod eval;
 pub mod inspect;
-pub mod lecture;
 pub mod perceptron;
 pub mod surface;
 pub mod sweep;

@@ -1,5 +1,5 @@
 //! `gdlab lecture` from a fresh run: each claim checked on the runs it made, independently of
-//! src/commands/lecture.rs. Every number a claim rests on is recomputed here, from the runs' own
+//! src/lecture/. Every number a claim rests on is recomputed here, from the runs' own
 //! files (metrics.csv, summary.json, config.toml, surface.csv, taylor.csv and taylor.json), from
 //! the data loaded in-process, or with `gdlab gradcheck`, and judged against thresholds stated
 //! here with their reasons; then the report's own numbers (lecture.json and the verdict
@@ -206,7 +206,7 @@ fn sigmoid(z: f64) -> f64 {
 #[test]
 fn the_report_is_complete_in_both_languages_and_opens_from_its_folder() {
     let dir = &report().0;
-    assert_eq!(report().1.len(), gdlab::commands::lecture::CLAIM_COUNT);
+    assert_eq!(report().1.len(), gdlab::lecture::CLAIM_COUNT);
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(html.len() < 1 << 20, "index.html is {} bytes", html.len());
     assert!(html.contains("<math") && html.contains("lang-ko") && html.contains("lang-en"));
