@@ -972,3 +972,95 @@ fn the_committed_report_matches_a_fresh_run() {
         }
     }
 }
+
+/// Particles (조사), and the copula's common forms (입니다, 이며), that must attach to the word
+/// before them.
+const PARTICLES: &[&str] = &[
+    "은",
+    "는",
+    "이",
+    "가",
+    "을",
+    "를",
+    "와",
+    "과",
+    "의",
+    "에",
+    "로",
+    "으로",
+    "도",
+    "만",
+    "에서",
+    "에서는",
+    "에는",
+    "로는",
+    "보다",
+    "까지",
+    "부터",
+    "처럼",
+    "만큼",
+    "와의",
+    "과의",
+    "입니다",
+    "이며",
+    "이고",
+    "이지만",
+    "이면",
+];
+
+/// Where the Korean report reads as template output: a particle set apart from the Latin
+/// letter, digit, bracket or formula before it ("MSE 와"), 걸음 for an update (the lecture says
+/// 업데이트 and 반복), and a placeholder ("-", NaN, an unfilled slot) inside a sentence. One
+/// line per finding, with the sentence's start.
+fn korean_seams(text: &str) -> Vec<String> {
+    let hangul = |c: char| ('\u{AC00}'..='\u{D7A3}').contains(&c) || ('\u{3131}'..='\u{318E}').contains(&c);
+    let mut found = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with("![") && !l.starts_with("```")) {
+        let quote = || line.chars().take(60).collect::<String>();
+        let tokens: Vec<&str> = line.split(' ').collect();
+        for w in tokens.windows(2) {
+            let before = w[0].chars().last();
+            let word = w[1].trim_end_matches(|c: char| ".,;:)!?".contains(c));
+            // After a sentence's end "이" is the word "this", not a particle.
+            if PARTICLES.contains(&word) && before.is_some_and(|c| !hangul(c) && !".,:;!?".contains(c)) {
+                found.push(format!("particle apart: \"{} {}\" in \"{}\"", w[0], w[1], quote()));
+            }
+        }
+        if line.contains("걸음") {
+            found.push(format!("걸음 for an update in \"{}\"", quote()));
+        }
+        for t in &tokens {
+            let bare = t.trim_matches(|c: char| "().,;:".contains(c));
+            if bare == "-" || bare.contains("NaN") || t.contains("{{") || t.contains("}}") || t.contains("{%") {
+                found.push(format!("placeholder {t:?} in \"{}\"", quote()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_korean_report_reads_as_written() {
+    let ko = std::fs::read_to_string(report().0.join("REPORT.ko.md")).unwrap();
+    let seams = korean_seams(&ko);
+    assert!(seams.is_empty(), "REPORT.ko.md, {} findings:\n{}", seams.len(), seams.join("\n"));
+}
+
+#[test]
+fn the_korean_check_finds_each_kind_of_seam() {
+    for bad in [
+        "MSE 와 MAE",
+        "b 를 늘립니다",
+        "0.1 에 닿았습니다",
+        "σ′ 가 큰 곳",
+        "(a − b)² 입니다",
+        "673 걸음 만에",
+        "걸음 수: -;",
+        "값은 NaN 입니다",
+    ] {
+        assert!(!korean_seams(bad).is_empty(), "{bad}");
+    }
+    for good in ["MSE와 MAE", "b를 늘립니다", "673번 업데이트 만에", "이 폴더의 실행", "−2에서 3까지"] {
+        assert!(korean_seams(good).is_empty(), "{good}: {:?}", korean_seams(good));
+    }
+}
