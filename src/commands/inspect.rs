@@ -6,7 +6,7 @@ use crate::config::{self, BackendName, DType};
 use crate::error::GdlabError;
 use crate::gradient::{self, LossFn, Report, params, taylor};
 use crate::nn::model::Network;
-use crate::report::plot::{self, LineChart, LogLogScatter, Series};
+use crate::report::plot::{self, FigureLang, LineChart, LogLogScatter, Series};
 use crate::run::artifacts;
 use crate::train::experiment::{self, Experiment};
 use crate::train::{Settings, Trainer};
@@ -323,6 +323,7 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
             x_label: "predicted decrease  lr |grad C|^2",
             y_label: "actual decrease  C(W) - C(W + dW)",
             series: &series,
+            lang: FigureLang::En,
         },
     )
     .map_err(GdlabError::io("cannot write the taylor plot"))?;
@@ -344,6 +345,7 @@ fn write_taylor(dir: &Path, r: &TaylorReport) -> Result<(), GdlabError> {
             y_label: "actual dC / predicted dC",
             series: &ratio_series,
             log_y: Some(false),
+            lang: FigureLang::En,
         },
     )
     .map_err(GdlabError::io("cannot write the taylor ratio plot"))?;

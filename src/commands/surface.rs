@@ -7,7 +7,7 @@ use crate::commands::sweep::RunRow;
 use crate::config;
 use crate::error::GdlabError;
 use crate::gradient::{LossFn, params};
-use crate::report::plot::{self, HeatMap, Surface3d};
+use crate::report::plot::{self, FigureLang, HeatMap, Surface3d};
 use crate::run::artifacts;
 use crate::train::experiment;
 use std::path::{Path, PathBuf};
@@ -109,6 +109,7 @@ pub fn surface(config_path: &Path, sets: &[String], o: &SurfaceOptions) -> Resul
         z_label: &z_label,
         log: lo > 0.0 && hi / lo > 100.0,
         path: &field.path,
+        lang: FigureLang::En,
     };
     plot::write(&dir, "surface", (820, 720), &heat).map_err(GdlabError::io("cannot write the surface plot"))?;
     plot::write(&dir, "surface3d", (820, 720), &Surface3d(&heat)).map_err(GdlabError::io("cannot write the 3-D plot"))?;

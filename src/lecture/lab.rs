@@ -1,15 +1,16 @@
 //! Running the lecture's configs into the report folder, and reading the runs back.
 
 use super::text::prose;
-use super::{Claim, Lang};
+use super::{Claim, Lang, Question, Text};
 use crate::commands::perceptron;
 use crate::commands::sweep::RunRow;
 use crate::config;
 use crate::error::GdlabError;
-use crate::report::plot::{self, LineChart};
+use crate::report::plot::{self, Chart, FigureLang, LineChart, Series};
 use crate::run::artifacts;
 use crate::run::{self, TrainOptions};
 use minijinja::Value;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -65,9 +66,76 @@ pub fn first_step(run: &Path, col: &str, pred: impl Fn(f64) -> bool) -> Option<u
     column(run, col).iter().zip(&steps).find(|(v, _)| pred(**v)).map(|(_, s)| *s as usize)
 }
 
-/// A line chart at the report's figure size, written as `dir/stem.svg` and `dir/stem.png`.
-pub fn line_figure(dir: &Path, stem: &str, chart: LineChart) -> Result<(), GdlabError> {
-    plot::write(dir, stem, (900, 560), &chart).map_err(GdlabError::io(format!("cannot write the {stem} figure")))
+/// A figure of the report: its files, relative to the report folder and without extension
+/// (`path`.svg and .png with English words, `path`.ko.svg and .ko.png with Korean ones), and
+/// its caption, which says what to look at.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub path: String,
+    pub caption: Text,
+}
+
+/// The languages every figure is drawn in, with the file suffix of each.
+const FIGURE_LANGS: [(Lang, FigureLang, &str); 2] = [(Lang::En, FigureLang::En, ""), (Lang::Ko, FigureLang::Ko, ".ko")];
+
+/// One figure in one language: where it goes (`dir/figure`, `dir/figure.ko` in Korean) and
+/// its words, `figures.<claim>.<figure>.<key>` of the text, or `figures.<claim>.<key>` for
+/// words the claim's figures share (series names, axes).
+pub struct Words<'a> {
+    lang: Lang,
+    pub figure_lang: FigureLang,
+    claim: &'a str,
+    figure: &'a str,
+    dir: &'a Path,
+    /// The values the figure's own words (its title, its axes, `word`) are filled from.
+    ctx: &'a Value,
+}
+
+impl Words<'_> {
+    /// The words `key`, filled from `ctx`.
+    pub fn get(&self, key: &str, ctx: &Value) -> Result<String, GdlabError> {
+        let own = format!("figures.{}.{}.{key}", self.claim, self.figure);
+        let p = prose();
+        if p.has(self.lang, &own) { p.get(self.lang, &own, ctx) } else { p.get(self.lang, &format!("figures.{}.{key}", self.claim), ctx) }
+    }
+
+    /// The words `key`, filled from the figure's values.
+    pub fn word(&self, key: &str) -> Result<String, GdlabError> {
+        self.get(key, self.ctx)
+    }
+
+    /// A line chart at the report's figure size titled `title` with axes `x` and `y`.
+    pub fn line(&self, series: &[Series], log_y: Option<bool>) -> Result<(), GdlabError> {
+        let (title, x, y) = (self.word("title")?, self.word("x")?, self.word("y")?);
+        let chart = LineChart { title: &title, x_label: &x, y_label: &y, series, log_y, lang: self.figure_lang };
+        self.draw((900, 560), &chart)
+    }
+
+    /// Writes `chart` in this language's files.
+    pub fn draw(&self, size: (u32, u32), chart: &impl Chart) -> Result<(), GdlabError> {
+        let suffix = FIGURE_LANGS.iter().find(|l| l.0 == self.lang).map_or("", |l| l.2);
+        let stem = format!("{}{suffix}", self.figure);
+        plot::write(self.dir, &stem, size, chart).map_err(GdlabError::io(format!("cannot write the {stem} figure")))
+    }
+}
+
+impl Lab {
+    /// Draws the figure `claim`.`figure` in every language into `dir/figure` and returns it with
+    /// its caption (`figures.<claim>.<figure>.caption`); its words are filled from `ctx`.
+    pub fn figure(
+        &self,
+        claim: &str,
+        dir: &Path,
+        figure: &str,
+        ctx: &Value,
+        draw: impl Fn(&Words) -> Result<(), GdlabError>,
+    ) -> Result<Figure, GdlabError> {
+        for (lang, figure_lang, _) in FIGURE_LANGS {
+            draw(&Words { lang, figure_lang, claim, figure, dir, ctx })?;
+        }
+        let caption = prose().both(&format!("figures.{claim}.{figure}.caption"), ctx)?;
+        Ok(Figure { path: self.rel(&dir.join(figure)), caption })
+    }
 }
 
 /// How a run behaved: "diverges", "oscillates" (successive updates mostly point in opposite
@@ -118,12 +186,6 @@ pub fn sudden_fall(loss: &[f64], window: usize) -> (usize, f64, f64) {
     (start, fall(start) / total, step / fall(start))
 }
 
-/// A figure's words, from the `figures.<claim>` table of the text (English until the figures
-/// get a font with Hangul).
-pub fn figure_text(key: &str, ctx: &Value) -> Result<String, GdlabError> {
-    prose().get(Lang::En, &format!("figures.{key}"), ctx)
-}
-
 /// A claim's title, statement and verdict from its table in both languages, filled from `ctx`.
 pub struct Prose<'a> {
     pub id: &'static str,
@@ -136,11 +198,20 @@ impl Prose<'_> {
         points: &'static [u32],
         quote: &'static str,
         holds: bool,
-        figures: Vec<String>,
+        figures: Vec<Figure>,
         numbers: serde_json::Value,
     ) -> Result<Claim, GdlabError> {
         let p = prose();
         let key = |k: &str| format!("{}.{k}", self.id);
+        // q1/a1, q2/a2, ...: as many as the text has.
+        let mut questions = Vec::new();
+        for k in 1.. {
+            if !p.has(Lang::Ko, &key(&format!("q{k}"))) {
+                break;
+            }
+            let (question, answer) = (p.both(&key(&format!("q{k}")), self.ctx)?, p.both(&key(&format!("a{k}")), self.ctx)?);
+            questions.push(Question { question, answer });
+        }
         Ok(Claim {
             id: self.id,
             points,
@@ -150,6 +221,11 @@ impl Prose<'_> {
             verdict: p.both(&key("verdict"), self.ctx)?,
             holds,
             figures,
+            chapter: p.both(&key("chapter"), self.ctx)?,
+            caution: p.both(&key("caution"), self.ctx)?,
+            try_page: p.both(&key("try_page"), self.ctx)?,
+            try_command: p.both(&key("try_command"), self.ctx)?,
+            questions,
             numbers,
         })
     }

@@ -80,9 +80,23 @@ pub struct Claim {
     pub verdict: Text,
     /// Whether the measurements support the statement.
     pub holds: bool,
-    /// Figure paths relative to the report folder (without extension: .svg and .png exist).
-    pub figures: Vec<String>,
+    /// The claim's figures, each in both languages, with captions.
+    pub figures: Vec<lab::Figure>,
+    /// The lecture's chapter, what a teacher adds (caveats, the lecture's slips), where to try
+    /// it (a live-lab page, a command), and questions with their answers.
+    pub chapter: Text,
+    pub caution: Text,
+    pub try_page: Text,
+    pub try_command: Text,
+    pub questions: Vec<Question>,
     pub numbers: serde_json::Value,
+}
+
+/// A check question at the end of a section, with its answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Question {
+    pub question: Text,
+    pub answer: Text,
 }
 
 /// One lecture claim: its runs, figure and verdict.

@@ -8,53 +8,149 @@ use crate::run::artifacts;
 use minijinja::context;
 use std::path::Path;
 
-/// The notation block of index.html, in MathML (no network, no script).
-const NOTATION: &str = "<p class=\"math\"><math display=\"block\"><mi>Δ</mi><mi>W</mi><mo>=</mo><mo>−</mo><mi>η</mi><mo>∇</mo><mi>C</mi></math>\
-<math display=\"block\"><mi>Δ</mi><mi>C</mi><mo>≈</mo><mfrac><mrow><mo>∂</mo><mi>C</mi></mrow><mrow><mo>∂</mo><msub><mi>w</mi><mn>1</mn></msub></mrow></mfrac><mi>Δ</mi><msub><mi>w</mi><mn>1</mn></msub><mo>+</mo><mfrac><mrow><mo>∂</mo><mi>C</mi></mrow><mrow><mo>∂</mo><msub><mi>w</mi><mn>2</mn></msub></mrow></mfrac><mi>Δ</mi><msub><mi>w</mi><mn>2</mn></msub><mo>=</mo><mo>∇</mo><mi>C</mi><mo>·</mo><mi>Δ</mi><mi>W</mi></math>\
-<math display=\"block\"><mi>C</mi><mo>(</mo><mi>b</mi><mo>)</mo><mo>=</mo><msup><mrow><mo>(</mo><mi>a</mi><mo>−</mo><mi>b</mi><mo>)</mo></mrow><mn>2</mn></msup><mo>,</mo><mspace width=\"1em\"/><mi>w</mi><mo>←</mo><mi>w</mi><mo>+</mo><mi>η</mi><mo>·</mo><mi>x</mi><mo>·</mo><mo>(</mo><mi>y</mi><mo>−</mo><mi>a</mi><mo>)</mo></math></p>";
+/// The notation block at the top of index.html, in MathML (no network, no script).
+const NOTATION: &str =
+    "<p class=\"math\"><math display=\"block\"><mi>Δ</mi><mi>W</mi><mo>=</mo><mo>−</mo><mi>η</mi><mo>∇</mo><mi>C</mi></math></p>";
+
+/// The page around the sections (a minijinja template: lang, both, notation, sections).
+static PAGE: &str = include_str!("page/index.html");
+/// Each claim's formulas in MathML, by claim id.
+static FORMULAS: &str = include_str!("page/formulas.toml");
+
+/// The report's own words (`report.<key>` of the text).
+fn words(lang: Lang, key: &str) -> Result<String, GdlabError> {
+    prose().get(lang, &format!("report.{key}"), &context! {})
+}
+
+/// The glossary, `(term, definition)` sorted by the term as the language reads (가나다순 for
+/// Korean: Hangul syllables are in that order in Unicode).
+fn glossary(lang: Lang) -> Result<Vec<(String, String)>, GdlabError> {
+    let mut entries: Vec<(String, String)> = prose()
+        .keys(lang, "glossary.")
+        .iter()
+        .map(|k| {
+            let line = prose().get(lang, k, &context! {})?;
+            let (term, definition) = line.split_once(": ").unwrap_or((line.as_str(), ""));
+            Ok((term.to_string(), definition.to_string()))
+        })
+        .collect::<Result<_, GdlabError>>()?;
+    entries.sort_by_key(|e| e.0.to_lowercase());
+    Ok(entries)
+}
+
+fn points(c: &Claim) -> String {
+    c.points.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+}
 
 fn markdown(claims: &[Claim], lang: Lang) -> Result<String, GdlabError> {
-    let words = |k: &str| prose().get(lang, &format!("report.{k}"), &context! {});
-    let (title, intro, verdict, points) = (words("title")?, words("intro")?, words("verdict")?, words("points")?);
-    let mut md = format!("# {title}\n\n{intro}\n\n");
+    let w = |k: &str| words(lang, k);
+    let mut md = format!("# {}\n\n{}\n\n## {}\n\n", w("title")?, w("intro")?, w("toc")?);
     for (k, c) in claims.iter().enumerate() {
-        let pts = c.points.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-        md += &format!(
-            "## {}. {}\n\n> «{}» ({points} {pts})\n\n{}\n\n**{verdict}:** {}\n\n",
-            k + 1,
-            c.title.get(lang),
-            c.quote,
-            c.statement.get(lang),
-            c.verdict.get(lang)
-        );
+        md += &format!("{}. [{}](#s{})\n", k + 1, c.title.get(lang), k + 1);
+    }
+    md += &format!("{}. [{}](#glossary)\n\n", claims.len() + 1, w("glossary")?);
+    for (k, c) in claims.iter().enumerate() {
+        let source = prose().get(lang, "report.source", &context! { chapter => c.chapter.get(lang), points => points(c) })?;
+        md += &format!("<a id=\"s{}\"></a>\n\n## {}. {}\n\n", k + 1, k + 1, c.title.get(lang));
+        md += &format!("### {}\n\n> «{}» ({source})\n\n", w("lecture_says")?, c.quote);
+        md += &format!("### {}\n\n{}\n\n**{}:** {}\n\n", w("experiment")?, c.statement.get(lang), w("verdict")?, c.verdict.get(lang));
         for f in &c.figures {
-            md += &format!("![{}]({f}.png)\n\n", c.title.get(lang));
+            md += &format!("![{}]({}{}.png)\n\n{}\n\n", c.title.get(lang), f.path, suffix(lang), f.caption.get(lang));
         }
+        md += &format!("### {}\n\n{}\n\n", w("caution")?, c.caution.get(lang));
+        md += &format!("### {}\n\n- {}\n- {}\n\n", w("try")?, c.try_page.get(lang), c.try_command.get(lang));
+        md += &format!("### {}\n\n", w("questions")?);
+        for (n, q) in c.questions.iter().enumerate() {
+            md += &format!(
+                "{}. {}\n   <details><summary>{}</summary>{}</details>\n\n",
+                n + 1,
+                q.question.get(lang),
+                w("answer")?,
+                q.answer.get(lang)
+            );
+        }
+    }
+    md += &format!("<a id=\"glossary\"></a>\n\n## {}\n\n", w("glossary")?);
+    for (term, definition) in glossary(lang)? {
+        md += &format!("- **{term}**: {definition}\n");
     }
     Ok(md)
 }
 
+/// Text for HTML: escaped, with Markdown's `code` spans as <code>.
+fn inline(s: &str) -> String {
+    let mut out = String::new();
+    for (k, part) in escape(s).split('`').enumerate() {
+        if k % 2 == 1 {
+            out += &format!("<code>{part}</code>");
+        } else {
+            out += part;
+        }
+    }
+    out
+}
+
 fn html_section(claims: &[Claim], lang: Lang) -> Result<String, GdlabError> {
     let code = if lang == Lang::Ko { "ko" } else { "en" };
-    let words = |k: &str| prose().get(lang, &format!("report.{k}"), &context! {});
-    let (intro, verdict) = (words("html_intro")?, words("verdict")?);
-    let mut h = format!("<section lang=\"{code}\" class=\"lang-{code}\"><p>{intro}</p>");
+    let w = |k: &str| words(lang, k);
+    let formulas: toml::Table = toml::from_str(FORMULAS).expect("page/formulas.toml is valid TOML (a unit test reads it)");
+    let mut h =
+        format!("<section lang=\"{code}\" class=\"lang-{code}\"><p>{}</p><h2>{}</h2><ol class=\"toc\">", w("html_intro")?, w("toc")?);
     for (k, c) in claims.iter().enumerate() {
+        h += &format!("<li><a href=\"#{code}-{}\">{}</a></li>", k + 1, escape(c.title.get(lang)));
+    }
+    h += &format!("<li><a href=\"#{code}-glossary\">{}</a></li></ol>", w("glossary")?);
+    for (k, c) in claims.iter().enumerate() {
+        let source = prose().get(lang, "report.source", &context! { chapter => c.chapter.get(lang), points => points(c) })?;
+        let mathml = formulas.get(c.id).and_then(|t| t.get("mathml")).and_then(toml::Value::as_str).unwrap_or("");
+        h += &format!("<h2 id=\"{code}-{}\">{}. {}</h2>", k + 1, k + 1, escape(c.title.get(lang)));
         h += &format!(
-            "<h2>{}. {}</h2><blockquote>«{}»</blockquote><p>{}</p><p class=\"v{}\"><b>{verdict}:</b> {}</p>",
-            k + 1,
-            escape(c.title.get(lang)),
+            "<h3>{}</h3><blockquote>«{}»</blockquote><p class=\"points\">{}</p>",
+            w("lecture_says")?,
             escape(c.quote),
-            escape(c.statement.get(lang)),
+            escape(&source)
+        );
+        h += &format!(
+            "<h3>{}</h3><p class=\"math\">{mathml}</p><p>{}</p><p class=\"v{}\"><b>{}:</b> {}</p>",
+            w("experiment")?,
+            inline(c.statement.get(lang)),
             if c.holds { "" } else { " x" },
-            escape(c.verdict.get(lang))
+            w("verdict")?,
+            inline(c.verdict.get(lang))
         );
         for f in &c.figures {
             // Linked, not inlined: the page stays small and opens from the folder.
-            h += &format!("<figure><img src=\"{f}.png\" alt=\"{}\" loading=\"lazy\"></figure>", escape(c.title.get(lang)));
+            h += &format!(
+                "<figure><img src=\"{}{}.png\" alt=\"{}\" loading=\"lazy\"><figcaption>{}</figcaption></figure>",
+                f.path,
+                suffix(lang),
+                escape(c.title.get(lang)),
+                inline(f.caption.get(lang))
+            );
         }
+        h += &format!("<h3>{}</h3><p>{}</p>", w("caution")?, inline(c.caution.get(lang)));
+        h += &format!(
+            "<h3>{}</h3><ul><li>{}</li><li>{}</li></ul>",
+            w("try")?,
+            inline(c.try_page.get(lang)),
+            inline(c.try_command.get(lang))
+        );
+        h += &format!("<h3>{}</h3><ol>", w("questions")?);
+        for q in &c.questions {
+            h += &format!(
+                "<li>{}<details><summary>{}</summary>{}</details></li>",
+                inline(q.question.get(lang)),
+                w("answer")?,
+                inline(q.answer.get(lang))
+            );
+        }
+        h += "</ol>";
     }
-    Ok(h + "</section>")
+    h += &format!("<h2 id=\"{code}-glossary\">{}</h2><dl>", w("glossary")?);
+    for (term, definition) in glossary(lang)? {
+        h += &format!("<dt>{}</dt><dd>{}</dd>", escape(&term), inline(&definition));
+    }
+    Ok(h + "</dl></section>")
 }
 
 /// Writes the report and returns the claims as lecture.json has them (figures under figures/).
@@ -67,11 +163,11 @@ pub fn write(dir: &Path, claims: &[Claim], lang: Lang) -> Result<Vec<Claim>, Gdl
     for c in &mut claims {
         for (k, f) in c.figures.iter_mut().enumerate() {
             let name = format!("figures/{}_{}", c.id, k + 1);
-            for ext in ["png", "svg"] {
-                std::fs::copy(dir.join(format!("{f}.{ext}")), dir.join(format!("{name}.{ext}")))
-                    .map_err(GdlabError::io(format!("cannot copy {f}.{ext}")))?;
+            for ext in ["png", "svg", "ko.png", "ko.svg"] {
+                let from = format!("{}.{ext}", f.path);
+                std::fs::copy(dir.join(&from), dir.join(format!("{name}.{ext}"))).map_err(GdlabError::io(format!("cannot copy {from}")))?;
             }
-            *f = name;
+            f.path = name;
         }
     }
     let json = serde_json::to_string_pretty(&claims).expect("claims serialise");
@@ -83,24 +179,26 @@ pub fn write(dir: &Path, claims: &[Claim], lang: Lang) -> Result<Vec<Claim>, Gdl
             _ => &Lang::En,
         }),
     };
-    let mut html = String::from(
-        "<!doctype html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>gdlab lecture: 경사하강법</title><style>body{font-family:system-ui,'Noto Sans CJK KR',sans-serif;max-width:980px;margin:2em auto;line-height:1.5;padding:0 1em}figure{margin:1em 0}img{max-width:100%;height:auto}.v{padding:.6em;border-left:4px solid #2c7;background:#f4fbf6}.x{border-color:#d33;background:#fdf2f2}blockquote{color:#555;margin:.3em 0}.math{text-align:center}nav button{font:inherit;margin-right:.4em}body.en .lang-ko,body.ko .lang-en{display:none}</style></head><body class=\"ko\"><h1>gdlab lecture: 경사하강법 / gradient descent</h1>",
-    );
-    if langs.len() > 1 {
-        html += "<nav><button onclick=\"document.body.className='ko';document.documentElement.lang='ko'\">한국어</button><button onclick=\"document.body.className='en';document.documentElement.lang='en'\">English</button></nav><script>if(!(navigator.language||'ko').toLowerCase().startsWith('ko')){document.body.className='en';document.documentElement.lang='en'}</script>";
-    } else if langs[0] == Lang::En {
-        html = html.replace("<html lang=\"ko\">", "<html lang=\"en\">").replace("<body class=\"ko\">", "<body class=\"en\">");
-    }
-    html += NOTATION;
+    let mut sections = String::new();
     for l in langs {
-        html += &html_section(&claims, *l)?;
+        sections += &html_section(&claims, *l)?;
         let file = if *l == Lang::Ko { "REPORT.ko.md" } else { "REPORT.md" };
         artifacts::write_atomic(&dir.join(file), markdown(&claims, *l)?.as_bytes())
             .map_err(GdlabError::io(format!("cannot write {file}")))?;
     }
-    html += "</body></html>\n";
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    let first = if langs[0] == Lang::Ko { "ko" } else { "en" };
+    let html = env
+        .render_str(PAGE, context! { lang => first, both => langs.len() > 1, notation => NOTATION, sections })
+        .map_err(|e| GdlabError::Runtime(format!("the page skeleton src/lecture/page/index.html: {e:#}")))?;
     artifacts::write_atomic(&dir.join("index.html"), html.as_bytes()).map_err(GdlabError::io("cannot write index.html"))?;
     Ok(claims)
+}
+
+/// The file suffix of a figure's language (lab::Figure).
+fn suffix(lang: Lang) -> &'static str {
+    if lang == Lang::Ko { ".ko" } else { "" }
 }
 
 fn escape(s: &str) -> String {

@@ -72,9 +72,21 @@ impl Prose {
             .map_err(|e| GdlabError::Runtime(format!("the lecture text {key} ({lang:?}): {e:#}")))
     }
 
+    /// Whether `lang` has the template `key`.
+    pub fn has(&self, lang: Lang, key: &str) -> bool {
+        self.env(lang).get_template(key).is_ok()
+    }
+
     /// The template `key` in both languages.
     pub fn both(&self, key: &str, ctx: &Value) -> Result<Text, GdlabError> {
         Ok(Text { ko: self.get(Lang::Ko, key, ctx)?, en: self.get(Lang::En, key, ctx)? })
+    }
+
+    /// The template names of `lang` that start with `prefix`, sorted.
+    pub fn keys(&self, lang: Lang, prefix: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self.env(lang).templates().map(|(n, _)| n.to_string()).filter(|n| n.starts_with(prefix)).collect();
+        keys.sort();
+        keys
     }
 
     /// Every template name of `lang`, for the tests.
@@ -92,13 +104,43 @@ mod tests {
 
     #[test]
     fn both_languages_have_the_same_templates() {
-        // The figures' words are English only until the figures get a font with Hangul.
         let names = |lang| -> Vec<String> {
-            let mut n: Vec<String> = prose().names(lang).into_iter().filter(|n| !n.starts_with("figures.")).collect();
+            let mut n: Vec<String> = prose().names(lang);
             n.sort();
             n
         };
         assert_eq!(names(Lang::Ko), names(Lang::En));
+    }
+
+    /// The characters of every string under `table` (figure words, behaviour words) that the
+    /// Korean figures' font has no glyph for: a figure would print a box for each.
+    fn undrawable(table: &toml::Table) -> std::collections::BTreeSet<char> {
+        let face = ttf_parser::Face::parse(crate::report::plot::FigureLang::Ko.font(), 0).expect("the Korean font parses");
+        let mut missing = std::collections::BTreeSet::new();
+        let mut stack: Vec<&toml::Value> = table.values().collect();
+        while let Some(v) = stack.pop() {
+            match v {
+                toml::Value::String(s) => missing.extend(s.chars().filter(|c| !c.is_control() && face.glyph_index(*c).is_none())),
+                toml::Value::Table(t) => stack.extend(t.values()),
+                _ => {}
+            }
+        }
+        missing
+    }
+
+    #[test]
+    fn the_korean_font_draws_every_word_of_the_korean_figures() {
+        let ko: toml::Table = toml::from_str(KO).unwrap();
+        for key in ["figures", "words"] {
+            let missing = undrawable(ko[key].as_table().unwrap());
+            assert!(
+                missing.is_empty(),
+                "ko.toml [{key}]: the font has no glyph for {missing:?} (scripts/korean-font.py keeps what a figure may use)"
+            );
+        }
+        // A character outside the subset is found: the check can fail.
+        let table: toml::Table = toml::from_str("t = \"ㅏ漢\"").unwrap();
+        assert_eq!(undrawable(&table).into_iter().collect::<String>(), "漢");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Charts as SVG and PNG with plotters. Knows nothing of burn: it draws plain series.
-//! The font is embedded (DejaVu Sans), so PNG text renders on a machine with no fonts.
+//! The fonts are embedded (DejaVu Sans for English, a Hangul subset of Noto Sans CJK KR for
+//! Korean: scripts/korean-font.py), so PNG text renders on a machine with no fonts.
 
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
@@ -7,17 +8,82 @@ use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
 
-static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+static LATIN: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+static HANGUL: &[u8] = include_bytes!("../../assets/NotoSansKR-gdlab.ttf");
 static REGISTER: Once = Once::new();
 
 fn register_font() {
     REGISTER.call_once(|| {
-        for style in [FontStyle::Normal, FontStyle::Bold] {
-            if plotters::style::register_font("sans-serif", style, FONT).is_err() {
-                panic!("the embedded font is not a valid TrueType font");
+        for lang in [FigureLang::En, FigureLang::Ko] {
+            for style in [FontStyle::Normal, FontStyle::Bold] {
+                if plotters::style::register_font(lang.family(), style, lang.font()).is_err() {
+                    panic!("the embedded font for {lang:?} is not a valid TrueType font");
+                }
             }
         }
     });
+}
+
+/// The language of a figure's words: the embedded font that draws them, and the few words
+/// this module adds itself. Tick labels are numbers and keep the Latin font in both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FigureLang {
+    #[default]
+    En,
+    Ko,
+}
+
+impl FigureLang {
+    /// The family name the font is registered under, which an SVG also names: a CSS list, so a
+    /// browser without Noto Sans CJK KR falls back to its own sans-serif.
+    pub fn family(self) -> &'static str {
+        match self {
+            FigureLang::En => "sans-serif",
+            FigureLang::Ko => "Noto Sans CJK KR, sans-serif",
+        }
+    }
+
+    pub fn font(self) -> &'static [u8] {
+        match self {
+            FigureLang::En => LATIN,
+            FigureLang::Ko => HANGUL,
+        }
+    }
+
+    fn log_scale(self) -> &'static str {
+        match self {
+            FigureLang::En => "log scale",
+            FigureLang::Ko => "로그 눈금",
+        }
+    }
+
+    fn three_d(self) -> &'static str {
+        match self {
+            FigureLang::En => "3-D",
+            FigureLang::Ko => "입체",
+        }
+    }
+
+    /// A heat map's path legend: the path, its start, its end.
+    fn path_words(self) -> [&'static str; 3] {
+        match self {
+            FigureLang::En => ["descent path", "start", "end"],
+            FigureLang::Ko => ["경사하강법의 경로", "시작점", "끝점"],
+        }
+    }
+
+    fn diagonal(self) -> &'static str {
+        match self {
+            FigureLang::En => "actual = predicted",
+            FigureLang::Ko => "실제 = 예측",
+        }
+    }
+}
+
+/// Axis names and legend entries: 14 px (plotters' default of 12 is small for Hangul), in the
+/// figure's font.
+fn words(lang: FigureLang) -> (&'static str, u32) {
+    (lang.family(), 14)
 }
 
 /// One named line (or a set of points, or of separate segments), in one colour with one
@@ -50,6 +116,7 @@ pub struct LineChart<'a> {
     pub series: &'a [Series],
     /// Log y axis: Some(choice), or None to decide from the data (`wants_log`).
     pub log_y: Option<bool>,
+    pub lang: FigureLang,
 }
 
 const PALETTE: [RGBColor; 10] = [
@@ -103,14 +170,25 @@ where
     if log {
         (y0, y1) = positive_range(c.series);
     }
+    // Room for the legend: when every corner holds data, the y range grows on the legend's
+    // side until the legend's share of the height is free of it.
+    let (crowded, corner, share) = quiet_corner(c.series, log);
+    if crowded > 0 && y1 > y0 {
+        let upper = matches!(corner, SeriesLabelPosition::UpperRight | SeriesLabelPosition::UpperLeft);
+        let (a, b) = if log { (y0.log10(), y1.log10()) } else { (y0, y1) };
+        let grown = (b - a) / (1.0 - share);
+        let (a, b) = if upper { (a, a + grown) } else { (b - grown, b) };
+        (y0, y1) = if log { (10f64.powf(a), 10f64.powf(b)) } else { (a, b) };
+    }
     let mut builder = ChartBuilder::on(&root);
-    builder.caption(c.title, ("sans-serif", 22)).margin(12).x_label_area_size(42).y_label_area_size(72);
+    builder.caption(c.title, (c.lang.family(), 22)).margin(12).x_label_area_size(42).y_label_area_size(72);
     if log {
         let mut chart = builder.build_cartesian_2d(x0..x1, (y0 * 0.8..y1 * 1.25).log_scale())?;
         chart
             .configure_mesh()
             .x_desc(c.x_label)
-            .y_desc(format!("{} (log scale)", c.y_label))
+            .y_desc(format!("{} ({})", c.y_label, c.lang.log_scale()))
+            .axis_desc_style(words(c.lang))
             .x_label_formatter(&|x| format_tick(*x))
             // Enough labels that a curve ending between two powers of ten still has one near it.
             .y_labels(16)
@@ -123,20 +201,27 @@ where
         let style = ("sans-serif", 12).into_font().color(&BLACK).pos(Pos::new(HPos::Right, VPos::Center));
         let top = hi.log10().floor();
         let mut k = lo.log10().floor();
+        // Where labels already stand (the powers of ten), so an added one never overlaps one.
+        let mut taken: Vec<i32> = (k as i32..=top as i32)
+            .map(|e| 10f64.powi(e))
+            .filter(|v| *v >= lo && *v <= hi)
+            .map(|v| chart.backend_coord(&(x0, v)).1)
+            .collect();
         while k < top {
             let power = 10f64.powf(k);
             if power < lo && 10.0 * power > lo {
                 for m in [2.0, 3.0, 5.0] {
                     let v = m * power;
-                    if v > lo && v < hi {
-                        let (px, py) = chart.backend_coord(&(x0, v));
+                    let (px, py) = chart.backend_coord(&(x0, v));
+                    if v > lo && v < hi && taken.iter().all(|t| (t - py).abs() >= 14) {
                         root.draw(&Text::new(log_tick(v), (px - 8, py), style.clone()))?;
+                        taken.push(py);
                     }
                 }
             }
             k += 1.0;
         }
-        draw_series_and_legend(&mut chart, c.series, Some(y0 * 0.8))?;
+        draw_series_and_legend(&mut chart, c.series, Some(y0 * 0.8), corner, c.lang)?;
     } else {
         let pad = if y1 > y0 { (y1 - y0) * 0.05 } else { 1.0 };
         let mut chart = builder.build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))?;
@@ -144,10 +229,12 @@ where
             .configure_mesh()
             .x_desc(c.x_label)
             .y_desc(c.y_label)
+            .axis_desc_style(words(c.lang))
             .x_label_formatter(&|x| format_tick(*x))
-            .y_label_formatter(&|y| format_tick(*y))
+            // A tick at zero can come out as -1.1e-16 from the axis arithmetic.
+            .y_label_formatter(&|y| format_tick(if y.abs() < (y1 - y0).abs() * 1e-9 { 0.0 } else { *y }))
             .draw()?;
-        draw_series_and_legend(&mut chart, c.series, None)?;
+        draw_series_and_legend(&mut chart, c.series, None, corner, c.lang)?;
     }
     root.present()?;
     Ok(())
@@ -159,6 +246,8 @@ fn draw_series_and_legend<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
     series: &[Series],
     floor: Option<f64>,
+    corner: SeriesLabelPosition,
+    lang: FigureLang,
 ) -> DrawResult
 where
     DB::ErrorType: 'static + Send + Sync,
@@ -169,9 +258,9 @@ where
         let pts = s.points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()).map(|p| (p.0, floor.map_or(p.1, |f| p.1.max(f))));
         if s.segments {
             let pts: Vec<(f64, f64)> = pts.collect();
-            let a = chart.draw_series(pts.chunks_exact(2).map(|c| PathElement::new(vec![c[0], c[1]], color.stroke_width(1))))?;
+            let a = chart.draw_series(pts.chunks_exact(2).map(|c| PathElement::new(vec![c[0], c[1]], style)))?;
             if !s.name.is_empty() {
-                a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(1)));
+                a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], style));
             }
         } else if s.dots {
             let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
@@ -185,12 +274,13 @@ where
             }
         }
     }
-    draw_legend(chart, quiet_corner(series, floor.is_some()))
+    draw_legend(chart, corner, lang)
 }
 
 /// The corner of the plot with the fewest data points, so the legend covers as little as
-/// possible (upper right when several tie).
-fn quiet_corner(series: &[Series], log_y: bool) -> SeriesLabelPosition {
+/// possible (upper right when several tie): how many points it still holds, the corner, and
+/// the share of the plot's height the legend takes.
+fn quiet_corner(series: &[Series], log_y: bool) -> (usize, SeriesLabelPosition, f64) {
     let pts: Vec<(f64, f64)> = series
         .iter()
         .flat_map(|s| s.points.iter())
@@ -200,12 +290,15 @@ fn quiet_corner(series: &[Series], log_y: bool) -> SeriesLabelPosition {
     let range = |f: fn(&(f64, f64)) -> f64| pts.iter().map(f).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     let ((x0, x1), (y0, y1)) = (range(|p| p.0), range(|p| p.1));
     let (w, h) = ((x1 - x0).max(1e-300), (y1 - y0).max(1e-300));
-    // The legend box is about 40% of the width and 30% of the height.
+    // The legend box: about 45% of the width, and 20 px a line on a plot about 460 px high
+    // (the report's 900 x 560), at most half of it.
+    let entries = series.iter().filter(|s| !s.name.is_empty()).count();
+    let share = ((entries as f64 * 20.0 + 14.0) / 460.0).min(0.5);
     let count = |right: bool, upper: bool| {
         pts.iter()
             .filter(|p| {
                 let (u, v) = ((p.0 - x0) / w, (p.1 - y0) / h);
-                (if right { u > 0.6 } else { u < 0.4 }) && (if upper { v > 0.7 } else { v < 0.3 })
+                (if right { u > 0.55 } else { u < 0.45 }) && (if upper { v > 1.0 - share } else { v < share })
             })
             .count()
     };
@@ -217,18 +310,25 @@ fn quiet_corner(series: &[Series], log_y: bool) -> SeriesLabelPosition {
     ]
     .into_iter()
     .min_by_key(|(n, _)| *n)
-    .map_or(SeriesLabelPosition::UpperRight, |(_, p)| p)
+    .map_or((0, SeriesLabelPosition::UpperRight, share), |(n, p)| (n, p, share))
 }
 
 /// The legend box every chart uses: translucent white behind, black border, at `position`.
 fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
+    lang: FigureLang,
 ) -> DrawResult
 where
     DB::ErrorType: 'static + Send + Sync,
 {
-    chart.configure_series_labels().position(position).background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+    chart
+        .configure_series_labels()
+        .label_font(words(lang))
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
     Ok(())
 }
 
@@ -266,6 +366,7 @@ pub struct LogLogScatter<'a> {
     pub x_label: &'a str,
     pub y_label: &'a str,
     pub series: &'a [Series],
+    pub lang: FigureLang,
 }
 
 fn draw_scatter<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &LogLogScatter) -> DrawResult
@@ -285,7 +386,7 @@ where
     }
     let range = (lo / 2.0)..(hi * 2.0);
     let mut chart = ChartBuilder::on(&root)
-        .caption(c.title, ("sans-serif", 22))
+        .caption(c.title, (c.lang.family(), 22))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(72)
@@ -294,12 +395,13 @@ where
         .configure_mesh()
         .x_desc(c.x_label)
         .y_desc(c.y_label)
+        .axis_desc_style(words(c.lang))
         .x_label_formatter(&|v| format!("{v:.0e}"))
         .y_label_formatter(&|v| format!("{v:.0e}"))
         .draw()?;
     chart
         .draw_series(LineSeries::new([(range.start, range.start), (range.end, range.end)], BLACK.mix(0.5)))?
-        .label("actual = predicted")
+        .label(c.lang.diagonal())
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.mix(0.5)));
     for (i, s) in c.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
@@ -308,7 +410,7 @@ where
             .label(&s.name)
             .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
     }
-    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, c.lang)?;
     root.present()?;
     Ok(())
 }
@@ -364,6 +466,7 @@ pub struct ErrorAreas<'a> {
     pub points: &'a [(f64, f64)],
     /// (panel title, w, b).
     pub panels: &'a [(String, f64, f64)],
+    pub lang: FigureLang,
 }
 
 impl Chart for ErrorAreas<'_> {
@@ -372,7 +475,7 @@ impl Chart for ErrorAreas<'_> {
         DB::ErrorType: 'static + Send + Sync,
     {
         root.fill(&WHITE)?;
-        let root = root.titled(self.title, ("sans-serif", 22))?;
+        let root = root.titled(self.title, (self.lang.family(), 22))?;
         // One set of axes for every panel, with squares of equal data sides looking square:
         // x and y get the same units per pixel.
         let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
@@ -393,7 +496,7 @@ impl Chart for ErrorAreas<'_> {
         let orange = RGBColor(255, 127, 14);
         for (area, (title, w, b)) in panels.iter().zip(self.panels) {
             let mut chart = ChartBuilder::on(area)
-                .caption(title, ("sans-serif", 17))
+                .caption(title, (self.lang.family(), 17))
                 .margin(8)
                 .x_label_area_size(30)
                 .y_label_area_size(40)
@@ -444,6 +547,7 @@ pub struct HeatMap<'a> {
     /// Colour and contour levels on log10(z) (for losses spanning decades).
     pub log: bool,
     pub path: &'a [(f64, f64)],
+    pub lang: FigureLang,
 }
 
 fn level_value(z: f64, log: bool) -> f64 {
@@ -509,7 +613,7 @@ where
     let (root, bar) = root.split_horizontally(width.saturating_sub(110));
     draw_colour_bar(&bar, h, lo, if hi > lo { hi } else { lo + 1.0 })?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(h.title, ("sans-serif", 20))
+        .caption(h.title, (h.lang.family(), 20))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(64)
@@ -519,6 +623,7 @@ where
         .disable_mesh()
         .x_desc(h.x_label)
         .y_desc(h.y_label)
+        .axis_desc_style(words(h.lang))
         .x_label_formatter(&|x| format_tick(*x))
         .y_label_formatter(&|y| format_tick(*y))
         .draw()?;
@@ -542,17 +647,17 @@ where
         let red = RGBColor(214, 39, 40);
         chart
             .draw_series(LineSeries::new(h.path.iter().copied(), red.stroke_width(2)))?
-            .label("descent path")
+            .label(h.lang.path_words()[0])
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], red.stroke_width(2)));
         chart
             .draw_series(h.path.first().map(|p| Circle::new(*p, 5, RGBColor(255, 255, 255).filled())))?
-            .label("start")
+            .label(h.lang.path_words()[1])
             .legend(|(x, y)| Circle::new((x + 9, y), 5, RGBColor(255, 255, 255).filled().stroke_width(1)));
         chart
             .draw_series(h.path.last().map(|p| Cross::new(*p, 6, red.stroke_width(3))))?
-            .label("end")
+            .label(h.lang.path_words()[2])
             .legend(move |(x, y)| Cross::new((x + 9, y), 6, red.stroke_width(3)));
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, h.lang)?;
     }
     root.present()?;
     Ok(())
@@ -578,10 +683,10 @@ where
         .disable_mesh()
         .disable_x_axis()
         .set_all_tick_mark_size(0)
-        .y_desc(if log { format!("{} (log scale)", h.z_label) } else { h.z_label.to_string() })
+        .y_desc(if log { format!("{} ({})", h.z_label, h.lang.log_scale()) } else { h.z_label.to_string() })
         .y_labels(8)
         .y_label_style(("sans-serif", 13))
-        .axis_desc_style(("sans-serif", 15))
+        .axis_desc_style((h.lang.family(), 15))
         .y_label_formatter(&|t| if log { format_tick(two_digits(10f64.powf(*t))) } else { format_tick(*t) })
         .draw()?;
     let steps = 120;
@@ -619,11 +724,10 @@ impl Chart for Surface3d<'_> {
         let hi = if hi > lo { hi } else { lo + 1.0 };
         let (x0, x1) = (h.xs[0], *h.xs.last().unwrap());
         let (y0, y1) = (h.ys[0], *h.ys.last().unwrap());
-        let mut chart = ChartBuilder::on(&root).caption(format!("{} (3-D)", h.title), ("sans-serif", 20)).margin(16).build_cartesian_3d(
-            x0..x1,
-            lo..hi,
-            y0..y1,
-        )?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{} ({})", h.title, h.lang.three_d()), (h.lang.family(), 20))
+            .margin(16)
+            .build_cartesian_3d(x0..x1, lo..hi, y0..y1)?;
         chart.with_projection(|mut p| {
             p.yaw = 0.6;
             p.pitch = 0.45;
@@ -641,7 +745,7 @@ impl Chart for Surface3d<'_> {
                 .style_func(&|z: &f64| shade((z - lo) / (hi - lo)).mix(0.85).filled()),
         )?;
         // Axis names where each axis runs: plotters' 3-D axes have ticks but no titles.
-        let name = ("sans-serif", 18).into_font().color(&BLACK);
+        let name = (h.lang.family(), 18).into_font().color(&BLACK);
         let (xm, ym) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
         let (dx, dy) = ((x1 - x0) * 0.12, (y1 - y0) * 0.12);
         chart.draw_series([
@@ -651,5 +755,41 @@ impl Chart for Surface3d<'_> {
         ])?;
         root.present()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_korean_font_draws_this_modules_own_korean_words() {
+        let face = ttf_parser::Face::parse(FigureLang::Ko.font(), 0).expect("the Korean font parses");
+        let ko = FigureLang::Ko;
+        let words = [ko.log_scale(), ko.three_d(), ko.diagonal()].into_iter().chain(ko.path_words());
+        for w in words {
+            assert!(w.chars().all(|c| face.glyph_index(c).is_some()), "{w}: a character the font cannot draw");
+        }
+    }
+
+    #[test]
+    fn a_korean_chart_names_its_font_and_draws_hangul() {
+        let dir = tempfile::tempdir().unwrap();
+        let series = [Series::line("손실값", vec![(0.0, 1.0), (1.0, 0.5)])];
+        let chart =
+            LineChart {
+                title: "경사하강법", x_label: "업데이트", y_label: "C", series: &series, log_y: None, lang: FigureLang::Ko
+            };
+        write(dir.path(), "k", (300, 200), &chart).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("k.svg")).unwrap();
+        assert!(svg.contains("font-family=\"Noto Sans CJK KR, sans-serif\"") && svg.contains("경사하강법"));
+        // In the PNG, two characters the font lacks draw as two equal boxes: two Hangul
+        // syllables must not look like that.
+        let png = |title: &str, stem: &str| {
+            write(dir.path(), stem, (300, 200), &LineChart { title, ..chart }).unwrap();
+            std::fs::read(dir.path().join(format!("{stem}.png"))).unwrap()
+        };
+        assert_eq!(png("漢字", "boxes"), png("日本", "boxes_too"), "two missing characters draw alike");
+        assert_ne!(png("경사", "hangul"), png("漢字", "boxes"));
     }
 }

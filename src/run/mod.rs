@@ -9,7 +9,7 @@ use crate::config::{self, Loaded};
 use crate::data::Splits;
 use crate::error::GdlabError;
 use crate::nn::model::Network;
-use crate::report::plot::{self, LineChart, Series};
+use crate::report::plot::{self, FigureLang, LineChart, Series};
 use crate::train::experiment::{self, Experiment};
 use crate::train::{self, Checkpoint, Outcome, Record, StopReason, Trainer};
 use artifacts::Summary;
@@ -488,7 +488,14 @@ pub fn write_outputs(
         dir,
         "loss",
         (900, 560),
-        &LineChart { title: &title, x_label: "step (parameter updates)", y_label: &loss_name, series: &series, log_y: None },
+        &LineChart {
+            title: &title,
+            x_label: "step (parameter updates)",
+            y_label: &loss_name,
+            series: &series,
+            log_y: None,
+            lang: FigureLang::En,
+        },
     )
     .map_err(GdlabError::io("cannot write the loss plot"))?;
     // Last: summary.json marks the run finished, and its peak memory covers everything the run

@@ -220,9 +220,21 @@ fn the_report_is_complete_in_both_languages_and_opens_from_its_folder() {
         assert!(ko.contains(c["verdict"]["ko"].as_str().unwrap()));
         assert!(!c["quote"].as_str().unwrap().is_empty() && !c["points"].as_array().unwrap().is_empty());
         for f in c["figures"].as_array().unwrap() {
-            let f = f.as_str().unwrap();
-            assert_figure(&dir.join(format!("{f}.png")));
-            assert_figure(&dir.join(format!("{f}.svg")));
+            let path = f["path"].as_str().unwrap();
+            // Each figure in both languages: Korean words in the Korean one, none in the English.
+            for (suffix, hangul) in [("", false), (".ko", true)] {
+                assert_figure(&dir.join(format!("{path}{suffix}.png")));
+                assert_figure(&dir.join(format!("{path}{suffix}.svg")));
+                let svg = std::fs::read_to_string(dir.join(format!("{path}{suffix}.svg"))).unwrap();
+                let has = svg.chars().any(|ch| ('\u{AC00}'..='\u{D7A3}').contains(&ch));
+                assert_eq!(has, hangul, "{path}{suffix}.svg: Hangul {}", if has { "in the English figure" } else { "missing" });
+            }
+            // A caption in both languages, each shown under its figure.
+            for (lang, text, suffix) in [("ko", &ko, ".ko"), ("en", &md, "")] {
+                let caption = f["caption"][lang].as_str().unwrap();
+                assert!(!caption.is_empty() && text.contains(caption), "{path}: the {lang} caption is not in the report");
+                assert!(text.contains(&format!("{path}{suffix}.png")), "{path}: the {lang} report does not show its own figure");
+            }
         }
     }
 }
@@ -1029,7 +1041,9 @@ fn korean_seams(text: &str) -> Vec<String> {
         if line.contains("걸음") {
             found.push(format!("걸음 for an update in \"{}\"", quote()));
         }
-        for t in &tokens {
+        // A Markdown list item's "- " is a bullet, not a placeholder.
+        let words = if tokens.first() == Some(&"-") { &tokens[1..] } else { &tokens[..] };
+        for t in words {
             let bare = t.trim_matches(|c: char| "().,;:".contains(c));
             if bare == "-" || bare.contains("NaN") || t.contains("{{") || t.contains("}}") || t.contains("{%") {
                 found.push(format!("placeholder {t:?} in \"{}\"", quote()));
@@ -1057,10 +1071,75 @@ fn the_korean_check_finds_each_kind_of_seam() {
         "673 걸음 만에",
         "걸음 수: -;",
         "값은 NaN 입니다",
+        "- 업데이트 수: - 번",
     ] {
         assert!(!korean_seams(bad).is_empty(), "{bad}");
     }
-    for good in ["MSE와 MAE", "b를 늘립니다", "673번 업데이트 만에", "이 폴더의 실행", "−2에서 3까지"] {
+    for good in ["MSE와 MAE", "b를 늘립니다", "673번 업데이트 만에", "이 폴더의 실행", "−2에서 3까지", "- 실험실에서 열어 보세요."]
+    {
         assert!(korean_seams(good).is_empty(), "{good}: {:?}", korean_seams(good));
     }
+}
+
+/// The technical terms a reader may need explained (KOREAN.md's vocabulary and the standard
+/// terms a teacher adds), Korean and English.
+const TERMS: &[(&str, &str)] = &[
+    ("연결강도", "weight"),
+    ("편향", "bias"),
+    ("파라미터", "parameter"),
+    ("손실함수", "loss function"),
+    ("오차", "error"),
+    ("MSE", "MSE"),
+    ("MAE", "MAE"),
+    ("교차 엔트로피", "cross-entropy"),
+    ("시그모이드", "sigmoid"),
+    ("계단 함수", "step function"),
+    ("경사하강법", "gradient descent"),
+    ("학습률", "learning rate"),
+    ("기울기", "slope"),
+    ("편미분", "partial derivative"),
+    ("Taylor 근사", "Taylor approximation"),
+    ("퍼셉트론", "perceptron"),
+    ("델타 규칙", "delta rule"),
+    ("역전파", "backpropagation"),
+    ("지역 최솟값", "local minimum"),
+    ("안장점", "saddle point"),
+    ("헤시안", "Hessian"),
+    ("고윳값", "eigenvalue"),
+    ("이상치", "outlier"),
+    ("에폭", "epoch"),
+    ("정규방정식", "normal equations"),
+];
+
+/// The glossary's terms (the bold start of each entry) and the report before the glossary.
+fn glossary_of(report: &str, heading: &str) -> (String, Vec<String>) {
+    let at = report.find(&format!("## {heading}\n")).unwrap_or_else(|| panic!("no glossary heading {heading:?}"));
+    let terms =
+        report[at..].lines().filter_map(|l| l.strip_prefix("- **").and_then(|r| r.split_once("**")).map(|(t, _)| t.to_string())).collect();
+    (report[..at].to_string(), terms)
+}
+
+#[test]
+fn the_glossary_explains_every_term_the_report_uses() {
+    let dir = &report().0;
+    for (file, heading, korean) in [("REPORT.ko.md", "용어 풀이", true), ("REPORT.md", "Glossary", false)] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let (body, terms) = glossary_of(&text, heading);
+        assert!(terms.len() >= TERMS.len(), "{file}: {} glossary entries", terms.len());
+        let mut missing = Vec::new();
+        for (ko, en) in TERMS {
+            let term = if korean { *ko } else { *en };
+            let used = body.to_lowercase().contains(&term.to_lowercase());
+            if used && !terms.iter().any(|t| t.to_lowercase().contains(&term.to_lowercase())) {
+                missing.push(term);
+            }
+        }
+        assert!(missing.is_empty(), "{file}: used but not in the glossary: {missing:?}");
+        // Sorted as a reader looks a term up.
+        let lower: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+        assert!(lower.windows(2).all(|w| w[0] <= w[1]), "{file}: the glossary is not in order: {terms:?}");
+    }
+    // The check can fail: a report using a term its glossary lacks.
+    let (body, terms) = glossary_of("안장점이 있다\n## 용어 풀이\n- **편향**: b\n", "용어 풀이");
+    assert!(body.contains("안장점") && !terms.iter().any(|t| t.contains("안장점")));
 }

@@ -6,7 +6,7 @@
 
 use crate::config;
 use crate::error::GdlabError;
-use crate::report::plot::{self, LineChart, Series};
+use crate::report::plot::{self, FigureLang, LineChart, Series};
 use crate::run::artifacts::{self, RunState, Summary};
 use crate::train::StopReason;
 use std::path::{Path, PathBuf};
@@ -292,7 +292,14 @@ pub fn overlay(dir: &Path, stem: &str, title: &str, rows: &[RunRow]) -> Result<(
         dir,
         stem,
         (900, 560),
-        &LineChart { title, x_label: "step (parameter updates)", y_label: "training loss", series: &series, log_y: None },
+        &LineChart {
+            title,
+            x_label: "step (parameter updates)",
+            y_label: "training loss",
+            series: &series,
+            log_y: None,
+            lang: FigureLang::En,
+        },
     )
     .map_err(GdlabError::io("cannot write the overlay plot"))
 }

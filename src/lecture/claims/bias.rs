@@ -1,9 +1,10 @@
 //! Chapter 1 (경사하강법의 정의): a bias moves the sigmoid (points 2, 3, 4).
 
-use crate::commands::sweep;
+use crate::commands::sweep::RunRow;
 use crate::error::GdlabError;
 use crate::lecture::Claim;
-use crate::lecture::lab::{Lab, Prose, column, figure_text};
+use crate::lecture::lab::{Lab, Prose, column};
+use crate::report::plot::Series;
 use minijinja::context;
 use serde_json::json;
 
@@ -18,21 +19,24 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
         (Some(_), None) => true,
         _ => false,
     };
-    let cdir = sweep::compare(
-        &[with.dir.clone(), without.dir.clone()],
-        &[],
-        Some(target),
-        Some(&lab.dir.join("1_bias").join("compare")),
-        Some(&figure_text("bias.compare", &context! {})?),
-        lab.never(),
-    )?
-    .dir;
     let ctx = context! { holds, target, with_steps => sw, without_steps => so, steps => without.steps, best_without };
+    // Both loss curves with the target loss as a line: where each crosses it, if it does.
+    let dir = lab.dir.join("1_bias");
+    let loss = lab.figure("bias", &dir, "loss", &ctx, |w| {
+        let curve = |r: &RunRow| column(&r.dir, "step").into_iter().zip(column(&r.dir, "loss")).collect();
+        let last = with.steps.max(without.steps) as f64;
+        let series = vec![
+            Series::line(w.word("with")?, curve(&with)),
+            Series::line(w.word("without")?, curve(&without)),
+            Series::line(w.get("target", &context! { target })?, vec![(0.0, target), (last, target)]),
+        ];
+        w.line(&series, None)
+    })?;
     Prose { id: "bias", ctx: &ctx }.claim(
         &[2, 3, 4],
         "기울기가 급해지기",
         holds,
-        vec![lab.rel(&cdir.join("compare_loss"))],
+        vec![loss],
         json!({ "target": target, "steps_with_bias": sw, "steps_without_bias": so, "best_loss_without_bias": best_without }),
     )
 }

@@ -3,14 +3,17 @@
 use crate::commands::sweep::{self, SweepOptions};
 use crate::config;
 use crate::error::GdlabError;
-use crate::lecture::lab::{Lab, Prose, behaviour, column, figure_text, line_figure, steps_to_fraction};
+use crate::lecture::lab::{Lab, Prose, Words, behaviour, column, steps_to_fraction};
 use crate::lecture::{Claim, lambda_max};
-use crate::report::plot::{self, LineChart, Series};
+use crate::report::plot::{self, Series};
 use crate::train::experiment;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Serialize;
 use serde_json::json;
+
+/// Steps the figures show: the fast rates finish within a few, the slow one shows its slope.
+const STEPS_DRAWN: f64 = 40.0;
 
 /// What one loss (the parabola or least squares) did over the rates, for the verdict.
 #[derive(Serialize)]
@@ -42,13 +45,13 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
         // Four significant digits: plain labels, and the factors are what is reported.
         let lrs: Vec<String> = factors.iter().map(|f| plot::format_tick(f * theory)).collect();
         let dir = lab.dir.join("5_learning_rate").join(name);
-        let sweep::Comparison { dir: sdir, rows, .. } = sweep::sweep(
+        let sweep::Comparison { rows, .. } = sweep::sweep(
             &lab.config(name),
             &SweepOptions {
                 axes: vec![format!("optimizer.lr={}", lrs.join(","))],
                 until_loss: None,
                 jobs: None,
-                out: Some(dir),
+                out: Some(dir.clone()),
                 progress: false,
                 launcher: sweep::Launcher::Local,
             },
@@ -87,34 +90,32 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
             name.into(),
             json!({ "theory_lr": theory, "factors": factors, "behaviour": kinds, "stable_max_factor": stable_max, "diverge_min_factor": diverge_min, "steps_to_1e-4": speed, "fastest_factor": fastest }),
         );
+        // The loss over the first steps, one line per rate (log scale: the rates' losses span
+        // decades), and for the parabola the iterates b_k themselves: a loss curve cannot show
+        // a zigzag, b_k can. Each line is named by its multiple of lr* and what it did.
+        let label = |w: &Words, k: usize| w.get("rate", &context! { factor => factors[k], kind => kinds[k] });
+        let first = |r: &sweep::RunRow, col: &str| -> Vec<(f64, f64)> {
+            let pts = column(&r.dir, "step").into_iter().zip(column(&r.dir, col));
+            pts.filter(|(k, v)| *k <= STEPS_DRAWN && v.abs() < 1e6).collect()
+        };
+        figures.push(lab.figure("learning_rate", &dir, &format!("{name}_loss"), &context! { theory }, |w| {
+            let series =
+                (0..rows.len()).map(|k| Ok(Series::line(label(w, k)?, first(&rows[k], "loss")))).collect::<Result<Vec<_>, GdlabError>>()?;
+            w.line(&series, Some(true))
+        })?);
         if name == "parabola" {
-            // The iterates b_k themselves: a loss curve cannot show a zigzag, b_k can.
-            let series: Vec<Series> = factors
-                .iter()
-                .zip(&rows)
-                .map(|(f, r)| {
-                    let b = column(&r.dir, "b");
-                    let pts = b.iter().enumerate().map(|(k, v)| (k as f64, *v)).filter(|(_, v)| v.abs() < 20.0).collect();
-                    let label = figure_text("learning_rate.rate", &context! { lr => plot::format_tick(f * theory), factor => *f })?;
-                    Ok(Series::line(label, pts))
-                })
-                .chain([Ok(Series::line(figure_text("learning_rate.target", &context! {})?, vec![(0.0, 3.0), (40.0, 3.0)]))])
-                .collect::<Result<_, GdlabError>>()?;
-            let fig = lab.dir.join("5_learning_rate");
-            line_figure(
-                &fig,
-                "iterates",
-                LineChart {
-                    title: &figure_text("learning_rate.title", &context! {})?,
-                    x_label: &figure_text("learning_rate.x", &context! {})?,
-                    y_label: &figure_text("learning_rate.y", &context! {})?,
-                    series: &series,
-                    log_y: Some(false),
-                },
-            )?;
-            figures.push(lab.rel(&fig.join("iterates")));
+            figures.push(lab.figure("learning_rate", &dir, "iterates", &context! { theory }, |w| {
+                // The target first, so the rate that lands on it in one step is drawn on top.
+                let target = Series::line(w.word("target")?, vec![(0.0, 3.0), (STEPS_DRAWN, 3.0)]);
+                let rates = (0..rows.len()).map(|k| {
+                    // Up to the first |b| ≥ 20: leaving points out would join the ones left.
+                    let b = first(&rows[k], "b").into_iter().take_while(|(_, v)| v.abs() < 20.0).collect();
+                    Ok(Series::line(label(w, k)?, b))
+                });
+                let series = std::iter::once(Ok(target)).chain(rates).collect::<Result<Vec<_>, GdlabError>>()?;
+                w.line(&series, Some(false))
+            })?);
         }
-        figures.push(lab.rel(&sdir.join("sweep_loss")));
     }
     let ctx = context! { holds, parts => Value::from(Serde(&parts)) };
     Prose { id: "learning_rate", ctx: &ctx }.claim(&[19, 27], "학습률", holds, figures, numbers.into())

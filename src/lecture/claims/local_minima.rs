@@ -4,16 +4,16 @@
 use crate::commands::sweep::{self, SweepOptions};
 use crate::config;
 use crate::error::GdlabError;
-use crate::lecture::lab::{Lab, Prose, column, figure_text, line_figure, sudden_fall};
+use crate::lecture::lab::{Lab, Prose, column, sudden_fall};
 use crate::lecture::{Claim, EndPoint, classify, curvature};
-use crate::report::plot::{LineChart, Series};
+use crate::report::plot::Series;
 use crate::train::experiment;
 use minijinja::{Value, context};
 use serde_json::json;
 
 pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let seeds: Vec<String> = (1..=20).map(|s| s.to_string()).collect();
-    let sweep::Comparison { dir: sdir, rows, .. } = sweep::sweep(
+    let sweep::Comparison { rows, .. } = sweep::sweep(
         &lab.config("xor_mlp"),
         &SweepOptions {
             axes: vec![format!("experiment.seed={}", seeds.join(","))],
@@ -44,55 +44,15 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
             .collect();
         let (g, eig) = curvature(&host, &spec.model, spec.loss, &t.x, &t.y, t.len())
             .ok_or_else(|| GdlabError::Runtime("the XOR net has no analytic gradient".into()))?;
-        let flat: Vec<f64> = host.iter().flat_map(|l| l.weights.iter().chain(l.bias.iter().flatten()).copied()).collect();
         // `curvature` returns the eigenvalues ascending.
         let kind = classify(g, &eig);
-        ends.push((r.final_loss, r.final_accuracy == Some(1.0), g, eig, kind, flat));
+        ends.push((r.final_loss, r.final_accuracy == Some(1.0), g, eig, kind));
     }
     let count = |k: EndPoint| ends.iter().filter(|e| e.4 == k).count();
     let (minima, saddles, flat, moving) =
         (count(EndPoint::Minimum), count(EndPoint::Saddle), count(EndPoint::Flat), count(EndPoint::Moving));
     let solved = ends.iter().filter(|e| e.1).count();
     let stalled_minima = ends.iter().filter(|e| !e.1 && e.4 == EndPoint::Minimum).count();
-    // End points in parameter space: projected on the two main axes of their spread.
-    let p = ends[0].5.len();
-    let m = nalgebra::DMatrix::<f64>::from_fn(ends.len(), p, |i, j| ends[i].5[j]);
-    let mean = m.row_mean();
-    let centred = nalgebra::DMatrix::<f64>::from_fn(ends.len(), p, |i, j| m[(i, j)] - mean[j]);
-    let cov = centred.transpose() * &centred;
-    let eig = cov.symmetric_eigen();
-    let mut order: Vec<usize> = (0..p).collect();
-    order.sort_by(|a, b| eig.eigenvalues[*b].total_cmp(&eig.eigenvalues[*a]));
-    let axis = |k: usize| eig.eigenvectors.column(order[k]).into_owned();
-    let (a1, a2) = (axis(0), axis(1));
-    let project = |i: usize| (centred.row(i).dot(&a1.transpose()), centred.row(i).dot(&a2.transpose()));
-    // One colour per outcome that occurred: solved or not, and the kind of end point.
-    let mut series = Vec::new();
-    for solved_here in [true, false] {
-        for (kind, key) in
-            [(EndPoint::Minimum, "minimum"), (EndPoint::Saddle, "saddle"), (EndPoint::Flat, "flat"), (EndPoint::Moving, "moving")]
-        {
-            let pts: Vec<(f64, f64)> = (0..ends.len()).filter(|&i| ends[i].4 == kind && ends[i].1 == solved_here).map(project).collect();
-            if !pts.is_empty() {
-                let fig = |key: &str| figure_text(&format!("local_minima.{key}"), &context! {});
-                let (outcome, label) = (fig(if solved_here { "solved" } else { "unsolved" })?, fig(key)?);
-                let name = figure_text("local_minima.series", &context! { outcome, label, count => pts.len() })?;
-                series.push(Series::dots(name, pts));
-            }
-        }
-    }
-    let fig = lab.dir.join("9_local_minima");
-    line_figure(
-        &fig,
-        "end_points",
-        LineChart {
-            title: &figure_text("local_minima.title", &context! {})?,
-            x_label: &figure_text("local_minima.x", &context! {})?,
-            y_label: &figure_text("local_minima.y", &context! {})?,
-            series: &series,
-            log_y: Some(false),
-        },
-    )?;
     // Different starts, different ends: some solve XOR, some do not.
     let holds = solved > 0 && solved < rows.len();
     let n = rows.len();
@@ -125,11 +85,49 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
         holds, n, solved, minima, saddles, flat, moving, gmin, gmax, stalled_minima, stalled => Value::from(stalled),
         plateaus, window, at_lo, at_hi, w_lo, w_hi, s_hi,
     };
+    let dir = lab.dir.join("9_local_minima");
+    // Where each start ended: its final loss, one colour per outcome (solved or not, and the
+    // kind of end point), so a start that stalled stands apart from one that solved XOR.
+    let kinds = [(EndPoint::Minimum, "minimum"), (EndPoint::Saddle, "saddle"), (EndPoint::Flat, "flat"), (EndPoint::Moving, "moving")];
+    let end_points = lab.figure("local_minima", &dir, "end_points", &ctx, |w| {
+        let mut series = Vec::new();
+        for solved_here in [true, false] {
+            for (kind, key) in kinds {
+                let pts: Vec<(f64, f64)> = (0..ends.len())
+                    .filter(|&i| ends[i].4 == kind && ends[i].1 == solved_here)
+                    .map(|i| ((i + 1) as f64, ends[i].0))
+                    .collect();
+                if !pts.is_empty() {
+                    let (outcome, label) = (w.word(if solved_here { "solved" } else { "unsolved" })?, w.word(key)?);
+                    series.push(Series::dots(w.get("series", &context! { outcome, label, count => pts.len() })?, pts));
+                }
+            }
+        }
+        w.line(&series, Some(true))
+    })?;
+    // Every start's loss curve, one colour for the solved and one for the rest (twenty
+    // colours could not be told apart), each curve thinned to 200 points.
+    let curve = |r: &sweep::RunRow| -> Vec<[(f64, f64); 2]> {
+        let pts: Vec<(f64, f64)> = column(&r.dir, "step").into_iter().zip(column(&r.dir, "loss")).collect();
+        let every = (pts.len() / 200).max(1);
+        let thin: Vec<(f64, f64)> = pts.iter().step_by(every).chain(pts.last()).copied().collect();
+        thin.windows(2).map(|w| [w[0], w[1]]).collect()
+    };
+    let losses = lab.figure("local_minima", &dir, "losses", &ctx, |w| {
+        let group = |solved_here: bool| -> Vec<[(f64, f64); 2]> {
+            rows.iter().zip(&ends).filter(|(_, e)| e.1 == solved_here).flat_map(|(r, _)| curve(r)).collect()
+        };
+        let series = vec![
+            Series::segments(w.get("solved_runs", &context! { count => solved })?, group(true)),
+            Series::segments(w.get("unsolved_runs", &context! { count => n - solved })?, group(false)),
+        ];
+        w.line(&series, Some(true))
+    })?;
     Prose { id: "local_minima", ctx: &ctx }.claim(
         &[28, 32, 33, 34],
         "Local minima문제",
         holds,
-        vec![lab.rel(&fig.join("end_points")), lab.rel(&sdir.join("sweep_loss"))],
+        vec![end_points, losses],
         json!({
                 "starts": n, "solved": solved, "minima": minima, "saddles": saddles, "flat": flat, "moving": moving,
                 "stalled_minima": stalled_minima,

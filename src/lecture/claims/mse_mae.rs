@@ -4,8 +4,8 @@ use crate::commands::sweep::RunRow;
 use crate::config;
 use crate::error::GdlabError;
 use crate::lecture::Claim;
-use crate::lecture::lab::{Lab, Prose, figure_text, line_figure};
-use crate::report::plot::{self, LineChart, Series};
+use crate::lecture::lab::{Lab, Prose};
+use crate::report::plot::{ErrorAreas, Series};
 use crate::run::artifacts;
 use crate::train::experiment;
 use minijinja::context;
@@ -32,16 +32,7 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let fit = |w: f64, b: f64| vec![(lo, w * lo + b), (hi, w * hi + b)];
     // The true line as markers on top: the MAE fit lies almost on it.
     let marks: Vec<(f64, f64)> = (0..=12).map(|k| lo + (hi - lo) * k as f64 / 12.0).map(|x| (x, 2.0 * x + 0.5)).collect();
-    let fig = |key: &str, w: f64, b: f64| figure_text(&format!("mse_mae.{key}"), &context! { w, b });
-    let series = vec![
-        Series::dots(fig("data", 0.0, 0.0)?, pts),
-        Series::line(fig("mse_fit", wm, bm)?, fit(wm, bm)),
-        Series::line(fig("mae_fit", wa, ba)?, fit(wa, ba)),
-        Series::dots(fig("true_line", 0.0, 0.0)?, marks),
-    ];
     let dir = lab.dir.join("2_mse_mae");
-    let title = fig("title", 0.0, 0.0)?;
-    line_figure(&dir, "fits", LineChart { title: &title, x_label: "x", y_label: "y", series: &series, log_y: Some(false) })?;
     let (abs, sq) = ((1.0f64 - 1.1).abs(), (1.0f64 - 1.1).powi(2));
     let area = error_areas(lab, "2_mse_mae")?;
     // The loss is an f32 mean of 8 squares: 1e-5 is a hundred times its rounding.
@@ -51,11 +42,26 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let ctx = context! {
         holds, wa, ba, da, wm, bm, dm, abs, sq, s0, s1, sk, b0, b1, bk, k, gap => area.mse_gap,
     };
+    let fits = lab.figure("mse_mae", &dir, "fits", &ctx, |w| {
+        let series = vec![
+            Series::dots(w.word("data")?, pts.clone()),
+            Series::line(w.get("mse_fit", &context! { w => wm, b => bm })?, fit(wm, bm)),
+            Series::line(w.get("mae_fit", &context! { w => wa, b => ba })?, fit(wa, ba)),
+            Series::dots(w.word("true_line")?, marks.clone()),
+        ];
+        w.line(&series, Some(false))
+    })?;
+    let areas = lab.figure("mse_mae", &dir, "areas", &ctx, |w| {
+        let panels = area.stages.iter().map(|s| Ok((w.get("panel", &context! { step => s.step, sq => s.sq, bars => s.bars })?, s.w, s.b)));
+        let panels = panels.collect::<Result<Vec<_>, GdlabError>>()?;
+        let title = w.word("title")?;
+        w.draw((1200, 470), &ErrorAreas { title: &title, points: &area.points, panels: &panels, lang: w.figure_lang })
+    })?;
     Prose { id: "mse_mae", ctx: &ctx }.claim(
         &[5, 6, 7, 8, 9, 10, 11],
         "부호의 효과를 없애기",
         holds,
-        vec![lab.rel(&dir.join("fits")), lab.rel(&dir.join("areas"))],
+        vec![fits, areas],
         json!({ "mae_fit": [wa, ba], "mse_fit": [wm, bm], "mae_distance": da, "mse_distance": dm, "abs_error": abs, "squared_error": sq, "square_areas": [s0, s1, sk], "bar_lengths": [b0, b1, bk], "area_steps": [0, 1, k], "mse_gap": area.mse_gap }),
     )
 }
@@ -69,11 +75,21 @@ struct Areas {
     shrinks: bool,
     /// Largest |mean square - logged loss| / loss over the stages: the squares are the MSE.
     mse_gap: f64,
+    /// The data, and the line at each stage.
+    points: Vec<(f64, f64)>,
+    stages: Vec<Stage>,
+}
+
+struct Stage {
+    step: f64,
+    sq: f64,
+    bars: f64,
+    w: f64,
+    b: f64,
 }
 
 fn error_areas(lab: &Lab, claim: &str) -> Result<Areas, GdlabError> {
     let run = lab.train("error_area", &[], claim, "areas")?;
-    let dir = lab.dir.join(claim);
     let exp = experiment::prepare(config::load(&lab.config("error_area"), &[])?)?;
     let t = &exp.splits.train;
     let pts: Vec<(f64, f64)> = (0..t.len()).map(|i| (t.row(i)[0], t.y[i])).collect();
@@ -81,7 +97,7 @@ fn error_areas(lab: &Lab, claim: &str) -> Result<Areas, GdlabError> {
     let last = cols[0].len().saturating_sub(1);
     let rows = [0, 1.min(last), last];
     let mut totals = [(0.0, 0.0); 3];
-    let mut panels = Vec::new();
+    let mut stages = Vec::new();
     let mut mse_gap = 0.0f64;
     for (k, &r) in rows.iter().enumerate() {
         let (step, loss, w, b) = (cols[0][r], cols[1][r], cols[2][r], cols[3][r]);
@@ -89,16 +105,9 @@ fn error_areas(lab: &Lab, claim: &str) -> Result<Areas, GdlabError> {
         let (sq, bars) = (errors.iter().map(|e| e * e).sum::<f64>(), errors.iter().map(|e| e.abs()).sum::<f64>());
         mse_gap = mse_gap.max((sq / pts.len() as f64 - loss).abs() / loss.abs().max(1e-12));
         totals[k] = (sq, bars);
-        panels.push((figure_text("mse_mae.areas_panel", &context! { step, sq, bars })?, w, b));
+        stages.push(Stage { step, sq, bars, w, b });
     }
-    plot::write(
-        &dir,
-        "areas",
-        (1200, 470),
-        &plot::ErrorAreas { title: &figure_text("mse_mae.areas_title", &context! {})?, points: &pts, panels: &panels },
-    )
-    .map_err(GdlabError::io("cannot write the areas figure"))?;
     let falls = |a: f64, b: f64| b < a;
     let shrinks = (0..2).all(|k| falls(totals[k].0, totals[k + 1].0) && falls(totals[k].1, totals[k + 1].1));
-    Ok(Areas { totals, last_step: cols[0][last] as usize, shrinks, mse_gap })
+    Ok(Areas { totals, last_step: cols[0][last] as usize, shrinks, mse_gap, points: pts, stages })
 }

@@ -1,9 +1,10 @@
 //! Chapter 3 (경사하강법): descent on the parabola C(b) = (a − b)² (points 1, 14 to 19).
 
+use crate::commands::sweep::RunRow;
 use crate::error::GdlabError;
 use crate::lecture::Claim;
-use crate::lecture::lab::{Lab, Prose, column, figure_text, line_figure};
-use crate::report::plot::{LineChart, Series};
+use crate::lecture::lab::{Lab, Prose, column};
+use crate::report::plot::Series;
 use minijinja::context;
 use serde_json::json;
 
@@ -19,31 +20,6 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let steps_shrink = shrink(&b) && shrink(&br);
     let (end, end_r) = (*b.last().unwrap(), *br.last().unwrap());
     let slope_end = -2.0 * (a - end);
-    // The figure: the parabola, the iterates from both sides, one tangent segment per iterate
-    // (a colour of its own, in the legend).
-    let curve: Vec<(f64, f64)> = (0..=200).map(|k| -3.0 + 12.0 * k as f64 / 200.0).map(|x| (x, (a - x) * (a - x))).collect();
-    let tangents = |b: &[f64]| -> Vec<[(f64, f64); 2]> {
-        b.iter()
-            .take(5)
-            .map(|&x| ((a - x) * (a - x), -2.0 * (a - x), x))
-            .map(|(c, m, x)| [(x - 0.7, c - 0.7 * m), (x + 0.7, c + 0.7 * m)])
-            .collect()
-    };
-    let on_curve = |b: &[f64]| b.iter().map(|&x| (x, (a - x) * (a - x))).collect::<Vec<_>>();
-    let fig = |key: &str| figure_text(&format!("parabola.{key}"), &context! {});
-    let series = vec![
-        Series::line(fig("curve")?, curve),
-        Series::dots(fig("from_left")?, on_curve(&b)),
-        Series::dots(fig("from_right")?, on_curve(&br)),
-        Series::segments(fig("tangents")?, [tangents(&b), tangents(&br)].concat()),
-    ];
-    let fig_path = lab.dir.join("4_parabola").join("parabola");
-    let (title, x, y) = (fig("title")?, fig("x")?, fig("y")?);
-    line_figure(
-        fig_path.parent().unwrap(),
-        "parabola",
-        LineChart { title: &title, x_label: &x, y_label: &y, series: &series, log_y: Some(false) },
-    )?;
     // Point 17: the slope Δy/Δx of a secant from b₀ tends to the tangent's dC/db as Δb shrinks;
     // autodiff's |∂C/∂b| at b₀ is the run's own grad_norm at step 0.
     let c = |x: f64| (a - x) * (a - x);
@@ -58,11 +34,36 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let [s1, s01, s001] = [secants[0], secants[1], secants[2]];
     let visits = b.len();
     let ctx = context! { holds, toward_l, toward_r, steps_shrink, n, end, end_r, slope_end, visits, s1, s01, s001, tangent, autodiff };
+    // The parabola, the iterates from both sides, the first updates as segments from one
+    // iterate to the next, and the tangent at each of the first five iterates.
+    let dir = lab.dir.join("4_parabola");
+    let curve: Vec<(f64, f64)> = (0..=200).map(|k| -3.0 + 12.0 * k as f64 / 200.0).map(|x| (x, c(x))).collect();
+    let first = |b: &[f64]| b.iter().take(5).copied().collect::<Vec<f64>>();
+    let tangents = |b: &[f64]| -> Vec<[(f64, f64); 2]> {
+        first(b).into_iter().map(|x| (c(x), -2.0 * (a - x), x)).map(|(y, m, x)| [(x - 0.7, y - 0.7 * m), (x + 0.7, y + 0.7 * m)]).collect()
+    };
+    let updates = |b: &[f64]| -> Vec<[(f64, f64); 2]> { b.windows(2).take(5).map(|w| [(w[0], c(w[0])), (w[1], c(w[1]))]).collect() };
+    let on_curve = |b: &[f64]| b.iter().map(|&x| (x, c(x))).collect::<Vec<_>>();
+    let parabola = lab.figure("parabola", &dir, "parabola", &ctx, |w| {
+        let series = vec![
+            Series::line(w.word("curve")?, curve.clone()),
+            Series::segments(w.word("updates")?, [updates(&b), updates(&br)].concat()),
+            Series::segments(w.word("tangents")?, [tangents(&b), tangents(&br)].concat()),
+            Series::dots(w.word("from_left")?, on_curve(&b)),
+            Series::dots(w.word("from_right")?, on_curve(&br)),
+        ];
+        w.line(&series, Some(false))
+    })?;
+    // C(b_k) over k from both starts: the loss falls at the same rate from either side.
+    let loss = lab.figure("parabola", &dir, "loss", &ctx, |w| {
+        let k = |r: &RunRow| column(&r.dir, "step").into_iter().zip(column(&r.dir, "loss")).collect();
+        w.line(&[Series::line(w.word("from_left")?, k(&run)), Series::line(w.word("from_right")?, k(&right))], Some(true))
+    })?;
     Prose { id: "parabola", ctx: &ctx }.claim(
         &[1, 14, 15, 16, 17, 18, 19],
         "접선의 기울기가 0",
         holds,
-        vec![lab.rel(&fig_path), lab.rel(&run.dir.join("loss"))],
+        vec![parabola, loss],
         json!({ "secant_slopes": secants, "tangent_slope": tangent, "autodiff_slope_magnitude": autodiff, "visited": visits, "final_b": end, "final_b_from_right": end_r, "a": a, "moved_toward_a": toward_l, "moved_toward_a_from_right": toward_r, "steps_shrink": steps_shrink }),
     )
 }

@@ -3,8 +3,8 @@
 
 use crate::error::GdlabError;
 use crate::lecture::Claim;
-use crate::lecture::lab::{Lab, Prose, column, figure_text, line_figure};
-use crate::report::plot::{LineChart, Series};
+use crate::lecture::lab::{Lab, Prose, column};
+use crate::report::plot::Series;
 use minijinja::{Value, context};
 use serde_json::json;
 use std::path::Path;
@@ -16,7 +16,7 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let mut numbers = serde_json::Map::new();
     let mut parts = Vec::new();
     let mut holds = true;
-    let mut series = Vec::new();
+    let mut curves = Vec::new();
     // Gradient descent needs a differentiable neuron: the same data, a sigmoid and BCE.
     const GD: [&str; 2] = ["model.activation=\"sigmoid\"", "loss.kind=\"bce\""];
     let error_rate = |dir: &Path, x: &str| -> Vec<(f64, f64)> {
@@ -47,29 +47,18 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
         );
         // Both rules per pass over the data: a perceptron epoch, a full-batch step.
         // The first passes, where the rules differ; the verdict gives where each ended.
-        let first = |v: Vec<(f64, f64)>| v.into_iter().filter(|p| p.0 <= PASSES_DRAWN).collect();
-        let label = |key: &str| figure_text(&format!("perceptron.{key}"), &context! { name });
-        series.push(Series::line(label("rule")?, first(error_rate(&p.dir, "epoch"))));
-        series.push(Series::line(label("descent")?, first(error_rate(&gd.dir, "step"))));
+        let first = |v: Vec<(f64, f64)>| v.into_iter().filter(|p| p.0 <= PASSES_DRAWN).collect::<Vec<_>>();
+        curves.push((name, first(error_rate(&p.dir, "epoch")), first(error_rate(&gd.dir, "step"))));
     }
-    let fig = lab.dir.join("8_perceptron");
-    line_figure(
-        &fig,
-        "perceptron",
-        LineChart {
-            title: &figure_text("perceptron.title", &context! {})?,
-            x_label: &figure_text("perceptron.x", &context! {})?,
-            y_label: &figure_text("perceptron.y", &context! {})?,
-            series: &series,
-            log_y: Some(false),
-        },
-    )?;
     let ctx = context! { holds, parts => Value::from(parts) };
-    Prose { id: "perceptron", ctx: &ctx }.claim(
-        &[26, 27, 29, 30, 31],
-        "반장",
-        holds,
-        vec![lab.rel(&fig.join("perceptron"))],
-        numbers.into(),
-    )
+    let figure = lab.figure("perceptron", &lab.dir.join("8_perceptron"), "perceptron", &ctx, |w| {
+        let mut series = Vec::new();
+        for (name, rule, descent) in &curves {
+            let name = w.word(&format!("data_{}", name.to_lowercase().replace(' ', "_")))?;
+            series.push(Series::line(w.get("rule", &context! { name => name.as_str() })?, rule.clone()));
+            series.push(Series::line(w.get("descent", &context! { name => name.as_str() })?, descent.clone()));
+        }
+        w.line(&series, Some(false))
+    })?;
+    Prose { id: "perceptron", ctx: &ctx }.claim(&[26, 27, 29, 30, 31], "반장", holds, vec![figure], numbers.into())
 }

@@ -6,6 +6,7 @@ use crate::config;
 use crate::error::GdlabError;
 use crate::lecture::Claim;
 use crate::lecture::lab::{Lab, Prose};
+use crate::report::plot::{HeatMap, Surface3d};
 use crate::train::experiment;
 use minijinja::context;
 use serde_json::json;
@@ -13,7 +14,7 @@ use serde_json::json;
 pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let run = lab.train("sigmoid_surface", &[], "6_surface", "descent")?;
     let out = lab.dir.join("6_surface").join("surface");
-    let (sdir, field) = surface::surface(
+    let (_, field) = surface::surface(
         &lab.config("sigmoid_surface"),
         &[],
         &SurfaceOptions {
@@ -59,11 +60,35 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let holds = frac > 0.1 && plateau > 0.02 && closed.len() == d + 1 && gap < 1e-3;
     let (pct, plat, fl) = (100.0 * frac, 100.0 * plateau, run.final_loss);
     let ctx = context! { holds, pct, plat, lo, hi, fl, closed => closed.clone(), descended => descended.clone(), gap };
+    // The command's own figures name the parameters as the config does (w_x1); the report's
+    // use the lecture's w₁ and w₂, in its language.
+    let (lo_z, hi_z) = (lo, hi);
+    let dir = lab.dir.join("6_surface");
+    let heat = |w: &crate::lecture::lab::Words, three_d: bool| -> Result<(), GdlabError> {
+        let (title, x, y, z) = (w.word("title")?, w.word("x")?, w.word("y")?, w.word("z")?);
+        let map = HeatMap {
+            title: &title,
+            x_label: &x,
+            y_label: &y,
+            xs: &field.xs,
+            ys: &field.ys,
+            z: &field.z,
+            z_label: &z,
+            log: lo_z > 0.0 && hi_z / lo_z > 100.0,
+            path: &field.path,
+            lang: w.figure_lang,
+        };
+        if three_d { w.draw((820, 720), &Surface3d(&map)) } else { w.draw((820, 720), &map) }
+    };
+    let figures = vec![
+        lab.figure("not_a_parabola", &dir, "surface", &ctx, |w| heat(w, false))?,
+        lab.figure("not_a_parabola", &dir, "surface3d", &ctx, |w| heat(w, true))?,
+    ];
     Prose { id: "not_a_parabola", ctx: &ctx }.claim(
         &[20, 21, 22],
         "Cost Function with Sigmoid Activation and MSE",
         holds,
-        vec![lab.rel(&sdir.join("surface")), lab.rel(&sdir.join("surface3d"))],
+        figures,
         json!({ "negative_curvature_fraction": frac, "plateau_fraction": plateau, "loss_min": lo, "loss_max": hi, "normal_equations": closed, "least_squares_descent": descended, "closed_form_gap": gap }),
     )
 }
