@@ -3,7 +3,7 @@
 //! values a claim measured, so both languages fill the same slots from the same numbers and
 //! the code never writes a sentence. Numbers are formatted by filters: `fixed(n)` (n decimals),
 //! `sci(n)` (n decimals and an exponent, as Rust's `{:.ne}`), `num` (the shortest form that
-//! reads back as the same f64).
+//! reads back as the same f64), each with the minus sign − for a negative number.
 
 use super::{Lang, Text};
 use crate::error::GdlabError;
@@ -36,9 +36,9 @@ fn environment(source: &str) -> Result<Environment<'static>, String> {
     let mut env = Environment::new();
     // A slot the code does not fill is an error, never an empty string in a sentence.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_filter("fixed", |v: f64, digits: usize| format!("{v:.digits$}"));
-    env.add_filter("sci", |v: f64, digits: usize| format!("{v:.digits$e}"));
-    env.add_filter("num", |v: f64| format!("{v}"));
+    env.add_filter("fixed", |v: f64, digits: usize| minus(format!("{v:.digits$}")));
+    env.add_filter("sci", |v: f64, digits: usize| minus(format!("{v:.digits$e}")));
+    env.add_filter("num", |v: f64| minus(format!("{v}")));
     fn add(env: &mut Environment<'static>, prefix: &str, table: &toml::Table) -> Result<(), String> {
         for (key, value) in table {
             let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
@@ -57,6 +57,14 @@ fn environment(source: &str) -> Result<Environment<'static>, String> {
     env.add_filter("verdict", move |h: bool| if h { holds.clone() } else { fails.clone() });
     env.add_global("words", Value::from(minijinja::value::Serde(&words)));
     Ok(env)
+}
+
+/// A number's sign as the minus sign the prose writes (−2, not -2); an exponent's stays ASCII.
+fn minus(s: String) -> String {
+    match s.strip_prefix('-') {
+        Some(rest) => format!("−{rest}"),
+        None => s,
+    }
 }
 
 impl Prose {
@@ -148,6 +156,8 @@ mod tests {
         let env = environment(&format!("{WORDS}t = \"{{{{ a|fixed(3) }}}} {{{{ a|sci(2) }}}} {{{{ b|num }}}} {{{{ c|num }}}}\"")).unwrap();
         let ctx = minijinja::context! { a => 1234.56789, b => 0.1, c => 2.0 };
         assert_eq!(env.get_template("t").unwrap().render(ctx).unwrap(), "1234.568 1.23e3 0.1 2");
+        let ctx = minijinja::context! { a => -1.5, b => -0.00133, c => -3.0 };
+        assert_eq!(env.get_template("t").unwrap().render(ctx).unwrap(), "−1.500 −1.50e0 −0.00133 −3");
     }
 
     #[test]

@@ -7,11 +7,11 @@ const TEXT = {
   ko: {
     title: "gdlab live: 경사하강법", lang: "English",
     play: "재생", pause: "일시정지", step: "한 번 업데이트", reset: "처음으로", lr: "학습률 η", speed: "속도 (업데이트/초)",
-    step_n: "업데이트", loss: "손실 C", grad: "|∇C|", params: "연결강도·편향", state: "상태",
-    save: "실행으로 저장", saved: "저장됨: ", show_config: "설정 보기 (gdlab train 이 실행할 TOML)",
+    step_n: "업데이트", loss: "손실값 C", grad: "|∇C|", params: "연결강도·편향", state: "상태",
+    save: "실행으로 저장", saved: "저장됨: ", show_config: "설정 보기 (gdlab train이 실행할 TOML)",
     running: "학습 중", paused: "멈춤", ended: "끝남",
     completed: "완료", converged: "수렴", diverged: "발산", interrupted: "중단",
-    steps_axis: "업데이트 k", loss_axis: "손실 C (로그)",
+    steps_axis: "업데이트 k", loss_axis: "손실값 C (로그)",
     name: "이름", name_hint: "선생님께 보일 이름", sent_lab: "선생님이 보낸 실험입니다.", sent_page: "선생님이 이 페이지를 보냈습니다.",
   },
   en: {

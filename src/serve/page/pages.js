@@ -3,33 +3,33 @@
 "use strict";
 
 words({
-  loss_curve: "손실 C (로그 눈금) 대 업데이트 k",
-  parabola_intro: "C(b) = (a − b)² 의 최솟값을 경사하강법으로 찾습니다. 곡선을 클릭하면 시작점 b₀ 가 바뀝니다 (꼭짓점의 왼쪽이든 오른쪽이든). 초록 선은 접선(기울기 ∂C/∂b), 주황 화살표는 한 번의 업데이트 Δb = −η·∂C/∂b 입니다. 학습률을 움직여 보세요: 작으면 천천히, 1/λ(여기서 0.5) 근처에서 가장 빠르게, 그보다 크면 지그재그, 1 을 넘으면 발산합니다.",
-  parabola_view: "C(b) 와 반복점 b_k: 클릭하면 시작점이 바뀝니다",
-  parabola_trace: "b_k 대 업데이트 k (점선: 최솟점 b* = a). b_k − b* 의 부호가 바뀌면 지그재그입니다",
-  sign_changes: "부호 바뀜", slope_word: "기울기", step_word: "한 번의 업데이트",
-  area_intro: "오차를 넓이로 봅니다: MSE 는 잔차의 제곱(정사각형), MAE 는 잔차의 절댓값(막대)의 평균입니다. 점을 끌어 옮기고, 빈 곳을 클릭해 점을 더하고, ‘이상치 추가’를 눌러 보세요. 왼쪽은 MSE 로, 오른쪽은 MAE 로 같은 데이터에 직선을 맞춥니다.",
-  area_mse: "MSE: 정사각형의 넓이 평균", area_mae: "MAE: 막대 길이의 평균", add_outlier: "이상치 추가", reset_points: "점 되돌리기",
+  loss_curve: "업데이트 k에 따른 손실값 C (로그 눈금)",
+  parabola_intro: "경사하강법으로 C(b) = (a − b)²의 최저점을 찾습니다. 곡선을 클릭하면 시작점 b₀가 바뀝니다. 꼭짓점의 왼쪽이든 오른쪽이든 괜찮습니다. 초록 선은 접선(기울기 ∂C/∂b)이고, 주황 화살표는 한 번의 업데이트 Δb = −η·∂C/∂b입니다. 학습률을 움직여 보세요. 학습률이 작으면 천천히 내려갑니다. 1/λ 근처에서 가장 빠릅니다. λ는 곡선이 휜 정도(2차 도함수)이고, 여기서는 λ = 2이므로 1/λ = 0.5입니다. 그보다 크면 지그재그로 움직이고, 1을 넘으면 발산합니다.",
+  parabola_view: "C(b)와 반복점 b_k: 곡선을 클릭하면 시작점이 바뀝니다",
+  parabola_trace: "업데이트 k에 따른 b_k (점선: 최저점 b* = a). b_k − b*의 부호가 바뀌면 지그재그입니다",
+  sign_changes: "부호가 바뀐 횟수", slope_word: "기울기", step_word: "한 번의 업데이트",
+  area_intro: "오차를 넓이로 봅니다. MSE(평균 제곱 오차)는 오차를 제곱한 값, 곧 정사각형 넓이의 평균입니다. MAE(평균 절대 오차)는 오차의 절댓값, 곧 막대 길이의 평균입니다. 점을 끌어 옮기거나, 빈 곳을 클릭해 점을 더하거나, ‘이상치 추가’를 눌러 보세요. 이상치는 다른 점들에서 멀리 떨어진 점입니다. 같은 데이터에 왼쪽은 MSE로, 오른쪽은 MAE로 직선을 맞춥니다.",
+  area_mse: "MSE: 정사각형 넓이의 평균", area_mae: "MAE: 막대 길이의 평균", add_outlier: "이상치 추가", reset_points: "처음 점으로 되돌리기",
   total_sq: "평균 제곱 오차", total_abs: "평균 절대 오차",
-  bias_intro: "편향 b 는 시그모이드를 옆으로 옮깁니다. 편향이 없으면 σ(w·x) 는 언제나 x = 0 에서 0.5 를 지나므로, x ≈ 3 (0 반)과 x ≈ 5 (1 반) 사이로 경계를 옮길 수 없습니다: w 를 줄여 완만한 곡선을 만드는 것이 최선이고 손실은 0.66 근처에 머뭅니다. 편향이 있으면 곡선의 가파른 부분(σ′ 가 큰 곳)이 두 무리 사이로 옮겨 갑니다. 슬라이더로 w 와 b 를 바꾸어 σ 와 σ′ 를 보세요. 재생하면 두 뉴런이 경주합니다.",
-  bias_view: "데이터(0/1), 두 뉴런의 σ(z), 슬라이더 뉴런의 σ 와 4·σ′ (점선)", with_bias: "편향 있음", without_bias: "편향 없음", manual: "슬라이더",
-  mean_slope: "입력에서의 평균 σ′",
-  ce_intro: "뉴런이 자신 있게 틀린 곳(w = [−6, 6])에서 시작합니다. 시그모이드 + MSE 의 기울기에는 σ′ = a(1 − a) 가 곱해져 포화되면 거의 0 이 되지만, 교차 엔트로피(BCE)에서는 그 인수가 약분되어 오차 (a − y) 에 비례합니다. 그래서 BCE 가 훨씬 빨리 빠져나옵니다.",
-  grad_curve: "|∇C| (로그 눈금) 대 업데이트 k", ce_view: "데이터와 두 뉴런의 결정 경계 w·x + b = 0",
-  surface_intro: "입력이 둘인 시그모이드 뉴런(MSE, 편향 없음)의 손실 곡면 C(w₁, w₂) 입니다. 색의 띠가 등고선입니다. 클릭하면 시작점이 바뀝니다. 노란 화살표는 −∇C (가장 가파르게 내려가는 방향). 현재 점에서 끌면 ΔW 화살표가 생기고, 1차 근사 ∇C·ΔW 와 실제 변화 ΔC 를 비교합니다: 짧은 ΔW 에서는 거의 같고, 길어질수록 어긋납니다.",
-  surface_view: "손실 곡면 (색: log₁₀ C), 경로, −∇C, 끌어서 만든 ΔW", taylor_box: "ΔC ≈ ∇C·ΔW",
-  predicted: "예측 ∇C·ΔW", actual: "실제 ΔC", ratio: "비율", length: "|ΔW|", drag_hint: "현재 점(빨강)에서 끌어 ΔW 를 그리세요",
-  perceptron_intro: "같은 데이터에서 퍼셉트론 규칙(계단 함수, 틀린 행마다 w ← w + η·(t − o)·x)과 경사하강법(시그모이드 뉴런 + BCE, 전체 배치)을 나란히 봅니다. 경사하강법의 한 번 업데이트와 퍼셉트론의 한 에포크는 데이터를 한 번 훑습니다. XOR 은 직선 하나로 나눌 수 없어 둘 다 끝내 맞히지 못합니다.",
+  bias_intro: "편향 b는 시그모이드 곡선을 옆으로 옮깁니다. 편향이 없으면 σ(w·x)는 언제나 x = 0에서 0.5를 지납니다. 그래서 경계를 x ≈ 3(정답이 0인 점들)과 x ≈ 5(정답이 1인 점들) 사이로 옮길 수 없습니다. w를 줄여 곡선을 완만하게 만드는 것이 최선이고, 손실값은 0.66 근처에 머뭅니다. 편향이 있으면 곡선의 가파른 부분(σ′가 큰 곳)이 두 무리 사이로 옮겨 갑니다. 슬라이더로 w와 b를 바꾸며 σ와 σ′를 보세요. 재생하면 편향이 있는 뉴런과 없는 뉴런이 나란히 학습합니다.",
+  bias_view: "데이터(0/1), 두 뉴런의 σ(z), 슬라이더 뉴런의 σ와 4·σ′(점선)", with_bias: "편향 있음", without_bias: "편향 없음", manual: "슬라이더",
+  mean_slope: "입력값에서 σ′의 평균",
+  ce_intro: "뉴런이 자신 있게 틀리는 곳(w = [−6, 6])에서 시작합니다. 시그모이드와 MSE를 함께 쓰면 기울기에 σ′ = a(1 − a)가 곱해집니다. 출력 a가 0이나 1에 바짝 붙는 포화 상태에서는 σ′가 거의 0이 되어 학습이 매우 느려집니다. 손실함수로 교차 엔트로피(BCE: Binary Cross-Entropy, 이진 교차 엔트로피)를 쓰면 이 인수가 약분되어 기울기가 오차 (a − y)에 비례합니다. 그래서 BCE가 훨씬 빨리 빠져나옵니다.",
+  grad_curve: "업데이트 k에 따른 기울기의 크기 |∇C| (로그 눈금)", grad_axis: "|∇C| (로그)", ce_view: "데이터와 두 뉴런의 결정 경계 w·x + b = 0",
+  surface_intro: "입력값이 둘인 시그모이드 뉴런(MSE, 편향 없음)의 손실함수 곡면 C(w₁, w₂)입니다. 색의 띠가 등고선입니다. 클릭하면 시작점이 바뀝니다. 노란 화살표는 −∇C, 곧 가장 가파르게 내려가는 방향입니다. 현재 점에서 끌면 ΔW 화살표가 생기고, 1차 Taylor 근사가 예측한 변화 ∇C·ΔW와 실제 변화 ΔC를 비교합니다. ΔW가 짧으면 둘이 거의 같고, 길어질수록 어긋납니다.",
+  surface_view: "손실함수 곡면(색: log₁₀ C), 경로, −∇C, 끌어서 만든 ΔW", taylor_box: "ΔC ≈ ∇C·ΔW",
+  predicted: "1차 근사 ∇C·ΔW", actual: "실제 ΔC", ratio: "비율", length: "|ΔW|", drag_hint: "빨간 현재 점에서 끌어 ΔW를 그리세요",
+  perceptron_intro: "같은 데이터에서 퍼셉트론 규칙과 경사하강법을 나란히 봅니다. 퍼셉트론은 계단 함수(출력이 0 아니면 1)를 쓰고, 틀린 데이터마다 연결강도를 w ← w + η·(t − o)·x로 고칩니다. 강의에서 말로 쓴 규칙으로는 새 연결강도 = 현 연결강도 + 입력값 × 오차 × 학습률입니다. 경사하강법은 시그모이드 뉴런과 BCE를 쓰고, 매번 전체 데이터를 보고 업데이트합니다(전체 배치). 그래서 경사하강법의 한 번 업데이트와 퍼셉트론의 한 에폭은 둘 다 데이터를 한 번 훑습니다. XOR은 직선 하나로 나눌 수 없어서 둘 다 끝내 모두 맞히지는 못합니다.",
   perceptron_view: "데이터와 결정 경계: 퍼셉트론(점선), 경사하강법(실선)", perceptron_rule: "퍼셉트론 규칙", gd_rule: "경사하강법 (σ + BCE)",
-  dataset: "데이터", epoch: "에포크", error_rate: "오분류율",
-  mlp_intro: "TensorFlow Playground 처럼: 은닉층의 크기와 활성화 함수를 고르고 재생하세요. 역전파는 burn 의 autodiff 가 합니다. 큰 그림은 출력(결정 경계), 작은 그림은 은닉 뉴런 하나하나의 출력, 선의 굵기는 연결강도의 크기(파랑 +, 주황 −)입니다.",
-  hidden: "은닉층 (예: 4 또는 4,3)", activation: "활성화 함수", apply: "적용",
-  mlp_view: "출력 σ(z) 의 지도와 학습 데이터", net_view: "네트워크: 은닉 뉴런의 지도와 연결강도",
-  runs_intro: "실행 폴더 목록(--runs). 하나를 누르면 설정, 요약, 손실 곡선을 봅니다. 여러 개를 체크하면 손실 곡선을 겹쳐 봅니다.",
-  runs_none: "실행 폴더가 없습니다. 다른 페이지에서 ‘실행으로 저장’을 누르거나 gdlab train 을 실행하세요.",
+  dataset: "데이터", epoch: "에폭", error_rate: "오분류율",
+  mlp_intro: "TensorFlow Playground처럼 은닉층의 크기와 활성화 함수를 고르고 재생하세요. 모든 연결강도의 기울기는 역전파로 구합니다. 역전파는 출력 쪽의 오차를 입력 쪽으로 거꾸로 전하며 기울기를 계산하는 방법이고, 여기서는 burn의 자동 미분(autodiff)이 이 일을 합니다. 큰 그림은 출력(결정 경계)이고, 작은 그림은 은닉 뉴런 하나하나의 출력입니다. 선의 굵기는 연결강도의 크기이고, 색은 부호를 나타냅니다(파랑 +, 주황 −).",
+  hidden: "은닉층 크기 (예: 4 또는 4,3)", activation: "활성화 함수", apply: "적용",
+  mlp_view: "출력 σ(z)의 지도와 학습 데이터", net_view: "신경망: 은닉 뉴런의 지도와 연결강도",
+  runs_intro: "--runs 폴더에 저장된 실행 목록입니다. 하나를 누르면 그 실행의 설정, 요약, 손실값 곡선을 봅니다. 여러 개를 체크하면 손실값 곡선을 겹쳐 봅니다.",
+  runs_none: "아직 저장된 실행이 없습니다. 다른 페이지에서 ‘실행으로 저장’을 누르거나 gdlab train을 실행하세요.",
   overlay: "겹쳐 보기 (체크한 실행)", open_lab: "실험실에서 열기", refresh: "새로 고침",
-  lab_intro: "아무 설정이나 골라 고치고 실행합니다 (gdlab train 과 같은 스키마와 검사).", experiment: "실험", start: "새 세션 시작",
-  overlay_curve: "겹쳐 본 손실 곡선 (체크한 실행)",
+  lab_intro: "아무 설정이나 골라 고친 뒤 실행합니다. 설정의 형식과 검사는 gdlab train과 같습니다.", experiment: "실험", start: "새 세션 시작",
+  overlay_curve: "체크한 실행들의 손실값 곡선 (겹쳐 보기)",
 }, {
   loss_curve: "Loss C (log scale) against step k",
   parabola_intro: "Gradient descent finds the minimum of C(b) = (a − b)². Click the curve to move the start b₀ (left or right of the vertex). The green line is the tangent (slope ∂C/∂b), the orange arrow one step Δb = −η·∂C/∂b. Move the learning rate: small is slow, near 1/λ (here 0.5) is fastest, above it zigzags, above 1 diverges.",
@@ -43,7 +43,7 @@ words({
   bias_view: "Data (0/1), both neurons' σ(z), the slider neuron's σ and 4·σ′ (dashed)", with_bias: "with bias", without_bias: "without bias", manual: "sliders",
   mean_slope: "mean σ′ at the inputs",
   ce_intro: "The neuron starts confidently wrong (w = [−6, 6]). With sigmoid + MSE the gradient carries the factor σ′ = a(1 − a), almost 0 when saturated; with cross-entropy (BCE) that factor cancels and the gradient is proportional to the error (a − y). So BCE escapes far sooner.",
-  grad_curve: "|∇C| (log scale) against step k", ce_view: "Data and both neurons' boundaries w·x + b = 0",
+  grad_curve: "|∇C| (log scale) against step k", grad_axis: "|∇C| (log)", ce_view: "Data and both neurons' boundaries w·x + b = 0",
   surface_intro: "The loss surface C(w₁, w₂) of a two-input sigmoid neuron (MSE, no bias). Colour bands are contours. Click to move the start. The yellow arrow is −∇C (steepest descent). Drag from the current point to draw ΔW and compare the first-order ∇C·ΔW with the actual change ΔC: nearly equal for a short ΔW, apart for a long one.",
   surface_view: "Loss surface (colour: log₁₀ C), the path, −∇C, a dragged ΔW", taylor_box: "ΔC ≈ ∇C·ΔW",
   predicted: "predicted ∇C·ΔW", actual: "actual ΔC", ratio: "ratio", length: "|ΔW|", drag_hint: "Drag from the current (red) point to draw ΔW",
@@ -351,7 +351,7 @@ function drawBoundaries(canvas, data, lines) {
 }
 
 PAGES.push({
-  id: "cross-entropy", ko: "교차 엔트로피 대 MSE", en: "Cross-entropy vs MSE",
+  id: "cross-entropy", ko: "교차 엔트로피와 MSE", en: "Cross-entropy vs MSE",
   async mount(root) {
     const toml = await shipped("lecture/saturated_start.toml");
     const bce = new Live("BCE", BLUE), mse = new Live("MSE", ORANGE);
@@ -361,7 +361,7 @@ PAGES.push({
     function draw() {
       panel.update();
       drawLossChart(loss.canvas, [bce, mse]);
-      drawLossChart(grad.canvas, [bce, mse], "grad_norm", "|∇C| (log)");
+      drawLossChart(grad.canvas, [bce, mse], "grad_norm", t("grad_axis"));
       if (!bce.data) return;
       const line = (l, dash) => { const r = l.last(); return r ? [num(r.params[0]), num(r.params[1]), num(r.params[2] ?? 0), l.color, dash] : [NaN, NaN, 0]; };
       const p = drawBoundaries(view.canvas, bce.data, [line(bce), line(mse, [6, 4])]);
@@ -380,7 +380,7 @@ PAGES.push({
 
 // 5. The loss surface and Taylor ----------------------------------------------------------------
 PAGES.push({
-  id: "surface", ko: "손실 곡면과 테일러", en: "Loss surface and Taylor",
+  id: "surface", ko: "손실 곡면과 Taylor 근사", en: "Loss surface and Taylor",
   async mount(root) {
     const toml = await shipped("lecture/sigmoid_surface.toml");
     const live = new Live("C(w₁, w₂)", RED);
@@ -477,7 +477,7 @@ const PERCEPTRON_DATA = {
 };
 
 PAGES.push({
-  id: "perceptron", ko: "퍼셉트론 대 경사하강", en: "Perceptron vs gradient descent",
+  id: "perceptron", ko: "퍼셉트론과 경사하강법", en: "Perceptron vs gradient descent",
   async mount(root) {
     const gd = new Live(t("gd_rule"), BLUE);
     const panel = controlPanel([gd], { lrMin: -2, lrMax: 1 });

@@ -10,8 +10,8 @@ window.addEventListener("unhandledrejection", (e) => window.gdlabErrors.push(Str
 const STATE = { playing: "학습 중 (playing)", paused: "멈춤 (paused)", ended: "끝남 (ended)", diverged: "발산 (diverged)" };
 /// The pages' names as the student's menu shows them.
 const PAGE = {
-  parabola: "포물선", area: "오차의 넓이", bias: "편향", "cross-entropy": "교차 엔트로피 대 MSE", surface: "손실 곡면과 테일러",
-  perceptron: "퍼셉트론 대 경사하강", mlp: "다층 신경망", runs: "실행 기록", lab: "실험실",
+  parabola: "포물선", area: "오차의 넓이", bias: "편향", "cross-entropy": "교차 엔트로피와 MSE", surface: "손실 곡면과 Taylor 근사",
+  perceptron: "퍼셉트론과 경사하강법", mlp: "다층 신경망", runs: "실행 기록", lab: "실험실",
 };
 const pageName = (id) => PAGE[id] || (id ? id : "페이지 정보 없음");
 /// The student's name and id, or 교사 for the teacher's own sessions.
@@ -84,7 +84,7 @@ function update(state) {
     c.name = who(s);
     c.node.querySelector(".who").textContent = c.name;
     c.node.querySelector(".page").textContent = pageName(s.page);
-    const loss = s.state === "diverged" ? "손실 C: 발산" : `손실 C = ${fmt(num(s.loss))}`;
+    const loss = s.state === "diverged" ? "손실값 C: 발산" : `손실값 C = ${fmt(num(s.loss))}`;
     c.node.querySelector(".numbers").textContent = `학습률 η = ${fmt(num(s.lr))} · 업데이트 ${s.step}번 · ${loss} · ${STATE[s.state] || s.state}`;
     curve(c.svg, s.curve);
   }
