@@ -93,7 +93,7 @@ fn inline(s: &str) -> String {
 fn html_section(claims: &[Claim], lang: Lang) -> Result<String, GdlabError> {
     let code = if lang == Lang::Ko { "ko" } else { "en" };
     let w = |k: &str| words(lang, k);
-    let formulas: toml::Table = toml::from_str(FORMULAS).expect("page/formulas.toml is valid TOML (a unit test reads it)");
+    let formulas: toml::Table = toml::from_str(FORMULAS).expect("page/formulas.toml is valid TOML (report::tests reads it)");
     let mut h =
         format!("<section lang=\"{code}\" class=\"lang-{code}\"><p>{}</p><h2>{}</h2><ol class=\"toc\">", w("html_intro")?, w("toc")?);
     for (k, c) in claims.iter().enumerate() {
@@ -203,4 +203,23 @@ fn suffix(lang: Lang) -> &'static str {
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_claim_has_its_formulas_in_mathml() {
+        let formulas: toml::Table = toml::from_str(FORMULAS).expect("page/formulas.toml is valid TOML");
+        let ids =
+            ["bias", "mse_mae", "cross_entropy", "parabola", "learning_rate", "not_a_parabola", "taylor", "perceptron", "local_minima"];
+        assert_eq!((formulas.len(), ids.len()), (crate::lecture::CLAIM_COUNT, crate::lecture::CLAIM_COUNT), "one entry per claim");
+        for id in ids {
+            let m =
+                formulas.get(id).and_then(|t| t.get("mathml")).and_then(toml::Value::as_str).unwrap_or_else(|| panic!("{id}: no mathml"));
+            assert!(m.starts_with("<math display=\"block\">") && m.ends_with("</math>"), "{id}: {m}");
+            assert_eq!(m.matches("<math").count(), m.matches("</math>").count(), "{id}: unbalanced");
+        }
+    }
 }
