@@ -94,18 +94,23 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     pub dots: bool,
     pub segments: bool,
+    /// A dashed line, for a series that may lie on another (drawn on top of it, it shows both).
+    pub dashed: bool,
 }
 
 impl Series {
     pub fn line(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, dots: false, segments: false }
+        Self { name: name.into(), points, dots: false, segments: false, dashed: false }
+    }
+    pub fn dashed(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self { dashed: true, ..Self::line(name, points) }
     }
     pub fn dots(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
-        Self { name: name.into(), points, dots: true, segments: false }
+        Self { name: name.into(), points, dots: true, segments: false, dashed: false }
     }
     /// Separate straight segments (tangents, steps), drawn alike.
     pub fn segments(name: impl Into<String>, segments: Vec<[(f64, f64); 2]>) -> Self {
-        Self { name: name.into(), points: segments.into_iter().flatten().collect(), dots: false, segments: true }
+        Self { name: name.into(), points: segments.into_iter().flatten().collect(), dots: false, segments: true, dashed: false }
     }
 }
 
@@ -266,6 +271,11 @@ where
             let a = chart.draw_series(pts.map(|p| Circle::new(p, 3, color.filled())))?;
             if !s.name.is_empty() {
                 a.label(&s.name).legend(move |(x, y)| Circle::new((x + 9, y), 3, color.filled()));
+            }
+        } else if s.dashed {
+            let a = chart.draw_series(DashedLineSeries::new(pts, 7, 5, color.stroke_width(3)))?;
+            if !s.name.is_empty() {
+                a.label(&s.name).legend(move |(x, y)| PathElement::new([(x, y), (x + 7, y)], color.stroke_width(3)));
             }
         } else {
             let a = chart.draw_series(LineSeries::new(pts, style))?;

@@ -55,8 +55,10 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
         let mut series = Vec::new();
         for (name, rule, descent) in &curves {
             let name = w.word(&format!("data_{}", name.to_lowercase().replace(' ', "_")))?;
+            // The perceptron rule solid, gradient descent dashed on top: where they coincide
+            // (XOR's 0.5) both still show.
             series.push(Series::line(w.get("rule", &context! { name => name.as_str() })?, rule.clone()));
-            series.push(Series::line(w.get("descent", &context! { name => name.as_str() })?, descent.clone()));
+            series.push(Series::dashed(w.get("descent", &context! { name => name.as_str() })?, descent.clone()));
         }
         w.line(&series, Some(false))
     })?;
