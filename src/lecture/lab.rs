@@ -91,6 +91,11 @@ pub struct Words<'a> {
     ctx: &'a Value,
 }
 
+/// The file suffix of a figure in `lang` (`.ko` for Korean, none for English).
+pub fn suffix(lang: Lang) -> &'static str {
+    FIGURE_LANGS.iter().find(|l| l.0 == lang).map_or("", |l| l.2)
+}
+
 impl Words<'_> {
     /// The words `key`, filled from `ctx`.
     pub fn get(&self, key: &str, ctx: &Value) -> Result<String, GdlabError> {
@@ -113,8 +118,7 @@ impl Words<'_> {
 
     /// Writes `chart` in this language's files.
     pub fn draw(&self, size: (u32, u32), chart: &impl Chart) -> Result<(), GdlabError> {
-        let suffix = FIGURE_LANGS.iter().find(|l| l.0 == self.lang).map_or("", |l| l.2);
-        let stem = format!("{}{suffix}", self.figure);
+        let stem = format!("{}{}", self.figure, suffix(self.lang));
         plot::write(self.dir, &stem, size, chart).map_err(GdlabError::io(format!("cannot write the {stem} figure")))
     }
 }

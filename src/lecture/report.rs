@@ -1,6 +1,7 @@
 //! The report files: REPORT.ko.md, REPORT.md, index.html (both languages, with a switch) and
 //! lecture.json, with the figures copied into figures/.
 
+use super::lab::suffix;
 use super::text::prose;
 use super::{Claim, Lang};
 use crate::error::GdlabError;
@@ -194,11 +195,6 @@ pub fn write(dir: &Path, claims: &[Claim], lang: Lang) -> Result<Vec<Claim>, Gdl
         .map_err(|e| GdlabError::Runtime(format!("the page skeleton src/lecture/page/index.html: {e:#}")))?;
     artifacts::write_atomic(&dir.join("index.html"), html.as_bytes()).map_err(GdlabError::io("cannot write index.html"))?;
     Ok(claims)
-}
-
-/// The file suffix of a figure's language (lab::Figure).
-fn suffix(lang: Lang) -> &'static str {
-    if lang == Lang::Ko { ".ko" } else { "" }
 }
 
 fn escape(s: &str) -> String {
