@@ -93,6 +93,7 @@ pub enum Source {
     Blobs,
     Gates,
     Constant,
+    Points,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -150,6 +151,10 @@ pub struct Data {
     /// constant: the target a in C(b) = (a - b)^2.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
+    /// points: the rows themselves, each its inputs then its target (`[[7.5, 0.75], [1.5, 0.15]]`),
+    /// for a data set small enough to write out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<Vec<f64>>>,
     /// linear/logistic: the true weights (default: drawn from the seed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub true_weights: Option<Vec<f64>>,

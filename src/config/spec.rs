@@ -51,6 +51,8 @@ pub enum Generator {
     Gates { gate: Gate, n: usize, noise: f64 },
     /// No inputs; the target a of C(b) = (a − b)².
     Constant { value: f64, n: usize, noise: f64 },
+    /// Rows written in the config, each its inputs then its target (all the same length).
+    Points { rows: Vec<Vec<f64>> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +104,7 @@ impl Generator {
             Generator::Linear { dims, .. } | Generator::Logistic { dims, .. } | Generator::Blobs { dims, .. } => *dims,
             Generator::Gates { .. } => 2,
             Generator::Constant { .. } => 0,
+            Generator::Points { rows } => rows.first().map_or(0, |r| r.len() - 1),
         }
     }
 
@@ -112,6 +115,7 @@ impl Generator {
             | Generator::Blobs { n, .. }
             | Generator::Gates { n, .. }
             | Generator::Constant { n, .. } => *n,
+            Generator::Points { rows } => rows.len(),
         }
     }
 
@@ -122,6 +126,7 @@ impl Generator {
             Generator::Blobs { .. } => Source::Blobs,
             Generator::Gates { .. } => Source::Gates,
             Generator::Constant { .. } => Source::Constant,
+            Generator::Points { .. } => Source::Points,
         }
     }
 }
@@ -324,6 +329,8 @@ impl Spec {
             }
             Generator::Gates { gate, n, noise } => (d.gate, d.n, d.dims, d.noise) = (Some(*gate), Some(*n), Some(2), Some(*noise)),
             Generator::Constant { value, n, noise } => (d.value, d.n, d.dims, d.noise) = (Some(*value), Some(*n), Some(0), Some(*noise)),
+            // The rows are the config's own; nothing was chosen.
+            Generator::Points { .. } => {}
         }
         self.record_model_and_budget(c);
     }
@@ -508,6 +515,9 @@ fn data(l: &Located) -> Result<DataSpec, ConfigError> {
         }
         w => Ok(Truth { weights: w.clone(), bias: d.true_bias }),
     };
+    if d.rows.is_some() && d.source != Source::Points {
+        return Err(l.invalid("data.rows", "only applies to source = \"points\"", "add source = \"points\", or remove `rows`"));
+    }
     let source = match d.source {
         Source::Csv => {
             let names = crate::data::shipped::names().join(", ");
@@ -566,8 +576,44 @@ fn data(l: &Located) -> Result<DataSpec, ConfigError> {
             fixed_dims(0, "source = \"constant\" has no inputs: dims must be 0", "remove `dims`; the model is the bias alone")?;
             DataSource::Generated(Generator::Constant { value: d.value.unwrap_or(3.0), n: n(1)?, noise: noise(0.0)? })
         }
+        Source::Points => DataSource::Generated(Generator::Points { rows: points(l)? }),
     };
     Ok(DataSpec { source, standardise: d.standardise, validation: d.validation })
+}
+
+/// `source = "points"`: at least one row, every row its inputs then its target, all one length;
+/// the keys of generated data (n, dims, noise) may only repeat what the rows say.
+fn points(l: &Located) -> Result<Vec<Vec<f64>>, ConfigError> {
+    let d = &l.config.data;
+    let hint = "rows = [[x1, y], [x1, y], ...]: each row its inputs then its target";
+    let rows = match &d.rows {
+        None => return Err(l.invalid("data.rows", "source = \"points\" needs the `rows`", hint)),
+        Some(r) if r.is_empty() => return Err(l.invalid("data.rows", "the list of rows is empty", hint)),
+        Some(r) => r.clone(),
+    };
+    let width = rows[0].len();
+    if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != width || r.len() < 2) {
+        let message = if r.len() < 2 {
+            format!("row {} has {} value(s); a row needs at least one input and its target", i + 1, r.len())
+        } else {
+            format!("row {} has {} values, row 1 has {width}", i + 1, r.len())
+        };
+        return Err(l.invalid("data.rows", message, hint));
+    }
+    if let Some(n) = d.n.filter(|&n| n != rows.len()) {
+        return Err(l.invalid("data.n", format!("n = {n} but `rows` has {} rows", rows.len()), "remove `n`: the rows say how many"));
+    }
+    if let Some(dims) = d.dims.filter(|&k| k != width - 1) {
+        return Err(l.invalid(
+            "data.dims",
+            format!("dims = {dims} but each row has {} input(s) before its target", width - 1),
+            "remove `dims`: the rows say how many inputs",
+        ));
+    }
+    if d.noise.is_some() {
+        return Err(l.invalid("data.noise", "the rows are used as written, with no noise", "remove `noise`"));
+    }
+    Ok(rows)
 }
 
 fn model(l: &Located, data: &DataSpec) -> Result<ModelSpec, ConfigError> {

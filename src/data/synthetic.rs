@@ -83,6 +83,7 @@ pub fn generate(g: &Generator, seed: u64) -> Dataset {
             (x, y, "out")
         }
         Generator::Constant { value, noise, .. } => (Vec::new(), (0..n).map(|_| value + noise * normal(&mut rng)).collect(), "a"),
+        Generator::Points { rows } => (rows.iter().flat_map(|r| r[..d].to_vec()).collect(), rows.iter().map(|r| r[d]).collect(), "y"),
     };
     Dataset {
         feature_names: names,
@@ -143,5 +144,23 @@ mod tests {
         let d = generate(&cfg("[data]\nsource = \"constant\"\nvalue = 4.0\nn = 3\n"), 0);
         assert_eq!(d.dims(), 0);
         assert_eq!(d.y, [4.0, 4.0, 4.0]);
+    }
+
+    #[test]
+    fn points_are_the_rows_as_written() {
+        let d = generate(&cfg("[data]\nsource = \"points\"\nrows = [[7.5, 0.75], [1.5, 0.15]]\n"), 0);
+        assert_eq!((d.dims(), d.x.clone(), d.y.clone()), (1, vec![7.5, 1.5], vec![0.75, 0.15]));
+    }
+
+    #[test]
+    fn bad_points_name_the_key_and_the_row() {
+        let err = |text: &str| crate::config::from_text(text, "t", ".".into(), &[]).err().expect("refused").to_string();
+        let e = err("[data]\nsource = \"points\"\nrows = [[1.0, 2.0], [1.0]]\n");
+        assert!(e.contains("data.rows") && e.contains("row 2 has 1 value"), "{e}");
+        let e = err("[data]\nsource = \"points\"\nrows = [[1.0, 2.0], [1.0, 2.0, 3.0]]\n");
+        assert!(e.contains("row 2 has 3 values, row 1 has 2"), "{e}");
+        assert!(err("[data]\nsource = \"points\"\n").contains("needs the `rows`"));
+        assert!(err("[data]\nsource = \"points\"\nrows = [[1.0, 2.0]]\nn = 3\n").contains("n = 3 but `rows` has 1 rows"));
+        assert!(err("[data]\nsource = \"linear\"\nrows = [[1.0, 2.0]]\n").contains("only applies to source = \"points\""));
     }
 }

@@ -38,6 +38,7 @@ const CONFIGS: &[&str] = &[
     "configs/lecture/sigmoid_surface.toml",
     "configs/lecture/gates.toml",
     "configs/lecture/noisy_blobs.toml",
+    "configs/lecture/two_valleys.toml",
     "configs/xor_mlp.toml",
     "configs/linear_regression.toml",
 ];

@@ -198,6 +198,7 @@ fn within_class_bounds(spec: &crate::config::spec::Spec) -> ApiResult<()> {
             Generator::Linear { n, dims, .. } | Generator::Logistic { n, dims, .. } | Generator::Blobs { n, dims, .. } => (*n, *dims),
             Generator::Gates { n, .. } => (*n, 2),
             Generator::Constant { n, .. } => (*n, 1),
+            Generator::Points { rows } => (rows.len(), g.dims()),
         };
         if n.saturating_mul(dims) > CLASS_MAX_CELLS {
             return Err(bad(format!(

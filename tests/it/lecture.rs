@@ -857,6 +857,62 @@ fn sigmoid_net(shapes: &[(usize, usize)], theta: &[f64], d: &Dataset) -> (f64, V
     (loss, grad, right)
 }
 
+/// The lecture's picture of a local minimum, with one weight: the two starts end at two
+/// different minima, the higher a local one and the lower the global one, recomputed in f64
+/// from each run's rows and its final weight.
+#[test]
+fn claim_one_weight_ends_in_a_local_and_the_global_minimum() {
+    let c = claim("local_minima");
+    let dir = report().0.join("9_local_minima");
+    // C(w) = mean (σ(w·x) − y)² and C′(w) = mean 2 (σ − y) σ (1 − σ) x, written out here.
+    let data = train_set(&dir.join("start_left/config.toml"));
+    assert_eq!(data.dims(), 1, "one input, so one weight");
+    let (x, y) = (data.x.clone(), data.y.clone());
+    let loss = |w: f64| x.iter().zip(&y).map(|(x, y)| (sigmoid(w * x) - y).powi(2)).sum::<f64>() / y.len() as f64;
+    let slope = |w: f64| {
+        x.iter().zip(&y).map(|(x, y)| 2.0 * (sigmoid(w * x) - y) * sigmoid(w * x) * (1.0 - sigmoid(w * x)) * x).sum::<f64>()
+            / y.len() as f64
+    };
+    let mut ends = Vec::new();
+    for run in ["start_left", "start_right"] {
+        let run = dir.join(run);
+        assert_eq!(train_set(&run.join("config.toml")).x, data.x, "both starts see the same rows");
+        let theta = neuron(&run);
+        assert_eq!(theta.len(), 1, "{}: one weight and no bias", run.display());
+        let w = theta[0];
+        // A minimum: |C′| below 1e-4 (f32 training leaves about 1e-7) and C″ > 0, from a
+        // central difference of C′ with step 1e-5 (error about 1e-10).
+        let (g, curv) = (slope(w).abs(), (slope(w + 1e-5) - slope(w - 1e-5)) / 2e-5);
+        assert!(g < 1e-4 && curv > 1e-6, "{}: |C′| {g}, C″ {curv} at w = {w}", run.display());
+        // summary.json's loss is f32 at the same weight.
+        let logged = summary(&run)["final_loss"].as_f64().unwrap();
+        assert!((loss(w) - logged).abs() < 1e-6, "{}: f64 loss {}, summary {logged}", run.display(), loss(w));
+        ends.push((column(&run, "w_x1")[0], w, loss(w), g, curv));
+    }
+    let (left, right) = (ends[0], ends[1]);
+    assert!((left.1 - right.1).abs() > 0.1, "the two starts end at different weights: {left:?} {right:?}");
+    assert!(left.2 - right.2 > 1e-3, "the left start ends higher: {left:?} {right:?}");
+    // The lower end is the global minimum: nothing on a fine grid over [−20, 20], nor the limits
+    // where every sigmoid has saturated, is lower.
+    let lowest = (-2000..=2000).map(|k| f64::from(k) * 0.01).chain([-1e3, 1e3]).map(loss).fold(f64::INFINITY, f64::min);
+    assert!(right.2 <= lowest + 1e-9, "global minimum {} but C reaches {lowest}", right.2);
+    // A hill between the valleys: the highest C between the two ends is above both.
+    let hill = (0..=1000).map(|k| left.1 + (right.1 - left.1) * f64::from(k) / 1000.0).map(loss).fold(f64::NEG_INFINITY, f64::max);
+    assert!(hill > left.2 + 1e-3, "no hill between the valleys: {hill}");
+    // The report's numbers are these.
+    for (e, end) in c["numbers"]["two_valleys"].as_array().unwrap().iter().zip([left, right]) {
+        close(num(e, &["start"]), end.0, 0.0, "start");
+        close(num(e, &["w"]), end.1, 1e-12, "end weight");
+        close(num(e, &["loss"]), end.2, 1e-12, "end loss");
+        close(num(e, &["second_derivative"]), end.4, 1e-6, "C″");
+        for (v, tol) in [(end.1, 5e-4), (end.2, 5e-5), (end.3, sci1(end.3)), (end.4, 5e-4)] {
+            assert_states(c, v, tol);
+        }
+    }
+    assert_states(c, hill, 1e-4);
+    assert_holds(c);
+}
+
 #[test]
 fn claim_every_end_point_is_classified_by_what_gradcheck_measures() {
     let c = claim("local_minima");
