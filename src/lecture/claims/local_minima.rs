@@ -29,7 +29,7 @@ struct Valley {
 }
 
 /// The lecture's picture of local minima: a sigmoid neuron with one weight on four rows, from
-/// w = −2 and from w = 2, and the loss C(w) of that weight.
+/// w = −2 and from w = 1, and the loss C(w) of that weight.
 fn valleys(lab: &Lab, dir: &str) -> Result<(Vec<Valley>, impl Fn(f64) -> f64), GdlabError> {
     let exp = experiment::prepare(config::load(&lab.config("two_valleys"), &[])?)?;
     let (x, y) = (exp.splits.train.x.clone(), exp.splits.train.y.clone());
