@@ -154,7 +154,10 @@ mod tests {
 
     #[test]
     fn bad_points_name_the_key_and_the_row() {
-        let err = |text: &str| crate::config::from_text(text, "t", ".".into(), &[]).err().expect("refused").to_string();
+        let err = |text: &str| match crate::config::from_text(text, "t", ".".into(), &[]) {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e.to_string(),
+        };
         let e = err("[data]\nsource = \"points\"\nrows = [[1.0, 2.0], [1.0]]\n");
         assert!(e.contains("data.rows") && e.contains("row 2 has 1 value"), "{e}");
         let e = err("[data]\nsource = \"points\"\nrows = [[1.0, 2.0], [1.0, 2.0, 3.0]]\n");
