@@ -65,10 +65,16 @@ impl Steepest {
 pub fn steepest(loss: &LossFn, model: &Network, length: f64, k: usize, seed: u64) -> Steepest {
     let (c0, g) = loss.with_gradient(model);
     let w = params::values(model);
-    let norm = dot(&g, &g).sqrt();
+    directions(|v| loss.value(&params::with_values(model, v)), &w, c0, &g, length, k, seed)
+}
+
+/// `steepest` for any loss `c` at `w` (where it is `c0` with gradient `g`): the lecture's f64
+/// check uses the hand-derived loss, since f32 rounds away the differences between directions.
+pub fn directions(c: impl Fn(&[f64]) -> f64, w: &[f64], c0: f64, g: &[f64], length: f64, k: usize, seed: u64) -> Steepest {
+    let norm = dot(g, g).sqrt();
     let drop_along = |u: &[f64]| {
         let moved: Vec<f64> = w.iter().zip(u).map(|(w, u)| w + length * u).collect();
-        c0 - loss.value(&params::with_values(model, &moved))
+        c0 - c(&moved)
     };
     let down: Vec<f64> = g.iter().map(|v| -v / norm.max(f64::MIN_POSITIVE)).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5733_9D1E);
@@ -79,7 +85,7 @@ pub fn steepest(loss: &LossFn, model: &Network, length: f64, k: usize, seed: u64
         let n = dot(&u, &u).sqrt();
         u.iter_mut().for_each(|v| *v /= n);
         random_drops.push(drop_along(&u));
-        random_first_order.push(-length * dot(&g, &u));
+        random_first_order.push(-length * dot(g, &u));
     }
     Steepest { length, gradient_drop: drop_along(&down), random_drops, gradient_first_order: length * norm, random_first_order }
 }
