@@ -210,7 +210,12 @@ impl std::fmt::Display for TaylorReport {
         if beaten == 0 {
             writeln!(f, "verdict: no random direction beat -grad C")?;
         } else {
-            writeln!(f, "verdict: {beaten} random directions beat -grad C (second-order effects at this step length)")?;
+            // Real at a long step (second order), or f32 rounding at a short one: the drops then
+            // differ by less than C's rounding.
+            writeln!(
+                f,
+                "verdict: {beaten} random directions beat -grad C: by second-order effects at this step length, or by rounding if the drops differ by less than the dtype resolves (try backend.dtype = \"f64\")"
+            )?;
         }
         writeln!(f, "written to {}", self.dir.display())
     }

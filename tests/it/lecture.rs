@@ -100,7 +100,7 @@ fn same_count(reported: &Value, recomputed: Option<usize>, what: &str) {
 fn assert_holds(c: &Value) {
     assert_eq!(c["holds"], true, "{}: holds", c["id"]);
     assert!(c["verdict"]["en"].as_str().unwrap().starts_with("holds:"), "{}: {}", c["id"], c["verdict"]["en"]);
-    assert!(c["verdict"]["ko"].as_str().unwrap().starts_with("성립:"), "{}: {}", c["id"], c["verdict"]["ko"]);
+    assert!(c["verdict"]["ko"].as_str().unwrap().starts_with("성립합니다. "), "{}: {}", c["id"], c["verdict"]["ko"]);
 }
 
 /// The verdict, in both languages, states the recomputed `value` (to within `tol`, its printed
@@ -683,6 +683,83 @@ fn claim_the_sigmoid_mse_surface_is_not_a_parabola() {
     }
     for v in closed.iter().chain(&descended) {
         assert_states(c, *v, 5e-5 + 1e-9);
+    }
+    assert_holds(c);
+}
+
+#[test]
+fn claim_the_lowest_sigmoid_loss_is_never_reached_at_a_finite_weight() {
+    let c = claim("not_a_parabola");
+    let n = &c["numbers"];
+    let dir = report().0.join("6_surface");
+    let data = train_set(&dir.join("descent/config.toml"));
+    let rows = data.len() as f64;
+    // §6's neuron in f64: C(w) and |∇C(w)| written out (MSE of σ(w·x), no bias).
+    let loss = |w: [f64; 2]| {
+        let (mut c, mut g) = (0.0, [0.0, 0.0]);
+        for r in 0..data.len() {
+            let x = data.row(r);
+            let a = sigmoid(w[0] * x[0] + w[1] * x[1]);
+            c += (a - data.y[r]).powi(2) / rows;
+            for j in 0..2 {
+                g[j] += 2.0 * (a - data.y[r]) * a * (1.0 - a) * x[j] / rows;
+            }
+        }
+        (c, g[0].hypot(g[1]))
+    };
+    let wrong = |deg: f64| {
+        let (c, s) = (deg.to_radians().cos(), deg.to_radians().sin());
+        (0..data.len()).filter(|&r| (data.row(r)[0] * c + data.row(r)[1] * s > 0.0) != (data.y[r] == 1.0)).count()
+    };
+    // The separating directions: every row right inside the reported arc, some row wrong just
+    // outside it (the lecture scans every 0.01°).
+    let arc = floats(&n["separating_arc_degrees"]);
+    let (from, to) = (arc[0], arc[1]);
+    assert!(from < to && to - from < 90.0, "one arc, not across 0°: {arc:?}");
+    for k in 0..=100 {
+        assert_eq!(
+            wrong(from + (to - from) * k as f64 / 100.0),
+            0,
+            "a row on the wrong side inside the arc at {}",
+            from + (to - from) * k as f64 / 100.0
+        );
+    }
+    assert!(wrong(from - 0.02) > 0 && wrong(to + 0.02) > 0, "the arc [{from}, {to}] is wider");
+    // Along its middle, C falls towards 0 (and σ never reaches 0 or 1, so C > 0 at any finite w).
+    let mid = ((from + to) / 2.0).to_radians();
+    let ray: Vec<f64> = [10.0, 100.0, 1000.0].iter().map(|t| loss([t * mid.cos(), t * mid.sin()]).0).collect();
+    assert_eq!(floats(&n["ray_distances"]), [10.0, 100.0, 1000.0]);
+    for (a, b) in floats(&n["ray_losses"]).iter().zip(&ray) {
+        close(*a, *b, 1e-12 * b, "loss along the separating direction");
+        assert_states(c, *b, sci1(*b));
+    }
+    assert!(ray.windows(2).all(|p| 0.0 < p[1] && p[1] < p[0]) && ray[2] < 1e-3, "{ray:?}");
+    // Gradient descent run on from §6's start: the same path (its 400th update is the short
+    // run's end), then |∇C| shrinks while ‖w‖ grows.
+    let long = dir.join("descent_long");
+    let cols = csv_columns(&long.join("metrics.csv"), &["step", "w_x1", "w_x2"]);
+    assert_eq!(cols[0].len(), 20001, "20000 updates, each logged");
+    let short = neuron(&dir.join("descent"));
+    assert_eq!((cols[1][400], cols[2][400]), (short[0], short[1]), "the long run passes the short run's end");
+    let mut last = (f64::INFINITY, 0.0);
+    for (i, k) in [400usize, 2000, 20000].into_iter().enumerate() {
+        let w = [cols[1][k], cols[2][k]];
+        let (l, g) = loss(w);
+        let norm = w[0].hypot(w[1]);
+        assert!(g < last.0 && norm > last.1, "update {k}: |∇C| {g}, ‖w‖ {norm} after {last:?}");
+        last = (g, norm);
+        let r = &n["long_descent"][i];
+        assert_eq!(r["step"].as_u64(), Some(k as u64));
+        close(num(r, &["loss"]), l, 1e-12, "long descent's loss");
+        close(num(r, &["grad_norm"]), g, 1e-12 * g, "long descent's |∇C|");
+        close(num(r, &["weight_norm"]), norm, 1e-12, "long descent's ‖w‖");
+        for (v, tol) in [(l, 5e-5), (g, sci1(g)), (norm, 0.05)] {
+            assert_states(c, v, tol);
+        }
+    }
+    assert!(last.1 > 2.0 * short[0].hypot(short[1]), "‖w‖ grew {} from {}", last.1, short[0].hypot(short[1]));
+    for v in [from, to] {
+        assert_states(c, v, 0.005);
     }
     assert_holds(c);
 }
