@@ -4,6 +4,7 @@
 fn main() {
     embed_configs();
     embed_datasets();
+    embed_report();
     println!("cargo:rerun-if-changed=Cargo.lock");
     let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
     let mut version = "unknown".to_string();
@@ -71,5 +72,33 @@ fn embed_datasets() {
     }
     code += "];\n";
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("datasets.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+}
+
+/// Writes `$OUT_DIR/report.rs`: the committed lecture report (artifacts/lecture/index.html and
+/// its PNG figures), which `gdlab serve` shows at /report/ so that each live-lab page links to
+/// its section. A checkout without the report builds with none (the route then says so).
+fn embed_report() {
+    let dir = std::path::Path::new("artifacts/lecture");
+    println!("cargo:rerun-if-changed=artifacts/lecture");
+    println!("cargo:rerun-if-changed=artifacts/lecture/figures");
+    let mut files = Vec::new();
+    if dir.join("index.html").is_file() {
+        files.push("index.html".to_string());
+    }
+    for entry in std::fs::read_dir(dir.join("figures")).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.ends_with(".png") {
+            files.push(format!("figures/{name}"));
+        }
+    }
+    files.sort();
+    let mut code = String::from("pub const REPORT: &[(&str, &[u8])] = &[\n");
+    for f in &files {
+        println!("cargo:rerun-if-changed=artifacts/lecture/{f}");
+        code += &format!("    ({f:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/artifacts/lecture/\", {f:?}))),\n");
+    }
+    code += "];\n";
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("report.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");
 }

@@ -15,6 +15,7 @@ mod api;
 pub mod classroom;
 mod fair;
 mod guard;
+mod report;
 pub mod session;
 mod teacher;
 mod views;

@@ -360,3 +360,60 @@ fn heavy_requests_errors_and_slow_clients_are_bounded() {
     // The server still serves.
     assert_eq!(request(&s, "GET", "/api/runs", "", &[]).0, 200);
 }
+
+/// One GET whose answer may be binary: (status, head, body bytes).
+fn get_bytes(s: &Server, path: &str) -> (u16, String, Vec<u8>) {
+    let mut stream = TcpStream::connect(&s.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", s.addr).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a head");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head, raw[split + 4..].to_vec())
+}
+
+#[test]
+fn the_lecture_report_is_served_and_each_page_links_to_its_sections() {
+    let s = start_server(&[]);
+    // The committed report, byte for byte, and every figure it shows.
+    let (status, _, html) = get_bytes(&s, "/report/");
+    assert_eq!(status, 200);
+    assert_eq!(html, std::fs::read("artifacts/lecture/index.html").unwrap(), "the served report is the committed one");
+    let html = String::from_utf8(html).unwrap();
+    let figures: Vec<&str> = html.split("src=\"figures/").skip(1).map(|p| &p[..p.find('"').unwrap()]).collect();
+    assert!(figures.len() > 10, "{} figures", figures.len());
+    for name in &figures {
+        let (status, head, png) = get_bytes(&s, &format!("/report/figures/{name}"));
+        assert_eq!(status, 200, "{name}");
+        assert!(head.to_lowercase().contains("content-type: image/png"), "{name}: {head}");
+        assert_eq!(png, std::fs::read(format!("artifacts/lecture/figures/{name}")).unwrap(), "{name}");
+    }
+    assert_eq!(get_bytes(&s, "/report").0, 308, "/report redirects to /report/");
+    // Only the embedded names: no other file, no way out of the folder.
+    for path in [
+        "/report/REPORT.md",
+        "/report/figures/nope.png",
+        "/report/figures/..%2F..%2FCargo.toml",
+        "/report/figures/../../Cargo.toml",
+        "/report/figures/taylor_1.svg",
+    ] {
+        assert_eq!(request(&s, "GET", path, "", &[]).0, 404, "{path}");
+    }
+    assert_eq!(request(&s, "GET", "/report/", "", &[("Host", "evil.example:80")]).0, 403, "a foreign Host");
+    // Every lecture page links to sections the report has, in both languages.
+    let pages = text("src/serve/page/pages.js");
+    let mut linked = Vec::new();
+    for part in pages.split(" report: [").skip(1) {
+        for n in part[..part.find(']').unwrap()].split(", ") {
+            let n: u32 = n.parse().unwrap();
+            for lang in ["ko", "en"] {
+                assert!(html.contains(&format!("id=\"{lang}-{n}\"")), "the report has no section {lang}-{n}");
+            }
+            linked.push(n);
+        }
+    }
+    linked.sort();
+    assert_eq!(linked, (1..=9).collect::<Vec<u32>>(), "each of the report's nine sections is linked from one page");
+}

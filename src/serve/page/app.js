@@ -13,6 +13,7 @@ const TEXT = {
     completed: "완료", converged: "수렴", diverged: "발산", interrupted: "중단",
     steps_axis: "업데이트 k", loss_axis: "손실값 C (로그)",
     name: "이름", name_hint: "선생님께 보일 이름", sent_lab: "선생님이 보낸 실험입니다.", sent_page: "선생님이 이 페이지를 보냈습니다.",
+    report: "강의 보고서에서 읽기", report_section: "{n}절",
   },
   en: {
     title: "gdlab live: gradient descent", lang: "한국어",
@@ -23,6 +24,7 @@ const TEXT = {
     completed: "completed", converged: "converged", diverged: "diverged", interrupted: "interrupted",
     steps_axis: "step k", loss_axis: "loss C (log)",
     name: "Name", name_hint: "the name your teacher sees", sent_lab: "Your teacher sent this experiment.", sent_page: "Your teacher sent this page.",
+    report: "Read it in the lecture report", report_section: "section {n}",
   },
 };
 let lang = (new URLSearchParams(location.search).get("lang") || navigator.language || "ko").toLowerCase().startsWith("ko") ? "ko" : "en";
@@ -346,7 +348,8 @@ function throttle(f, ms) {
 
 // --- pages -----------------------------------------------------------------------------
 
-/// Pages register here (pages.js): {id, ko, en, mount(root) -> unmount}.
+/// Pages register here (pages.js): {id, ko, en, report: [the report's sections], mount(root)
+/// -> unmount}.
 const PAGES = [];
 let current = null;
 
@@ -358,10 +361,31 @@ function showPage() {
   const root = $("page");
   root.replaceChildren();
   root.dataset.page = page.id;
+  if (page.report) root.append(reportLinks(page.report));
   document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === page.id));
   current = { page, unmount: null };
   Promise.resolve(page.mount(root)).then((u) => { if (current && current.page === page) current.unmount = u; else if (u) u(); })
     .catch((e) => say(e.message, true));
+}
+
+/// Links to the page's sections of the lecture report (served at /report/, in this language).
+function reportLinks(sections) {
+  const p = document.createElement("p");
+  p.className = "report-link";
+  const fill = () => {
+    p.replaceChildren(`${t("report")}: `);
+    sections.forEach((n, k) => {
+      const a = document.createElement("a");
+      a.href = `/report/#${lang}-${n}`;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.textContent = t("report_section").replace("{n}", n);
+      p.append(...(k ? [", ", a] : [a]));
+    });
+  };
+  fill();
+  p.fill = fill; // applyLanguage refills it
+  return p;
 }
 
 function applyLanguage() {
@@ -369,6 +393,7 @@ function applyLanguage() {
   document.querySelectorAll("[data-t]").forEach((e) => { e.textContent = t(e.dataset.t); });
   $("lang").textContent = t("lang");
   PAGES.forEach((p, k) => { const a = document.querySelector(`#nav a[data-page="${p.id}"]`); if (a) a.textContent = `${k + 1}. ${p[lang]}`; });
+  document.querySelectorAll(".report-link").forEach((p) => p.fill());
   window.dispatchEvent(new Event("gdlab-language"));
 }
 

@@ -81,7 +81,7 @@ function scheduler(draw) {
 
 // 1. Parabola -------------------------------------------------------------------------------
 PAGES.push({
-  id: "parabola", ko: "포물선", en: "Parabola",
+  id: "parabola", ko: "포물선", en: "Parabola", report: [4, 5],
   async mount(root) {
     const toml = await shipped("lecture/parabola.toml");
     const live = new Live("C(b)", RED);
@@ -165,7 +165,7 @@ PAGES.push({
 const AREA_POINTS = [[0.5, 1.6], [1, 2.3], [1.5, 3.7], [2, 4.4], [2.5, 5.3], [3, 6.8], [3.5, 7.4], [4, 8.6], [4.5, 9.3], [5, 10.7]];
 
 PAGES.push({
-  id: "area", ko: "오차의 넓이", en: "Error as area",
+  id: "area", ko: "오차의 넓이", en: "Error as area", report: [2],
   async mount(root) {
     let pts = AREA_POINTS.map((p) => p.slice());
     const mse = new Live("MSE", BLUE), mae = new Live("MAE", ORANGE);
@@ -272,7 +272,7 @@ steps = 20000
 
 // 3. Bias ---------------------------------------------------------------------------------------
 PAGES.push({
-  id: "bias", ko: "편향", en: "Bias",
+  id: "bias", ko: "편향", en: "Bias", report: [1],
   async mount(root) {
     const toml = await shipped("lecture/bias_sigmoid.toml");
     const withB = new Live(t("with_bias"), BLUE), without = new Live(t("without_bias"), ORANGE);
@@ -351,7 +351,7 @@ function drawBoundaries(canvas, data, lines) {
 }
 
 PAGES.push({
-  id: "cross-entropy", ko: "교차 엔트로피와 MSE", en: "Cross-entropy vs MSE",
+  id: "cross-entropy", ko: "교차 엔트로피와 MSE", en: "Cross-entropy vs MSE", report: [3],
   async mount(root) {
     const toml = await shipped("lecture/saturated_start.toml");
     const bce = new Live("BCE", BLUE), mse = new Live("MSE", ORANGE);
@@ -380,7 +380,7 @@ PAGES.push({
 
 // 5. The loss surface and Taylor ----------------------------------------------------------------
 PAGES.push({
-  id: "surface", ko: "손실 곡면과 Taylor 근사", en: "Loss surface and Taylor",
+  id: "surface", ko: "손실 곡면과 Taylor 근사", en: "Loss surface and Taylor", report: [6, 7],
   async mount(root) {
     const toml = await shipped("lecture/sigmoid_surface.toml");
     const live = new Live("C(w₁, w₂)", RED);
@@ -477,7 +477,7 @@ const PERCEPTRON_DATA = {
 };
 
 PAGES.push({
-  id: "perceptron", ko: "퍼셉트론과 경사하강법", en: "Perceptron vs gradient descent",
+  id: "perceptron", ko: "퍼셉트론과 경사하강법", en: "Perceptron vs gradient descent", report: [8],
   async mount(root) {
     const gd = new Live(t("gd_rule"), BLUE);
     const panel = controlPanel([gd], { lrMin: -2, lrMax: 1 });
@@ -532,7 +532,7 @@ const MLP_DATA = {
 };
 
 PAGES.push({
-  id: "mlp", ko: "다층 신경망", en: "Multi-layer nets",
+  id: "mlp", ko: "다층 신경망", en: "Multi-layer nets", report: [9],
   async mount(root) {
     const live = new Live("mlp", BLUE);
     const panel = controlPanel([live], { lrMin: -2, lrMax: 1, speed: 60 });
