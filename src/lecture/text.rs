@@ -54,7 +54,14 @@ fn environment(source: &str) -> Result<Environment<'static>, String> {
     let words = table.get("words").and_then(toml::Value::as_table).cloned().unwrap_or_default();
     let word = |key: &str| words.get(key).and_then(toml::Value::as_str).map(str::to_string).ok_or(format!("words.{key} is missing"));
     let (holds, fails) = (word("holds")?, word("fails")?);
-    env.add_filter("verdict", move |h: bool| if h { holds.clone() } else { fails.clone() });
+    // `holds|verdict` gives the language's word; `holds|verdict("sentence")`, the claim's own
+    // sentence of what held (Korean opens each verdict with one, KOREAN.md), or the word for
+    // a claim that did not hold.
+    env.add_filter("verdict", move |h: bool, sentence: Option<String>| match (h, sentence) {
+        (true, Some(s)) => s,
+        (true, None) => holds.clone(),
+        (false, _) => fails.clone(),
+    });
     env.add_global("words", Value::from(minijinja::value::Serde(&words)));
     Ok(env)
 }

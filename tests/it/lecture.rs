@@ -100,7 +100,10 @@ fn same_count(reported: &Value, recomputed: Option<usize>, what: &str) {
 fn assert_holds(c: &Value) {
     assert_eq!(c["holds"], true, "{}: holds", c["id"]);
     assert!(c["verdict"]["en"].as_str().unwrap().starts_with("holds:"), "{}: {}", c["id"], c["verdict"]["en"]);
-    assert!(c["verdict"]["ko"].as_str().unwrap().starts_with("성립합니다. "), "{}: {}", c["id"], c["verdict"]["ko"]);
+    // Korean opens with the claim's own sentence of what held (KOREAN.md: a sentence, not a
+    // label), never the sentence of a claim that failed.
+    let ko = c["verdict"]["ko"].as_str().unwrap();
+    assert!(!ko.starts_with("이번 실행에서는 강의의 말이 성립하지 않습니다.") && !ko.starts_with("성립"), "{}: {ko}", c["id"]);
 }
 
 /// The verdict, in both languages, states the recomputed `value` (to within `tol`, its printed
@@ -685,6 +688,24 @@ fn claim_the_sigmoid_mse_surface_is_not_a_parabola() {
         assert_states(c, *v, 5e-5 + 1e-9);
     }
     assert_holds(c);
+}
+
+#[test]
+fn each_korean_verdict_opens_with_a_sentence_of_its_own() {
+    // Not one label repeated nine times: each claim's first sentence says what held.
+    let openings: Vec<&str> = report()
+        .1
+        .iter()
+        .map(|c| {
+            let v = c["verdict"]["ko"].as_str().unwrap();
+            &v[..v.find("니다.").unwrap_or_else(|| panic!("{}: no sentence: {v}", c["id"])) + "니다.".len()]
+        })
+        .collect();
+    let mut distinct = openings.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), openings.len(), "{openings:#?}");
+    assert!(openings.iter().all(|o| o.chars().count() > 15), "{openings:#?}");
 }
 
 #[test]

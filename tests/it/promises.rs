@@ -358,7 +358,7 @@ fn lecture_in_korean_writes_the_korean_report_only_and_exits_4_when_a_claim_fail
         assert!(!md.contains(c["verdict"]["en"].as_str().unwrap()), "{}: English verdict in REPORT.ko.md", c["id"]);
     }
     let verdict9 = lines.last().unwrap();
-    assert!(verdict9.starts_with("**판정:** 성립하지 않습니다. "), "claim 9's verdict: {verdict9}");
+    assert!(verdict9.starts_with("**판정:** 이번 실행에서는 강의의 말이 성립하지 않습니다. "), "claim 9's verdict: {verdict9}");
     assert_eq!(lines.iter().filter(|l| l.contains("성립하지 않습니다.")).count(), 1, "one claim fails");
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("<html lang=\"ko\">") && html.contains("<section lang=\"ko\""), "index.html is not Korean");
