@@ -13,7 +13,7 @@ const TEXT = {
     completed: "완료", converged: "수렴", diverged: "발산", interrupted: "중단",
     steps_axis: "업데이트 k", loss_axis: "손실값 C (로그)",
     name: "이름", name_hint: "선생님께 보일 이름", sent_lab: "선생님이 보낸 실험입니다.", sent_page: "선생님이 이 페이지를 보냈습니다.",
-    report: "강의 보고서에서 읽기", report_section: "{n}절",
+    report: "강의 보고서에서 더 읽기", report_section: "{n}절",
   },
   en: {
     title: "gdlab live: gradient descent", lang: "한국어",
@@ -24,7 +24,7 @@ const TEXT = {
     completed: "completed", converged: "converged", diverged: "diverged", interrupted: "interrupted",
     steps_axis: "step k", loss_axis: "loss C (log)",
     name: "Name", name_hint: "the name your teacher sees", sent_lab: "Your teacher sent this experiment.", sent_page: "Your teacher sent this page.",
-    report: "Read it in the lecture report", report_section: "section {n}",
+    report: "Read more in the lecture report", report_section: "section {n}",
   },
 };
 let lang = (new URLSearchParams(location.search).get("lang") || navigator.language || "ko").toLowerCase().startsWith("ko") ? "ko" : "en";
