@@ -91,9 +91,9 @@ pub fn claim(lab: &Lab) -> Result<Claim, GdlabError> {
     let steepest = inner.iter().map(|p| p.0).fold(0.0, f64::max);
     let plateau = inner.iter().filter(|(g, v)| *g < 0.1 * steepest && *v > lo + 0.1 * (hi - lo)).count() as f64 / inner.len() as f64;
     let frac = negative as f64 / total as f64;
-    // ∇C = 0 has no solution at the lowest loss: C > 0 at every finite w (σ is never exactly 0
-    // or 1), and along a direction that puts every row on its side C falls towards 0, so the
-    // lowest value is never reached. In f64 with the hand-derived loss and gradient.
+    // No lowest point for ∇C = 0 to find: C > 0 at every w (σ is never exactly 0 or 1), and
+    // along a direction that puts every row on its side C falls towards 0. In f64 with the
+    // hand-derived loss and gradient.
     let t = experiment::prepare(config::load(&lab.config("sigmoid_surface"), &[])?)?.splits.train;
     let at = |w: &[f64]| {
         (
