@@ -99,7 +99,8 @@ fn same_count(reported: &Value, recomputed: Option<usize>, what: &str) {
 /// are what it holds by).
 fn assert_holds(c: &Value) {
     assert_eq!(c["holds"], true, "{}: holds", c["id"]);
-    assert!(c["verdict"]["en"].as_str().unwrap().starts_with("holds:"), "{}: {}", c["id"], c["verdict"]["en"]);
+    let en = c["verdict"]["en"].as_str().unwrap();
+    assert!(!en.starts_with("In this run the lecture's claim does not hold.") && !en.starts_with("holds"), "{}: {en}", c["id"]);
     // Korean opens with the claim's own sentence of what held (KOREAN.md: a sentence, not a
     // label), never the sentence of a claim that failed.
     let ko = c["verdict"]["ko"].as_str().unwrap();
